@@ -1,0 +1,26 @@
+package edgeprofileextension
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension"
+)
+
+const stability = component.StabilityLevelDevelopment
+
+// Type is the component type of the extension.
+var Type = component.MustNewType("edge_profile")
+
+// NewFactory returns the factory of the edge_profile extension.
+func NewFactory() extension.Factory {
+	return extension.NewFactory(Type, createDefaultConfig, createExtension, stability)
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{Profile: ProfileAuto}
+}
+
+func createExtension(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
+	return newEdgeProfile(cfg.(*Config), set), nil
+}

@@ -1,0 +1,83 @@
+package wasmruntimereceiver
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+)
+
+// Instance kinds the receiver reports in wasm_runtime.instance.kind.
+const (
+	KindWasm      = "wasm"
+	KindMicroVM   = "microvm"
+	KindVM        = "vm"
+	KindSandbox   = "sandbox"
+	KindContainer = "container"
+)
+
+var validKinds = map[string]bool{KindWasm: true, KindMicroVM: true, KindVM: true, KindSandbox: true, KindContainer: true}
+
+// Config is the wasm_runtime receiver configuration.
+type Config struct {
+	scraperhelper.ControllerConfig `mapstructure:",squash"`
+
+	// RootPath is where the host's / is mounted (e.g. /hostfs in a DaemonSet); /proc and /sys
+	// are read below it. Empty means the collector's own root.
+	RootPath string `mapstructure:"root_path"`
+
+	// Runtimes are user-defined matchers, checked before the built-in catalog, so that embedders
+	// (wazero hosts, custom VMMs) are discovered too.
+	Runtimes []RuntimeMatcher `mapstructure:"runtimes"`
+
+	_ struct{}
+}
+
+// RuntimeMatcher recognises one runtime from a process's comm, exe or command line.
+type RuntimeMatcher struct {
+	Name string `mapstructure:"name"`
+	Kind string `mapstructure:"kind"`
+	// Comm, Exe and Cmdline are regular expressions; a process matches when every one that is
+	// set matches.
+	Comm    string `mapstructure:"comm"`
+	Exe     string `mapstructure:"exe"`
+	Cmdline string `mapstructure:"cmdline"`
+}
+
+// Validate checks the configuration and names the offending field in every error.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.CollectionInterval <= 0 {
+		errs = append(errs, fmt.Errorf("collection_interval: must be positive, got %s (e.g. collection_interval: 10s)", cfg.CollectionInterval))
+	}
+	if cfg.RootPath != "" && !filepath.IsAbs(cfg.RootPath) {
+		errs = append(errs, fmt.Errorf("root_path: must be an absolute path, got %q (e.g. root_path: /hostfs)", cfg.RootPath))
+	}
+	seen := map[string]bool{}
+	for i, rt := range cfg.Runtimes {
+		field := fmt.Sprintf("runtimes[%d]", i)
+		if rt.Name == "" {
+			errs = append(errs, fmt.Errorf("%s.name: must not be empty", field))
+		} else if seen[rt.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q is defined twice; runtime names must be unique", field, rt.Name))
+		}
+		seen[rt.Name] = true
+		if !validKinds[rt.Kind] {
+			errs = append(errs, fmt.Errorf("%s.kind: %q is not one of wasm, microvm, vm, sandbox, container", field, rt.Kind))
+		}
+		if rt.Comm == "" && rt.Exe == "" && rt.Cmdline == "" {
+			errs = append(errs, fmt.Errorf("%s: set at least one of comm, exe or cmdline to match processes", field))
+		}
+		for name, expr := range map[string]string{"comm": rt.Comm, "exe": rt.Exe, "cmdline": rt.Cmdline} {
+			if expr == "" {
+				continue
+			}
+			if _, err := regexp.Compile(expr); err != nil {
+				errs = append(errs, fmt.Errorf("%s.%s: invalid regular expression: %w", field, name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,61 @@
+package wasmruntimereceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	tests := []struct {
+		id      component.ID
+		check   func(t *testing.T, cfg *Config)
+		wantErr string
+	}{
+		{
+			id: component.NewID(Type),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, 10*time.Second, cfg.CollectionInterval)
+				assert.Empty(t, cfg.RootPath)
+			},
+		},
+		{
+			id: component.NewIDWithName(Type, "custom"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, 30*time.Second, cfg.CollectionInterval)
+				assert.Equal(t, "/hostfs", cfg.RootPath)
+				require.Len(t, cfg.Runtimes, 1)
+				assert.Equal(t, RuntimeMatcher{Name: "wazero", Kind: KindWasm, Comm: "^wazero$"}, cfg.Runtimes[0])
+			},
+		},
+		{id: component.NewIDWithName(Type, "bad_interval"), wantErr: "collection_interval"},
+		{id: component.NewIDWithName(Type, "bad_root"), wantErr: "root_path"},
+		{id: component.NewIDWithName(Type, "bad_kind"), wantErr: "runtimes[0].kind"},
+		{id: component.NewIDWithName(Type, "bad_regex"), wantErr: "runtimes[0].cmdline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			err = confmap.Validate(cfg)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, cfg.(*Config))
+		})
+	}
+}

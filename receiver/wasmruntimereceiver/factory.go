@@ -1,0 +1,38 @@
+package wasmruntimereceiver
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/scraper"
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+)
+
+const stability = component.StabilityLevelDevelopment
+
+// Type is the component type of the receiver.
+var Type = component.MustNewType("wasm_runtime")
+
+// NewFactory returns the factory of the wasm_runtime receiver.
+func NewFactory() receiver.Factory {
+	return receiver.NewFactory(Type, createDefaultConfig, receiver.WithMetrics(createMetrics, stability))
+}
+
+func createDefaultConfig() component.Config {
+	cc := scraperhelper.NewDefaultControllerConfig()
+	cc.CollectionInterval = 10 * time.Second
+	return &Config{ControllerConfig: cc}
+}
+
+func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+	rCfg := cfg.(*Config)
+	s := newScraper(rCfg, set)
+	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	if err != nil {
+		return nil, err
+	}
+	return scraperhelper.NewMetricsController(&rCfg.ControllerConfig, set, next, scraperhelper.AddMetricsScraper(Type, sc))
+}
