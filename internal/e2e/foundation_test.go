@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: runs the real collector binary (skipped with -short)")
+	}
+}
+
+func TestComponentsListed(t *testing.T) {
+	skipShort(t)
+	for _, bin := range []string{CollectorBinary(t), EdgeCollectorBinary(t)} {
+		out, err := exec.Command(bin, "components").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		for _, want := range []string{
+			"name: wasm_runtime", "name: virtualization_attributes", "name: edge_profile",
+			"name: otlp", "name: otlp_grpc", "name: otlp_http", "name: debug",
+			"name: memory_limiter", "name: batch", "name: probabilistic_sampler",
+			"name: health_check", "name: file_storage",
+		} {
+			assert.Contains(t, string(out), want, "%s components", filepath.Base(bin))
+		}
+	}
+	// The full distribution carries the stock components users expect around ours.
+	out, err := exec.Command(CollectorBinary(t), "components").CombinedOutput()
+	require.NoError(t, err)
+	for _, want := range []string{
+		"name: file_log", "name: prometheus", "name: prometheus_remote_write", "name: resource",
+		"name: zpages", "name: pprof", "name: bearer_token_auth",
+	} {
+		assert.Contains(t, string(out), want)
+	}
+}
+
+func TestExamplesValidate(t *testing.T) {
+	skipShort(t)
+	for _, name := range []string{"edge.yaml", "cloud.yaml", "hybrid.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			cfg := filepath.Join(RepoRoot(), "examples", name)
+			out, err := exec.Command(CollectorBinary(t), "validate", "--config", cfg).CombinedOutput()
+			assert.NoError(t, err, "%s", out)
+		})
+	}
+}
+
+// Each custom component rejects invalid config through the real binary, naming the field.
+func TestInvalidConfigNamesField(t *testing.T) {
+	skipShort(t)
+	const pipeline = `
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+exporters:
+  debug:
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [debug]
+`
+	cases := []struct {
+		name, config, field string
+	}{
+		{"wasm_runtime", "receivers:\n  wasm_runtime:\n    root_path: relative/dir\n", "root_path"},
+		{"virtualization_attributes", "processors:\n  virtualization_attributes:\n    refresh_interval: -1s\n", "refresh_interval"},
+		{"edge_profile", "extensions:\n  edge_profile:\n    profile: satellite\n", "profile"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := exec.Command(CollectorBinary(t), "validate",
+				"--config", WriteConfig(t, pipeline), "--config", WriteConfig(t, c.config)).CombinedOutput()
+			require.Error(t, err, "validate must fail:\n%s", out)
+			assert.Contains(t, string(out), c.name)
+			assert.Contains(t, string(out), c.field+":", "the error names the field:\n%s", out)
+		})
+	}
+}
+
+// The edge example is what `make run` starts: it must come up and stay up with no backend.
+func TestEdgeExampleStaysUp(t *testing.T) {
+	skipShort(t)
+	ports := NewExamplePorts(t)
+	c := StartCollector(t, Options{
+		Configs: []string{filepath.Join(RepoRoot(), "examples", "edge.yaml")},
+		Set:     ports.Set(),
+	})
+	select {
+	case <-c.Done():
+		t.Fatalf("collector exited:\n%s", c.Output())
+	case <-time.After(5 * time.Second):
+	}
+	require.NoError(t, c.Stop(), "clean shutdown")
+}
+
+// 1,000 spans sent with a real OTLP client through examples/cloud.yaml, pointed at the sink
+// the documented way, all arrive.
+func TestCloudExampleDeliversAllSpans(t *testing.T) {
+	skipShort(t)
+	sink := NewSink(t)
+	ports := NewExamplePorts(t)
+	StartCollector(t, Options{
+		Configs: []string{filepath.Join(RepoRoot(), "examples", "cloud.yaml")},
+		Set:     ports.Set(),
+		Env: map[string]string{
+			"OTELCOL_VIRT_EXPORTERS":          "[otlp_grpc]",
+			"OTELCOL_VIRT_OTLP_GRPC_ENDPOINT": sink.GRPCEndpoint,
+			"OTELCOL_VIRT_OTLP_INSECURE":      "true",
+		},
+	})
+	Telemetrygen(t, time.Minute, "traces", "--otlp-endpoint", ports.OTLPGRPC, "--otlp-insecure",
+		"--traces", "500", "--child-spans", "1", "--rate", "0", "--workers", "1") // 500 x (parent + child)
+
+	// cloud flushes every 30 s or at 512 spans.
+	ok := sink.WaitForCount("traces", 1000, 75*time.Second)
+	assert.True(t, ok, "spans at the sink: %d of 1000", sink.SpanCount())
+	time.Sleep(time.Second) // nothing more may arrive: every span exactly once
+	assert.Equal(t, 1000, sink.SpanCount())
+	for _, r := range sink.Requests() {
+		assert.Equal(t, ProtocolGRPC, r.Protocol)
+	}
+}
