@@ -1,0 +1,343 @@
+// Package cgroupid derives a workload's identity (container runtime and id, Kubernetes pod uid and
+// QoS class, VM name and id) from its cgroup path alone. It is pure: no file is read, so it can be
+// used on paths from /proc/<pid>/cgroup of any host, from fixtures or from remote data.
+//
+// Recognised layouts (with both kubelet cgroup drivers):
+//
+//	systemd kubelet   /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid_with_underscores>.slice/cri-containerd-<id>.scope
+//	cgroupfs kubelet  /kubepods/burstable/pod<uid>/<id>
+//	containerd        cri-containerd-<id>.scope, /<namespace>/<id>, slice:cri-containerd:<id>
+//	CRI-O             crio-<id>.scope, crio-conmon-<id>.scope, /kubepods/.../crio-<id>
+//	Docker            docker-<id>.scope, /docker/<id>
+//	Podman            libpod-<id>.scope[/container], libpod-conmon-<id>.scope
+//	libvirt           /machine.slice/machine-qemu\x2d<id>\x2d<name>.scope[/libvirt/vcpu0], /machine/<name>.libvirt-qemu
+//	Firecracker       <base>/firecracker/<id> (jailer --parent-cgroup defaults to the exec file name)
+//	Kata Containers   /kata_<sandbox id>, /kata_overhead/<sandbox id>
+//	LXC               /lxc/<name>, /lxc.payload.<name>, /lxc.monitor.<name>
+//	systemd-nspawn    /machine.slice/systemd-nspawn@<name>.service, machine-<name>.scope
+package cgroupid
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Runtime names reported in Identity.Runtime.
+const (
+	RuntimeContainerd  = "containerd"
+	RuntimeCRIO        = "cri-o"
+	RuntimeDocker      = "docker"
+	RuntimePodman      = "podman"
+	RuntimeLibvirt     = "libvirt"
+	RuntimeFirecracker = "firecracker"
+	RuntimeKata        = "kata"
+	RuntimeLXC         = "lxc"
+	RuntimeNspawn      = "nspawn"
+)
+
+// Kubernetes QoS classes reported in Identity.QoS.
+const (
+	QoSGuaranteed = "guaranteed"
+	QoSBurstable  = "burstable"
+	QoSBestEffort = "besteffort"
+)
+
+// Cgroup drivers reported in Identity.Driver.
+const (
+	DriverSystemd  = "systemd"
+	DriverCgroupfs = "cgroupfs"
+)
+
+// Identity is what a cgroup path tells about the workload in it. Empty fields are unknown.
+type Identity struct {
+	// Runtime is the container runtime or VM manager that created the cgroup.
+	Runtime string
+	// ContainerID is the container's id as the runtime names it (64 hex digits for
+	// containerd, CRI-O, Docker and Podman; the container name for LXC and nspawn).
+	ContainerID string
+	// PodUID is the Kubernetes pod uid in its canonical dashed form.
+	PodUID string
+	// QoS is the pod's Kubernetes QoS class.
+	QoS string
+	// Driver is the cgroup driver the path was laid out by, when it can be told.
+	Driver string
+	// VMName and VMID identify a virtual machine: libvirt domain name and id, Firecracker
+	// jailer id, Kata sandbox id.
+	VMName string
+	VMID   string
+	// Monitor is true for the cgroup of a runtime's helper rather than of the workload itself
+	// (conmon, LXC monitor, Kata overhead holding the VMM's own threads).
+	Monitor bool
+	// Scope is the prefix of the path that delimits the instance: sub-cgroups that runtimes
+	// create below it (libvirt's vcpuN/emulator, Podman's container) belong to the same instance.
+	Scope string
+}
+
+// IsZero reports whether nothing was recognised.
+func (id Identity) IsZero() bool { return id == Identity{} }
+
+// Parse returns the identity encoded in a cgroup path such as the third field of a line of
+// /proc/<pid>/cgroup. Unknown layouts give a zero Identity; Parse never fails.
+func Parse(path string) Identity {
+	var id Identity
+	if path == "" {
+		return id
+	}
+	// Walk the elements outermost first; later (deeper) matches refine earlier ones, so the
+	// innermost container wins over its pod and its VM slice.
+	var kube bool // seen a kubepods element
+	var parent string
+	end := 0
+	for end < len(path) {
+		start := end
+		for start < len(path) && path[start] == '/' {
+			start++
+		}
+		if start >= len(path) {
+			break
+		}
+		end = start
+		for end < len(path) && path[end] != '/' {
+			end++
+		}
+		elem := path[start:end]
+		prefix := path[:end]
+		if parseElem(&id, elem, parent, &kube) {
+			id.Scope = prefix
+		}
+		parent = elem
+	}
+	return id
+}
+
+// parseElem applies one path element to id and reports whether it delimits an instance.
+func parseElem(id *Identity, elem, parent string, kube *bool) bool {
+	// systemd-escaped unit names: the id is what sits between a known prefix and ".scope".
+	if unit, ok := strings.CutSuffix(elem, ".scope"); ok {
+		return scopeUnit(id, unit)
+	}
+	if strings.Count(elem, ":") == 2 { // "kubepods-pod<uid>.slice:cri-containerd:<id>" (systemd driver, no systemd)
+		parts := strings.SplitN(elem, ":", 3)
+		kubeSlice(id, parts[0], kube)
+		if scopeUnit(id, parts[1]+"-"+parts[2]) {
+			id.Driver = DriverSystemd
+			return true
+		}
+		return false
+	}
+	if strings.HasSuffix(elem, ".slice") {
+		return kubeSlice(id, elem, kube)
+	}
+	if unit, ok := strings.CutSuffix(elem, ".service"); ok {
+		if name, ok := strings.CutPrefix(unit, "systemd-nspawn@"); ok && name != "" {
+			*id = Identity{Runtime: RuntimeNspawn, ContainerID: unescapeSystemd(name), PodUID: id.PodUID, QoS: id.QoS, Driver: id.Driver}
+			return true
+		}
+		return false
+	}
+	switch {
+	case elem == "kubepods":
+		*kube = true
+		id.Driver = DriverCgroupfs
+		id.QoS = QoSGuaranteed // refined by a burstable/besteffort child
+		return false
+	case *kube && parent == "kubepods" && (elem == QoSBurstable || elem == QoSBestEffort):
+		id.QoS = elem
+		return false
+	case *kube && strings.HasPrefix(elem, "pod") && id.PodUID == "":
+		if uid := elem[3:]; looksLikeUID(uid) {
+			id.PodUID = uid
+			return true
+		}
+		return false
+	case strings.HasPrefix(elem, "kata_overhead"):
+		id.Runtime = RuntimeKata
+		id.Monitor = true
+		return false
+	case parent == "kata_overhead":
+		id.Runtime = RuntimeKata
+		id.VMID = elem
+		id.Monitor = true
+		return true
+	case elem == "kata_sandboxed_pod": // runtime-rs parent of sandboxed pods, not a sandbox
+		id.Runtime = RuntimeKata
+		return false
+	case strings.HasPrefix(elem, "kata_") && len(elem) > len("kata_"):
+		id.Runtime = RuntimeKata
+		id.VMID = elem[len("kata_"):]
+		return true
+	case strings.HasSuffix(elem, ".libvirt-qemu") || strings.HasSuffix(elem, ".libvirt-lxc"):
+		// libvirt without systemd: /machine/<name>.libvirt-qemu
+		// without systemd: /machine/qemu-<id>-<name>.libvirt-qemu (older: /machine/<name>.libvirt-qemu)
+		name := elem[:strings.LastIndexByte(elem, '.')]
+		if !machineScope(id, name) || id.Runtime != RuntimeLibvirt {
+			*id = Identity{Runtime: RuntimeLibvirt, VMName: name}
+		}
+		id.Driver = DriverCgroupfs
+		return true
+	case parent == "firecracker" && elem != "":
+		// jailer: <cgroup base>/<parent cgroup, default "firecracker">/<id>
+		id.Runtime, id.VMID = RuntimeFirecracker, elem
+		return true
+	case parent == "docker" && isHexID(elem):
+		id.Runtime, id.ContainerID = RuntimeDocker, elem
+		return true
+	case parent == "lxc" && elem != "":
+		id.Runtime, id.ContainerID = RuntimeLXC, elem
+		return true
+	case strings.HasPrefix(elem, "lxc.payload.") && len(elem) > len("lxc.payload."):
+		id.Runtime, id.ContainerID = RuntimeLXC, elem[len("lxc.payload."):]
+		return true
+	case strings.HasPrefix(elem, "lxc.monitor.") && len(elem) > len("lxc.monitor."):
+		id.Runtime, id.ContainerID, id.Monitor = RuntimeLXC, elem[len("lxc.monitor."):], true
+		return true
+	case strings.HasPrefix(elem, "crio-") && *kube:
+		// CRI-O with the cgroupfs driver: /kubepods/<qos>/pod<uid>/crio-<id>
+		if cid := strings.TrimPrefix(elem, "crio-"); isHexID(cid) {
+			id.Runtime, id.ContainerID = RuntimeCRIO, cid
+			return true
+		}
+		return false
+	case isHexID(elem) && len(elem) == 64:
+		// cgroupfs containers: /kubepods/<qos>/pod<uid>/<id> or a containerd namespace /<ns>/<id>.
+		id.ContainerID = elem
+		if !*kube && parent != "" && !strings.HasPrefix(parent, "kata_") {
+			id.Runtime = RuntimeContainerd
+		}
+		return true
+	}
+	return false
+}
+
+// scopeUnit handles the name of a systemd scope unit without its ".scope" suffix.
+func scopeUnit(id *Identity, unit string) bool {
+	type scopePrefix struct {
+		prefix, runtime string
+		monitor         bool
+	}
+	for _, p := range [...]scopePrefix{
+		{"cri-containerd-", RuntimeContainerd, false},
+		{"crio-conmon-", RuntimeCRIO, true},
+		{"crio-", RuntimeCRIO, false},
+		{"docker-", RuntimeDocker, false},
+		{"libpod-conmon-", RuntimePodman, true},
+		{"libpod-", RuntimePodman, false},
+		{"containerd-", RuntimeContainerd, false},
+	} {
+		if cid, ok := strings.CutPrefix(unit, p.prefix); ok && isHexID(cid) {
+			id.Runtime, id.ContainerID, id.Monitor = p.runtime, cid, p.monitor
+			if id.Driver == "" || id.PodUID != "" {
+				id.Driver = DriverSystemd
+			}
+			return true
+		}
+	}
+	if rest, ok := strings.CutPrefix(unit, "machine-"); ok && rest != "" {
+		return machineScope(id, unescapeSystemd(rest))
+	}
+	return false
+}
+
+// machineScope parses what systemd-machined registers: libvirt "qemu-<id>-<name>" or
+// "lxc-<pid>-<name>", nspawn "<name>".
+func machineScope(id *Identity, name string) bool {
+	for _, drv := range [...]string{"qemu-", "lxc-", "libxl-", "ch-"} {
+		rest, ok := strings.CutPrefix(name, drv)
+		if !ok {
+			continue
+		}
+		num, vmName, ok := strings.Cut(rest, "-")
+		if !ok || num == "" || vmName == "" {
+			continue
+		}
+		if _, err := strconv.ParseUint(num, 10, 32); err != nil {
+			continue
+		}
+		id.Runtime, id.VMID, id.VMName, id.Driver = RuntimeLibvirt, num, vmName, DriverSystemd
+		return true
+	}
+	id.Runtime, id.ContainerID, id.Driver = RuntimeNspawn, name, DriverSystemd
+	return true
+}
+
+// kubeSlice handles the systemd kubelet slices: kubepods.slice, kubepods-<qos>.slice and
+// kubepods-<qos>-pod<uid_with_underscores>.slice (with an optional kubelet-cgroup-root prefix
+// such as "kubelet-kubepods-...").
+func kubeSlice(id *Identity, elem string, kube *bool) bool {
+	name := strings.TrimSuffix(elem, ".slice")
+	i := strings.Index(name, "kubepods")
+	if i < 0 {
+		return false
+	}
+	*kube = true
+	id.Driver = DriverSystemd
+	rest := name[i+len("kubepods"):]
+	if rest == "" {
+		id.QoS = QoSGuaranteed
+		return false
+	}
+	rest = strings.TrimPrefix(rest, "-")
+	for _, q := range [...]string{QoSBurstable, QoSBestEffort} {
+		if r, ok := strings.CutPrefix(rest, q); ok {
+			id.QoS = q
+			rest = strings.TrimPrefix(r, "-")
+		}
+	}
+	if uid, ok := strings.CutPrefix(rest, "pod"); ok {
+		uid = strings.ReplaceAll(uid, "_", "-")
+		if looksLikeUID(uid) {
+			id.PodUID = uid
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikeUID accepts a dashed hex UUID (static pods use other uid forms: any hex-and-dash
+// string of a sensible length).
+func looksLikeUID(s string) bool {
+	if len(s) < 8 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isHexID reports whether s looks like a container id: 12 to 64 lower-case hex digits.
+func isHexID(s string) bool {
+	if len(s) < 12 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapeSystemd reverses systemd's unit name escaping ("\x2d" for '-', any "\xNN").
+func unescapeSystemd(s string) string {
+	if !strings.Contains(s, `\x`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
+			if v, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
