@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 ROOT := $(abspath .)
 TOOLS := $(ROOT)/.tools
-BIN := $(ROOT)/bin
+BIN := bin
 
 # Pinned tools; `make tools` installs exactly these versions under .tools/.
 BUILDER_VERSION := v0.165.0
@@ -63,7 +63,7 @@ run: $(BIN)/otelcol-virt
 
 ## test: unit, integration and end-to-end tests against the real binaries
 test: deps tools build
-	OTELCOL_VIRT_BIN=$(BIN)/otelcol-virt OTELCOL_VIRT_EDGE_BIN=$(BIN)/otelcol-virt-edge OTELCOL_VIRT_TOOLS=$(TOOLS) \
+	OTELCOL_VIRT_BIN=$(ROOT)/$(BIN)/otelcol-virt OTELCOL_VIRT_EDGE_BIN=$(ROOT)/$(BIN)/otelcol-virt-edge OTELCOL_VIRT_TOOLS=$(TOOLS) \
 	  $(GO) test $(GO_TEST_FLAGS) ./...
 
 ## test-unit: only the tests that need neither the binaries nor root
