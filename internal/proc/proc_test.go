@@ -1,0 +1,192 @@
+package proc
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseStat(t *testing.T) {
+	st, comm, err := ParseStat(fixture(t, "stat.pid1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Stat{PID: 1, State: 'S', PPID: 0, MinFlt: 47788, MajFlt: 0, UTime: 98, STime: 483, NumThreads: 13, StartTime: 24, VSize: 48259072, RSS: 4102}
+	if st != want || string(comm) != "process_api" {
+		t.Errorf("got %+v %q\nwant %+v", st, comm, want)
+	}
+
+	st, comm, err = ParseStat(fixture(t, "stat.weird_comm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(comm) != "my (weird) comm" || st.PID != 4242 || st.PPID != 1 || st.UTime != 250 || st.STime != 75 || st.MajFlt != 3 || st.NumThreads != 4 || st.StartTime != 123456 || st.RSS != 2560 {
+		t.Errorf("weird comm: got %+v %q", st, comm)
+	}
+
+	for _, bad := range []string{"", "1 (x", "x (a) S 1", "1 (a) S 1 2 3", "1 (a) SS 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 0 0 1 0 1 1 1",
+		"1 (a) S 0 0 0 0 -1 0 0 0 0 0 x 0 0 0 0 0 1 0 1 1 1"} {
+		if _, _, err := ParseStat([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseStat(%q) err = %v, want ErrMalformed", bad, err)
+		}
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	st, err := ParseStatus(fixture(t, "status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.VoluntaryCtxtSwitches == 0 && st.NonvoluntaryCtxtSwitches == 0 {
+		t.Errorf("no context switches parsed: %+v", st)
+	}
+	if st.VmRSS == 0 || st.VmRSS%1024 != 0 {
+		t.Errorf("VmRSS %d not converted from kB", st.VmRSS)
+	}
+	st, err = ParseStatus([]byte("Name:\tx\nVmRSS:\t  12 kB\nvoluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t3\n"))
+	if err != nil || st != (Status{VoluntaryCtxtSwitches: 7, NonvoluntaryCtxtSwitches: 3, VmRSS: 12 * 1024}) {
+		t.Errorf("got %+v, %v", st, err)
+	}
+	for _, bad := range []string{"", "Name: x\n", "VmRSS: lots kB\n"} {
+		if _, err := ParseStatus([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseStatus(%q) err = %v", bad, err)
+		}
+	}
+}
+
+func TestParseOpenFilesLimit(t *testing.T) {
+	n, err := ParseOpenFilesLimit(fixture(t, "limits"))
+	if err != nil || n != 20000 {
+		t.Errorf("got %d, %v; want 20000", n, err)
+	}
+	n, err = ParseOpenFilesLimit([]byte("Max open files            unlimited            unlimited            files\n"))
+	if err != nil || n != Unlimited {
+		t.Errorf("unlimited: got %d, %v", n, err)
+	}
+	for _, bad := range []string{"", "Max open files", "Max open files  many  many files"} {
+		if _, err := ParseOpenFilesLimit([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseOpenFilesLimit(%q) err = %v", bad, err)
+		}
+	}
+}
+
+func TestParseCmdline(t *testing.T) {
+	got := ParseCmdline(fixture(t, "cmdline.wasmtime"))
+	want := []string{"hello", "world.wasm", "--dir", "/data"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	if ParseCmdline(nil) != nil || ParseCmdline([]byte("\x00")) != nil {
+		t.Error("empty cmdline (kernel thread or zombie) should give no arguments")
+	}
+}
+
+func TestParseCgroup(t *testing.T) {
+	lines, err := ParseCgroup(fixture(t, "cgroup.hybrid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCtrl := map[string]string{}
+	for _, l := range lines {
+		if len(l.Controllers) == 0 {
+			byCtrl[""] = l.Path
+		}
+		for _, c := range l.Controllers {
+			byCtrl[c] = l.Path
+		}
+	}
+	if byCtrl["memory"] == "" || byCtrl["cpu"] != "/" || byCtrl[""] != "/" || byCtrl["name=systemd"] != "/" {
+		t.Errorf("hybrid: %v", byCtrl)
+	}
+	lines, err = ParseCgroup(fixture(t, "cgroup.v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 5 || len(lines[1].Controllers) != 2 || lines[1].Controllers[1] != "cpuacct" || lines[4].HierarchyID != 0 {
+		t.Errorf("v1: %+v", lines)
+	}
+	lines, err = ParseCgroup(fixture(t, "cgroup.v2"))
+	if err != nil || len(lines) != 1 || lines[0].Controllers != nil {
+		t.Errorf("v2: %+v %v", lines, err)
+	}
+	for _, bad := range []string{"", "0", "0:", "x::/", "0::relative"} {
+		if _, err := ParseCgroup([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseCgroup(%q) err = %v", bad, err)
+		}
+	}
+}
+
+func TestScanNetTCP(t *testing.T) {
+	count := func(name string) map[string]int {
+		m := map[string]int{}
+		if err := ScanNetTCP(fixture(t, name), func(state uint8, inode uint64) {
+			m[TCPStates[state]]++
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if m := count("net_tcp"); m["listen"] != 1 || m["time_wait"] != 3 {
+		t.Errorf("tcp: %v", m)
+	}
+	if m := count("net_tcp6"); m["listen"] != 1 || m["established"] != 2 {
+		t.Errorf("tcp6: %v", m)
+	}
+	var inodes []uint64
+	_ = ScanNetTCP(fixture(t, "net_tcp6"), func(_ uint8, inode uint64) { inodes = append(inodes, inode) })
+	if len(inodes) != 3 || inodes[0] != 54334 {
+		t.Errorf("inodes %v", inodes)
+	}
+	if err := ScanNetTCP([]byte("hdr\n 0: a b ZZ 0 0 0 0 0 1\n"), func(uint8, uint64) {}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("bad state accepted: %v", err)
+	}
+	if ino, ok := SocketInode([]byte("socket:[54334]")); !ok || ino != 54334 {
+		t.Errorf("SocketInode = %d %v", ino, ok)
+	}
+	for _, bad := range []string{"pipe:[1]", "socket:[]", "socket:[x]", "/dev/null"} {
+		if _, ok := SocketInode([]byte(bad)); ok {
+			t.Errorf("SocketInode(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseBootTime(t *testing.T) {
+	bt, err := ParseBootTime(fixture(t, "proc_stat"))
+	if err != nil || bt < 1_000_000_000 {
+		t.Errorf("got %d, %v", bt, err)
+	}
+	if _, err := ParseBootTime([]byte("cpu 1 2 3\n")); !errors.Is(err, ErrMalformed) {
+		t.Errorf("missing btime: %v", err)
+	}
+}
+
+func TestAtoi(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "-1": -1, "9223372036854775807": 1<<63 - 1, "-9223372036854775808": -1 << 63} {
+		if got, ok := atoi([]byte(in)); !ok || got != want {
+			t.Errorf("atoi(%q) = %d %v", in, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "-", "9223372036854775808", "18446744073709551616", "1x"} {
+		if _, ok := atoi([]byte(bad)); ok {
+			t.Errorf("atoi(%q) accepted", bad)
+		}
+	}
+	if v, ok := atou([]byte("18446744073709551615")); !ok || v != 1<<64-1 {
+		t.Errorf("atou max = %d %v", v, ok)
+	}
+}
