@@ -1,0 +1,352 @@
+package deploy
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"path"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// dockerfile is the Dockerfile as BuildKit's own front end reads it.
+type dockerfile struct {
+	stages   []instructions.Stage
+	metaArgs map[string]string
+}
+
+func parseDockerfile(t *testing.T) dockerfile {
+	t.Helper()
+	res, err := parser.Parse(bytes.NewReader(readRepoFile(t, "Dockerfile")))
+	if err != nil {
+		t.Fatalf("Dockerfile does not parse: %v", err)
+	}
+	for _, w := range res.Warnings {
+		t.Errorf("Dockerfile parser warning: %s", w.Short)
+	}
+	var lintWarnings []string
+	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, _ []parser.Range) {
+		lintWarnings = append(lintWarnings, rule+": "+msg)
+	}})
+	stages, metaArgs, err := instructions.Parse(res.AST, lint)
+	if err != nil {
+		t.Fatalf("Dockerfile instructions: %v", err)
+	}
+	for _, w := range lintWarnings {
+		t.Errorf("Dockerfile lint: %s", w)
+	}
+	df := dockerfile{stages: stages, metaArgs: map[string]string{}}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			if kv.Value != nil {
+				df.metaArgs[kv.Key] = *kv.Value
+			}
+		}
+	}
+	return df
+}
+
+func commandsOf[T instructions.Command](s instructions.Stage) []T {
+	var out []T
+	for _, c := range s.Commands {
+		if v, ok := c.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func TestDockerfileBuildStage(t *testing.T) {
+	df := parseDockerfile(t)
+	if len(df.stages) < 2 {
+		t.Fatalf("want a multi-stage build (build, then a minimal runtime), got %d stage(s)", len(df.stages))
+	}
+	build := df.stages[0]
+
+	// The builder version is the Makefile's, so the image is the binary `make build` produces.
+	if got, want := df.metaArgs["BUILDER_VERSION"], makeVariable(t, "BUILDER_VERSION"); got != want {
+		t.Errorf("ARG BUILDER_VERSION=%q, Makefile pins %q", got, want)
+	}
+	// The Go image is at least as new as go.mod asks.
+	goMod := goDirective(t)
+	if v := df.metaArgs["GO_VERSION"]; compareVersions(v, goMod) < 0 {
+		t.Errorf("ARG GO_VERSION=%q is older than go.mod's go %s", v, goMod)
+	}
+	if !strings.Contains(build.BaseName, "${GO_VERSION}") && !strings.Contains(build.BaseName, "$GO_VERSION") {
+		t.Errorf("build stage FROM %q does not use ARG GO_VERSION", build.BaseName)
+	}
+
+	// Static: CGO off in the stage's environment, and no cgo switched on in the manifest.
+	cgoOff := false
+	for _, env := range commandsOf[*instructions.EnvCommand](build) {
+		for _, kv := range env.Env {
+			if kv.Key == "CGO_ENABLED" && kv.Value == "0" {
+				cgoOff = true
+			}
+		}
+	}
+	if !cgoOff {
+		t.Error("build stage must set ENV CGO_ENABLED=0 (the runtime stage has no libc)")
+	}
+	manifest := yamlMap(t, "builder-config.yaml", readRepoFile(t, "builder-config.yaml"))
+	if v, ok := lookup(manifest, "dist", "cgo_enabled"); ok && v == true {
+		t.Error("builder-config.yaml sets dist.cgo_enabled: true; the image needs a static binary")
+	}
+
+	// The build runs the pinned builder on the main manifest and checks the result is static.
+	var runs []string
+	for _, r := range commandsOf[*instructions.RunCommand](build) {
+		runs = append(runs, strings.Join(r.CmdLine, " "))
+	}
+	all := strings.Join(runs, "\n")
+	for _, want := range []string{
+		"go install go.opentelemetry.io/collector/cmd/builder@${BUILDER_VERSION}",
+		"builder --config builder-config.yaml",
+		"grep -q 'CGO_ENABLED=0'",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("build stage RUN commands lack %q", want)
+		}
+	}
+}
+
+func TestDockerfileRuntimeStage(t *testing.T) {
+	df := parseDockerfile(t)
+	final := df.stages[len(df.stages)-1]
+
+	if !strings.HasPrefix(final.BaseName, "gcr.io/distroless/static") && final.BaseName != "scratch" {
+		t.Errorf("runtime stage FROM %q: want distroless/static or scratch", final.BaseName)
+	}
+	if final.BaseName == "scratch" {
+		// scratch has no CA bundle: it must be copied in.
+		found := false
+		for _, c := range commandsOf[*instructions.CopyCommand](final) {
+			found = found || strings.Contains(c.DestPath, "ca-certificates")
+		}
+		if !found {
+			t.Error("a scratch runtime stage must COPY a CA bundle")
+		}
+	}
+
+	users := commandsOf[*instructions.UserCommand](final)
+	if len(users) == 0 {
+		t.Fatal("runtime stage has no USER: it would run as root")
+	}
+	user := users[len(users)-1].User
+	uid, _, _ := strings.Cut(user, ":")
+	n, err := strconv.Atoi(uid)
+	if err != nil {
+		t.Errorf("USER %q: use a numeric uid so that Kubernetes runAsNonRoot can verify it", user)
+	} else if n == 0 {
+		t.Errorf("USER %q is root", user)
+	}
+
+	entrypoints := commandsOf[*instructions.EntrypointCommand](final)
+	if len(entrypoints) != 1 || entrypoints[0].PrependShell {
+		t.Fatal("runtime stage needs exactly one exec-form ENTRYPOINT (the image has no shell)")
+	}
+	binary := entrypoints[0].CmdLine[0]
+	copiedBinary := false
+	for _, c := range commandsOf[*instructions.CopyCommand](final) {
+		if c.From == df.stages[0].Name && c.DestPath == binary {
+			copiedBinary = true
+		}
+	}
+	if !copiedBinary {
+		t.Errorf("ENTRYPOINT %s is not copied from the build stage", binary)
+	}
+
+	labels := map[string]string{}
+	for _, l := range commandsOf[*instructions.LabelCommand](final) {
+		for _, kv := range l.Labels {
+			labels[kv.Key] = kv.Value
+		}
+	}
+	for _, k := range []string{"title", "description", "version", "source"} {
+		if labels["org.opencontainers.image."+k] == "" {
+			t.Errorf("missing OCI label org.opencontainers.image.%s", k)
+		}
+	}
+	if got, want := df.metaArgs["VERSION"], mustString(t, manifest(t), "dist", "version"); got != want {
+		t.Errorf("ARG VERSION=%q, builder-config.yaml dist.version is %q", got, want)
+	}
+
+	exposed := map[string]bool{}
+	for _, e := range commandsOf[*instructions.ExposeCommand](final) {
+		for _, p := range e.Ports {
+			exposed[p] = true
+		}
+	}
+	cmd := defaultCommand(t, final)
+	for _, arg := range cmd {
+		if v, ok := strings.CutPrefix(arg, "--set="); ok && strings.Contains(v, "endpoint=") {
+			_, port, _ := strings.Cut(v[strings.Index(v, "=")+1:], ":")
+			if !exposed[port] {
+				t.Errorf("%s listens on port %s, which is not EXPOSEd", arg, port)
+			}
+		}
+	}
+	if !exposed["13133"] {
+		t.Error("the health_check port 13133 is not EXPOSEd")
+	}
+}
+
+func defaultCommand(t *testing.T, final instructions.Stage) []string {
+	t.Helper()
+	cmds := commandsOf[*instructions.CmdCommand](final)
+	if len(cmds) != 1 || cmds[0].PrependShell {
+		t.Fatal("runtime stage needs exactly one exec-form CMD with the default arguments")
+	}
+	return cmds[0].CmdLine
+}
+
+// TestDockerfileDefaultConfigValidates runs the image's default command line through the real
+// binary: the config COPYed into the image, with the CMD's --set overrides.
+func TestDockerfileDefaultConfigValidates(t *testing.T) {
+	df := parseDockerfile(t)
+	final := df.stages[len(df.stages)-1]
+	inImage := map[string]string{} // path in the image -> path in the build context
+	for _, c := range commandsOf[*instructions.CopyCommand](final) {
+		if c.From == "" && len(c.SourcePaths) == 1 {
+			inImage[c.DestPath] = c.SourcePaths[0]
+		}
+	}
+	var configSource string
+	var sets []string
+	for _, arg := range defaultCommand(t, final) {
+		switch {
+		case strings.HasPrefix(arg, "--config="):
+			p := strings.TrimPrefix(arg, "--config=")
+			src, ok := inImage[p]
+			if !ok {
+				t.Fatalf("CMD uses %s, which no COPY puts into the image", p)
+			}
+			configSource = src
+		case strings.HasPrefix(arg, "--set="):
+			sets = append(sets, arg)
+		default:
+			t.Fatalf("unexpected CMD argument %q", arg)
+		}
+	}
+	if configSource == "" {
+		t.Fatal("CMD has no --config")
+	}
+	validateCollectorConfig(t, "image default ("+configSource+")", readRepoFile(t, configSource), sets, nil)
+
+	// The overrides must take effect: a wrong key under any of them is rejected.
+	broken := append([]string(nil), sets...)
+	broken[0] = strings.Replace(broken[0], "endpoint=", "endpoint_typo=", 1)
+	if err := runValidate(t, readRepoFile(t, configSource), broken, nil); err == nil {
+		t.Error("validate accepted a misspelt --set key; the check above proves nothing")
+	}
+}
+
+// TestDockerignoreKeepsTheBuildInputs applies .dockerignore the way BuildKit does to the files of
+// the repository and checks that everything the build needs is sent, and the bulk is not.
+func TestDockerignoreKeepsTheBuildInputs(t *testing.T) {
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(readRepoFile(t, ".dockerignore")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	excluded := func(p string) bool {
+		m, err := pm.MatchesOrParentMatches(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		return m
+	}
+	out, err := exec.Command("git", "-C", repoPath(), "ls-files", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Skipf("listing the repository files needs git: %v", err)
+	}
+	var needed []string
+	for _, f := range strings.Fields(string(out)) {
+		// Everything the builder compiles: the module files and every non-test Go source.
+		if f == "go.mod" || f == "go.sum" || f == "builder-config.yaml" ||
+			(strings.HasSuffix(f, ".go") && !strings.HasSuffix(f, "_test.go") && !strings.HasPrefix(f, "deploy/")) {
+			needed = append(needed, f)
+		}
+	}
+	df := parseDockerfile(t)
+	for _, s := range df.stages {
+		for _, c := range commandsOf[*instructions.CopyCommand](s) {
+			if c.From == "" {
+				for _, src := range c.SourcePaths {
+					if src != "." {
+						needed = append(needed, path.Clean(src))
+					}
+				}
+			}
+		}
+	}
+	if len(needed) < 5 {
+		t.Fatalf("found only %d build inputs; the file listing is broken", len(needed))
+	}
+	for _, f := range needed {
+		if excluded(f) {
+			t.Errorf(".dockerignore excludes %s, which the build needs", f)
+		}
+	}
+	for _, f := range []string{".git/HEAD", "bin/otelcol-virt", ".tools/builder", "distributions/otelcol-virt/_build/main.go"} {
+		if !excluded(f) {
+			t.Errorf(".dockerignore sends %s to the build context", f)
+		}
+	}
+}
+
+func manifest(t *testing.T) map[string]any {
+	return yamlMap(t, "builder-config.yaml", readRepoFile(t, "builder-config.yaml"))
+}
+
+func mustString(t *testing.T, m map[string]any, keys ...string) string {
+	t.Helper()
+	v, ok := lookup(m, keys...)
+	if !ok {
+		t.Fatalf("missing %s", strings.Join(keys, "."))
+	}
+	return fmt.Sprint(v)
+}
+
+// goDirective returns the version of go.mod's go directive.
+func goDirective(t *testing.T) string {
+	t.Helper()
+	for _, line := range strings.Split(string(readRepoFile(t, "go.mod")), "\n") {
+		if v, ok := strings.CutPrefix(line, "go "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatal("go.mod has no go directive")
+	return ""
+}
+
+// compareVersions compares dotted numeric versions (1.26.8 vs 1.26.0).
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
