@@ -90,7 +90,7 @@ func TestAgentCapabilities(t *testing.T) {
 	}
 
 	targets := map[string]int{
-		"other user":            startTarget(t, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"),
+		"other user":             startTarget(t, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"),
 		"root with capabilities": startTarget(t),
 	}
 
