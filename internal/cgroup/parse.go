@@ -1,0 +1,440 @@
+// Package cgroup parses cgroup v1 and v2 control files and finds which hierarchy serves each
+// controller on a host (v1, v2 or the hybrid layout where v1 controllers and a cgroup2 mount
+// coexist). Parsers take a file's bytes and allocate nothing; one function per file format.
+package cgroup
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+)
+
+// ErrMalformed is wrapped by every parse error.
+var ErrMalformed = errors.New("malformed")
+
+func malformed(file, format string, args ...any) error {
+	return fmt.Errorf("%s: %w: %s", file, ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// v1Unlimited is the smallest value cgroup v1 uses for "no limit" in *.limit_in_bytes: the
+// kernel prints PAGE_COUNTER_MAX * PAGE_SIZE, 0x7FFFFFFFFFFFF000 with 4 KiB pages, a little
+// less with larger pages.
+const v1Unlimited = 1 << 62
+
+// CPUStat holds CPU usage and CFS throttling counters.
+type CPUStat struct {
+	UsageUsec, UserUsec, SystemUsec uint64
+	NrPeriods, NrThrottled          uint64
+	ThrottledUsec                   uint64
+}
+
+// ParseCPUStat parses cpu.stat of v2 (usage_usec, user_usec, system_usec, nr_periods,
+// nr_throttled, throttled_usec) or of the v1 cpu controller (nr_periods, nr_throttled,
+// throttled_time in ns).
+func ParseCPUStat(data []byte) (CPUStat, error) {
+	var s CPUStat
+	n := 0
+	err := scanKV("cpu.stat", data, func(k []byte, v uint64) {
+		switch string(k) {
+		case "usage_usec":
+			s.UsageUsec = v
+		case "user_usec":
+			s.UserUsec = v
+		case "system_usec":
+			s.SystemUsec = v
+		case "nr_periods":
+			s.NrPeriods = v
+		case "nr_throttled":
+			s.NrThrottled = v
+		case "throttled_usec":
+			s.ThrottledUsec = v
+		case "throttled_time":
+			s.ThrottledUsec = v / 1000
+		default:
+			return
+		}
+		n++
+	})
+	if err == nil && n == 0 {
+		err = malformed("cpu.stat", "no known key")
+	}
+	return s, err
+}
+
+// CPUAcctStat is v1 cpuacct.stat, in clock ticks (USER_HZ).
+type CPUAcctStat struct{ User, System uint64 }
+
+// ParseCPUAcctStat parses v1 cpuacct.stat ("user N\nsystem N").
+func ParseCPUAcctStat(data []byte) (CPUAcctStat, error) {
+	var s CPUAcctStat
+	n := 0
+	err := scanKV("cpuacct.stat", data, func(k []byte, v uint64) {
+		switch string(k) {
+		case "user":
+			s.User = v
+			n++
+		case "system":
+			s.System = v
+			n++
+		}
+	})
+	if err == nil && n != 2 {
+		err = malformed("cpuacct.stat", "want user and system")
+	}
+	return s, err
+}
+
+// CPULimit is a CFS bandwidth limit; Unlimited when no quota is set.
+type CPULimit struct {
+	QuotaUsec, PeriodUsec uint64
+	Unlimited             bool
+}
+
+// CPUs is the limit in CPUs (quota / period).
+func (l CPULimit) CPUs() float64 {
+	if l.Unlimited || l.PeriodUsec == 0 {
+		return 0
+	}
+	return float64(l.QuotaUsec) / float64(l.PeriodUsec)
+}
+
+// ParseCPUMax parses v2 cpu.max: "max 100000" or "50000 100000".
+func ParseCPUMax(data []byte) (CPULimit, error) {
+	var buf [3][]byte
+	f := fields(buf[:0], bytes.TrimSpace(data))
+	if len(f) != 2 {
+		return CPULimit{}, malformed("cpu.max", "want \"<quota|max> <period>\", got %q", data)
+	}
+	period, ok := atou(f[1])
+	if !ok || period == 0 {
+		return CPULimit{}, malformed("cpu.max", "bad period %q", f[1])
+	}
+	if string(f[0]) == "max" {
+		return CPULimit{PeriodUsec: period, Unlimited: true}, nil
+	}
+	quota, ok := atou(f[0])
+	if !ok {
+		return CPULimit{}, malformed("cpu.max", "bad quota %q", f[0])
+	}
+	return CPULimit{QuotaUsec: quota, PeriodUsec: period}, nil
+}
+
+// ParseCFSQuota parses v1 cpu.cfs_quota_us (-1 for none) and cpu.cfs_period_us.
+func ParseCFSQuota(quota, period []byte) (CPULimit, error) {
+	p, ok := atou(bytes.TrimSpace(period))
+	if !ok || p == 0 {
+		return CPULimit{}, malformed("cpu.cfs_period_us", "bad period %q", period)
+	}
+	q, ok := atoi(bytes.TrimSpace(quota))
+	if !ok {
+		return CPULimit{}, malformed("cpu.cfs_quota_us", "bad quota %q", quota)
+	}
+	if q < 0 {
+		return CPULimit{PeriodUsec: p, Unlimited: true}, nil
+	}
+	return CPULimit{QuotaUsec: uint64(q), PeriodUsec: p}, nil
+}
+
+// Limit is a byte or count limit; Unlimited when none is set.
+type Limit struct {
+	Value     uint64
+	Unlimited bool
+}
+
+// ParseLimit parses memory.max, memory.high, pids.max ("max" or a number) and v1
+// memory.limit_in_bytes (a huge number for none).
+func ParseLimit(data []byte) (Limit, error) {
+	b := bytes.TrimSpace(data)
+	if string(b) == "max" {
+		return Limit{Unlimited: true}, nil
+	}
+	v, ok := atou(b)
+	if !ok {
+		// v1 memory.limit_in_bytes can be "-1" when written so (it reads back as the max).
+		if string(b) == "-1" {
+			return Limit{Unlimited: true}, nil
+		}
+		return Limit{}, malformed("limit", "want \"max\" or a number, got %q", b)
+	}
+	if v >= v1Unlimited {
+		return Limit{Unlimited: true}, nil
+	}
+	return Limit{Value: v}, nil
+}
+
+// ParseUint parses a single-number file (memory.current, memory.usage_in_bytes, pids.current).
+func ParseUint(data []byte) (uint64, error) {
+	v, ok := atou(bytes.TrimSpace(data))
+	if !ok {
+		return 0, malformed("value", "want a number, got %q", bytes.TrimSpace(data))
+	}
+	return v, nil
+}
+
+// MemoryStat is what the receiver takes from memory.stat (v2 keys, or v1 hierarchical totals).
+type MemoryStat struct {
+	Anon, File, InactiveFile uint64
+}
+
+// ParseMemoryStat parses v2 memory.stat (anon, file, inactive_file) or v1 memory.stat
+// (total_rss, total_cache, total_inactive_file; the non-total keys cover the cgroup alone).
+func ParseMemoryStat(data []byte) (MemoryStat, error) {
+	var s MemoryStat
+	n := 0
+	err := scanKV("memory.stat", data, func(k []byte, v uint64) {
+		switch string(k) {
+		case "anon", "total_rss":
+			s.Anon = v
+		case "file", "total_cache":
+			s.File = v
+		case "inactive_file", "total_inactive_file":
+			s.InactiveFile = v
+		default:
+			return
+		}
+		n++
+	})
+	if err == nil && n == 0 {
+		err = malformed("memory.stat", "no anon/file key")
+	}
+	return s, err
+}
+
+// MemoryEvents holds OOM counters: v2 memory.events (oom, oom_kill) or v1 memory.oom_control
+// (oom_kill, under_oom; v1 has no oom count).
+type MemoryEvents struct {
+	OOM, OOMKill uint64
+	HasOOM       bool
+	UnderOOM     bool
+}
+
+// ParseMemoryEvents parses v2 memory.events or v1 memory.oom_control.
+func ParseMemoryEvents(data []byte) (MemoryEvents, error) {
+	var e MemoryEvents
+	n := 0
+	err := scanKV("memory.events", data, func(k []byte, v uint64) {
+		switch string(k) {
+		case "oom":
+			e.OOM, e.HasOOM = v, true
+		case "oom_kill":
+			e.OOMKill = v
+		case "under_oom":
+			e.UnderOOM = v != 0
+		case "max", "high", "low", "oom_group_kill", "oom_kill_disable", "sock_throttled":
+		default:
+			return
+		}
+		n++
+	})
+	if err == nil && n == 0 {
+		err = malformed("memory.events", "no known key")
+	}
+	return e, err
+}
+
+// IOStat is block I/O summed over devices.
+type IOStat struct {
+	ReadBytes, WriteBytes, ReadOps, WriteOps uint64
+}
+
+// ParseIOStat parses v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N".
+func ParseIOStat(data []byte) (IOStat, error) {
+	var s IOStat
+	var buf [8][]byte
+	for len(data) > 0 {
+		var line []byte
+		line, data = nextLine(data)
+		f := fields(buf[:0], line)
+		if len(f) == 0 {
+			continue
+		}
+		if bytes.IndexByte(f[0], ':') < 0 {
+			return s, malformed("io.stat", "line %q does not start with a device", line)
+		}
+		for _, kv := range f[1:] {
+			k, v, ok := bytes.Cut(kv, []byte{'='})
+			if !ok {
+				return s, malformed("io.stat", "bad pair %q", kv)
+			}
+			n, ok := atou(v)
+			if !ok {
+				return s, malformed("io.stat", "bad value in %q", kv)
+			}
+			switch string(k) {
+			case "rbytes":
+				s.ReadBytes += n
+			case "wbytes":
+				s.WriteBytes += n
+			case "rios":
+				s.ReadOps += n
+			case "wios":
+				s.WriteOps += n
+			}
+		}
+	}
+	return s, nil
+}
+
+// ParseBlkio parses a v1 blkio.throttle.io_service_bytes or io_serviced file ("MAJ:MIN Read N"
+// lines and a "Total N" line) into read and write sums.
+func ParseBlkio(data []byte) (read, write uint64, err error) {
+	var buf [4][]byte
+	for len(data) > 0 {
+		var line []byte
+		line, data = nextLine(data)
+		f := fields(buf[:0], line)
+		if len(f) == 0 || (len(f) == 2 && string(f[0]) == "Total") {
+			continue
+		}
+		if len(f) != 3 {
+			return 0, 0, malformed("blkio", "line %q", line)
+		}
+		n, ok := atou(f[2])
+		if !ok {
+			return 0, 0, malformed("blkio", "bad value in %q", line)
+		}
+		switch string(f[1]) {
+		case "Read":
+			read += n
+		case "Write":
+			write += n
+		}
+	}
+	return read, write, nil
+}
+
+// PSI holds the "total" stall times of a pressure file, in microseconds.
+type PSI struct {
+	SomeTotalUsec, FullTotalUsec uint64
+	HasFull                      bool
+}
+
+// ParsePSI parses cpu.pressure, memory.pressure or io.pressure
+// ("some avg10=0.00 avg60=0.00 avg300=0.00 total=N" and an optional "full ..." line).
+func ParsePSI(data []byte) (PSI, error) {
+	var p PSI
+	var buf [6][]byte
+	some := false
+	for len(data) > 0 {
+		var line []byte
+		line, data = nextLine(data)
+		f := fields(buf[:0], line)
+		if len(f) == 0 {
+			continue
+		}
+		var total uint64
+		found := false
+		for _, kv := range f[1:] {
+			if v, ok := bytes.CutPrefix(kv, []byte("total=")); ok {
+				n, ok := atou(v)
+				if !ok {
+					return p, malformed("pressure", "bad total in %q", line)
+				}
+				total, found = n, true
+			}
+		}
+		if !found {
+			return p, malformed("pressure", "no total in %q", line)
+		}
+		switch string(f[0]) {
+		case "some":
+			p.SomeTotalUsec, some = total, true
+		case "full":
+			p.FullTotalUsec, p.HasFull = total, true
+		default:
+			return p, malformed("pressure", "unknown line %q", line)
+		}
+	}
+	if !some {
+		return p, malformed("pressure", "no some line")
+	}
+	return p, nil
+}
+
+// scanKV calls fn for every "key value" line; it fails on a line that is not two fields with a
+// numeric value.
+func scanKV(file string, data []byte, fn func(k []byte, v uint64)) error {
+	var buf [3][]byte
+	for len(data) > 0 {
+		var line []byte
+		line, data = nextLine(data)
+		f := fields(buf[:0], line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 2 {
+			return malformed(file, "line %q is not \"key value\"", line)
+		}
+		v, ok := atou(f[1])
+		if !ok {
+			// Signed values exist in some files (v2 memory.stat can show negative
+			// workingset counters transiently); they are not ones we keep.
+			if _, ok := atoi(f[1]); ok {
+				continue
+			}
+			return malformed(file, "bad value in %q", line)
+		}
+		fn(f[0], v)
+	}
+	return nil
+}
+
+func atou(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
+
+func atoi(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	u, ok := atou(b)
+	if !ok || u > 1<<63 || (!neg && u == 1<<63) {
+		return 0, false
+	}
+	if neg {
+		return -int64(u), true
+	}
+	return int64(u), true
+}
+
+func fields(dst [][]byte, b []byte) [][]byte {
+	dst = dst[:0]
+	i := 0
+	for i < len(b) {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+		j := i
+		for j < len(b) && b[j] != ' ' && b[j] != '\t' {
+			j++
+		}
+		dst = append(dst, b[i:j])
+		i = j
+	}
+	return dst
+}
+
+func nextLine(b []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return b, nil
+}
