@@ -26,6 +26,8 @@ func TestLoadConfig(t *testing.T) {
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, 5*time.Minute, cfg.RefreshInterval)
 				assert.False(t, cfg.Override)
+				assert.True(t, cfg.Association.Lookup)
+				assert.False(t, cfg.ResourceAttributes.VirtualizationType.Enabled, "seed compatibility attributes are opt-in")
 			},
 		},
 		{
@@ -34,8 +36,24 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, "/hostfs", cfg.RootPath)
 				assert.Equal(t, time.Minute, cfg.RefreshInterval)
 				assert.True(t, cfg.Override)
+				assert.Equal(t, []string{SourcePodUID, SourceContainerID}, cfg.Association.Sources)
+				assert.Equal(t, 16384, cfg.Association.CacheSize)
+				assert.False(t, cfg.ResourceAttributes.VirtualizationDetectionConfidence.Enabled)
+				assert.True(t, cfg.ResourceAttributes.VirtualizationType.Enabled)
+				assert.True(t, cfg.ResourceAttributes.VirtualizationHypervisorName.Enabled, "unlisted attributes keep their default")
 			},
 		},
+		{
+			id: component.NewIDWithName(Type, "edera"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, "edera", cfg.Declared.IsolationTechnology)
+				assert.Equal(t, []string{"hypervisor:xen", "guest:edera"}, cfg.Declared.Layers)
+			},
+		},
+		{id: component.NewIDWithName(Type, "bad_source"), wantErr: "association::sources: unknown source \"host.ip\""},
+		{id: component.NewIDWithName(Type, "bad_cache"), wantErr: "association::cache_size"},
+		{id: component.NewIDWithName(Type, "bad_declared_level"), wantErr: "declared::isolation_level"},
+		{id: component.NewIDWithName(Type, "bad_declared_layer"), wantErr: "declared::layers"},
 		{id: component.NewIDWithName(Type, "bad_root"), wantErr: "root_path"},
 		{id: component.NewIDWithName(Type, "bad_refresh"), wantErr: "refresh_interval"},
 	}

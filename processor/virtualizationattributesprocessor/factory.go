@@ -26,25 +26,46 @@ func NewFactory() processor.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{RefreshInterval: 5 * time.Minute}
+	return &Config{
+		RefreshInterval: 5 * time.Minute,
+		Association: AssociationConfig{
+			Sources:        []string{SourceContainerID, SourcePodUID, SourceProcessPID, SourceServiceInstanceID},
+			RegistryMaxAge: 2 * time.Minute,
+			Lookup:         true,
+			CacheSize:      4096,
+			CacheTTL:       time.Minute,
+			MaxProcesses:   8192,
+			RescanInterval: 10 * time.Second,
+		},
+		ResourceAttributes: DefaultResourceAttributesConfig(),
+	}
 }
 
 func createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
-	p := newVirtProcessor(cfg.(*Config), set)
+	p, err := newVirtProcessor(cfg.(*Config), set)
+	if err != nil {
+		return nil, err
+	}
 	return processorhelper.NewTraces(ctx, set, cfg, next, p.processTraces,
 		processorhelper.WithCapabilities(processorCapabilities),
 		processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
 }
 
 func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	p := newVirtProcessor(cfg.(*Config), set)
+	p, err := newVirtProcessor(cfg.(*Config), set)
+	if err != nil {
+		return nil, err
+	}
 	return processorhelper.NewMetrics(ctx, set, cfg, next, p.processMetrics,
 		processorhelper.WithCapabilities(processorCapabilities),
 		processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
 }
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-	p := newVirtProcessor(cfg.(*Config), set)
+	p, err := newVirtProcessor(cfg.(*Config), set)
+	if err != nil {
+		return nil, err
+	}
 	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
 		processorhelper.WithCapabilities(processorCapabilities),
 		processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))

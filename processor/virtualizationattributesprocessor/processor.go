@@ -2,35 +2,307 @@ package virtualizationattributesprocessor
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
 )
+
+// resolverQueue bounds the association requests waiting for the lookup goroutine; beyond it a
+// miss is simply retried on a later batch.
+const resolverQueue = 256
 
 type virtProcessor struct {
 	cfg      *Config
-	settings processor.Settings
+	logger   *zap.Logger
+	fs       virtdetect.FS
+	cpu      virtdetect.CPUID
+	registry *registry.Registry
+	tel      *telemetry
+	warn     *rateLimitedWarn
+
+	host atomic.Pointer[hostAttrs]
+
+	cache   *assocCache
+	reqs    chan cacheKey
+	pending sync.Map // cacheKey -> struct{}: queued, not resolved yet
+	index   *localIndex
+
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
-func newVirtProcessor(cfg *Config, set processor.Settings) *virtProcessor {
-	return &virtProcessor{cfg: cfg, settings: set}
+func newVirtProcessor(cfg *Config, set processor.Settings) (*virtProcessor, error) {
+	return newVirtProcessorWithCPUID(cfg, set, virtdetect.HostCPUID{})
 }
 
-func (p *virtProcessor) start(context.Context, component.Host) error { return nil }
+// newVirtProcessorWithCPUID lets fixtures supply the CPUID vendor of the machine they come from.
+func newVirtProcessorWithCPUID(cfg *Config, set processor.Settings, cpu virtdetect.CPUID) (*virtProcessor, error) {
+	tel, err := newTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	p := &virtProcessor{
+		cfg:      cfg,
+		logger:   set.Logger,
+		fs:       virtdetect.NewFS(cfg.RootPath),
+		cpu:      cpu,
+		registry: registry.Shared(),
+		tel:      tel,
+		warn:     &rateLimitedWarn{logger: set.Logger, every: time.Minute},
+		cache:    newAssocCache(cfg.Association.CacheSize),
+		reqs:     make(chan cacheKey, resolverQueue),
+		stop:     make(chan struct{}),
+	}
+	// Detect now so that a processor is never without its host layer, even before Start.
+	p.host.Store(p.detect())
+	return p, nil
+}
 
-func (p *virtProcessor) shutdown(context.Context) error { return nil }
+func (p *virtProcessor) detect() *hostAttrs {
+	return buildHostAttrs(virtdetect.Detect(p.fs, p.cpu), p.cfg.Declared, p.cfg.ResourceAttributes)
+}
 
-func (p *virtProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+func (p *virtProcessor) start(context.Context, component.Host) error {
+	ha := p.host.Load()
+	p.logger.Info("Host isolation layers detected", zap.String("layers", ha.summary()),
+		zap.String("isolation_level", ha.host.IsolationLevel), zap.String("confidence", string(ha.host.Confidence)))
+	if p.cfg.RefreshInterval > 0 {
+		p.wg.Add(1)
+		go p.refreshLoop()
+	}
+	if p.cfg.Association.Lookup {
+		p.wg.Add(1)
+		go p.resolveLoop()
+	}
+	return nil
+}
+
+func (p *virtProcessor) shutdown(context.Context) error {
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	p.wg.Wait()
+	return nil
+}
+
+func (p *virtProcessor) refreshLoop() {
+	defer p.wg.Done()
+	t := time.NewTicker(p.cfg.RefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			old, ha := p.host.Load(), p.detect()
+			if old.summary() != ha.summary() {
+				p.logger.Info("Host isolation layers changed", zap.String("from", old.summary()), zap.String("to", ha.summary()))
+			}
+			p.host.Store(ha)
+		}
+	}
+}
+
+func (p *virtProcessor) resolveLoop() {
+	defer p.wg.Done()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case k := <-p.reqs:
+			info := p.lookup(k)
+			ttl := p.cfg.Association.CacheTTL
+			if info == nil {
+				ttl /= 4 // a process may appear soon: retry misses sooner
+			}
+			p.cache.put(k, cacheEntry{info: info, expires: time.Now().Add(ttl).UnixNano()})
+			p.pending.Delete(k)
+		}
+	}
+}
+
+// associate finds the instance of a resource without blocking: registry and cache answer now,
+// anything else is queued for the lookup goroutine and answered on a later batch.
+func (p *virtProcessor) associate(attrs pcommon.Map, snap *registry.Snapshot, now int64) (*instanceInfo, bool) {
+	tried := false
+	for _, src := range p.cfg.Association.Sources {
+		k, ok := keyFor(src, attrs)
+		if !ok {
+			continue
+		}
+		tried = true
+		e, cached := p.cache.get(k)
+		if snap != nil {
+			if cached && e.snap == snap {
+				if e.info != nil {
+					return e.info, true
+				}
+			} else if in := lookupSnapshot(snap, k); in != nil {
+				info := newInstanceInfo(in.Kind, in.Runtime, in.VMM, p.cfg.ResourceAttributes)
+				p.cache.put(k, cacheEntry{info: info, snap: snap})
+				return info, true
+			}
+		}
+		if cached && e.snap == nil && e.expires > now {
+			if e.info != nil {
+				return e.info, true
+			}
+			continue // known miss, until it expires
+		}
+		if p.cfg.Association.Lookup {
+			if _, queued := p.pending.LoadOrStore(k, struct{}{}); !queued {
+				select {
+				case p.reqs <- k:
+				default:
+					p.pending.Delete(k) // queue full: try again with a later batch
+				}
+			}
+		}
+	}
+	return nil, tried
+}
+
+// enrich adds the host and instance attributes to one resource.
+func (p *virtProcessor) enrich(res pcommon.Resource, ha *hostAttrs, snap *registry.Snapshot, now int64, c *counts) {
+	attrs := res.Attributes()
+	info, tried := p.associate(attrs, snap, now)
+	switch {
+	case info != nil:
+		c.hit++
+	case tried:
+		c.miss++
+	default:
+		c.none++
+	}
+	n := len(ha.strs) + len(ha.compat) + 2
+	if info != nil {
+		n += len(info.strs) + len(info.compat)
+	}
+	attrs.EnsureCapacity(attrs.Len() + n)
+	if info != nil {
+		p.putAll(attrs, info.strs)
+		p.putAll(attrs, info.compat)
+	}
+	p.putAll(attrs, ha.strs)
+	if info == nil || len(info.compat) == 0 {
+		p.putAll(attrs, ha.compat)
+	} else if len(ha.compat) > 0 {
+		// hypervisor.type describes the host even when the instance supplied the rest.
+		for _, a := range ha.compat {
+			if a.key == attrCompatHypervisorType {
+				p.put(attrs, a.key, a.value)
+			}
+		}
+	}
+	p.putSlice(attrs, attrLayers, ha.layers)
+	p.putSlice(attrs, attrDetectedLayers, ha.detected)
+}
+
+func (p *virtProcessor) put(attrs pcommon.Map, k, v string) {
+	if p.cfg.Override {
+		attrs.PutStr(k, v)
+		return
+	}
+	if _, exists := attrs.Get(k); !exists {
+		attrs.PutStr(k, v)
+	}
+}
+
+func (p *virtProcessor) putAll(attrs pcommon.Map, list []kv) {
+	for _, a := range list {
+		p.put(attrs, a.key, a.value)
+	}
+}
+
+func (p *virtProcessor) putSlice(attrs pcommon.Map, k string, values []string) {
+	if len(values) == 0 {
+		return
+	}
+	if !p.cfg.Override {
+		if _, exists := attrs.Get(k); exists {
+			return
+		}
+	}
+	s := attrs.PutEmptySlice(k)
+	s.EnsureCapacity(len(values))
+	for _, v := range values {
+		s.AppendEmpty().SetStr(v)
+	}
+}
+
+// counts are association results of one batch, reported once per batch.
+type counts struct{ hit, miss, none int64 }
+
+func (p *virtProcessor) begin() (*hostAttrs, *registry.Snapshot, int64) {
+	var snap *registry.Snapshot
+	if p.registry.Fresh(p.cfg.Association.RegistryMaxAge) {
+		snap = p.registry.Snapshot()
+	}
+	return p.host.Load(), snap, time.Now().UnixNano()
+}
+
+func (p *virtProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	ha, snap, now := p.begin()
+	var c counts
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		p.enrich(rss.At(i).Resource(), ha, snap, now, &c)
+	}
+	p.tel.record(ctx, c)
 	return td, nil
 }
 
-func (p *virtProcessor) processMetrics(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+func (p *virtProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	ha, snap, now := p.begin()
+	var c counts
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		p.enrich(rms.At(i).Resource(), ha, snap, now, &c)
+	}
+	p.tel.record(ctx, c)
 	return md, nil
 }
 
-func (p *virtProcessor) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, error) {
+func (p *virtProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	ha, snap, now := p.begin()
+	var c counts
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		p.enrich(rls.At(i).Resource(), ha, snap, now, &c)
+	}
+	p.tel.record(ctx, c)
 	return ld, nil
+}
+
+// rateLimitedWarn logs a warning at most once per interval and counts the suppressed ones.
+type rateLimitedWarn struct {
+	logger     *zap.Logger
+	every      time.Duration
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+func (w *rateLimitedWarn) Warn(msg string, fields ...zap.Field) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.last.IsZero() && time.Since(w.last) < w.every {
+		w.suppressed++
+		return
+	}
+	w.logger.Warn(msg, append(fields, zap.Int("suppressed_since_last", w.suppressed))...)
+	w.last, w.suppressed = time.Now(), 0
 }

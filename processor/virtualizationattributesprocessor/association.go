@@ -1,0 +1,175 @@
+package virtualizationattributesprocessor
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+)
+
+// instanceInfo is the workload layer of one instance, built once and reused for every resource
+// that maps to it.
+type instanceInfo struct {
+	kind    string
+	runtime string
+	vmm     string
+	strs    []kv
+	compat  []kv
+}
+
+func newInstanceInfo(kind, runtime, vmm string, ra ResourceAttributesConfig) *instanceInfo {
+	in := &instanceInfo{kind: kind, runtime: runtime, vmm: vmm}
+	add := func(list *[]kv, k, v string) {
+		if v != "" && ra.enabled(k) {
+			*list = append(*list, kv{k, v})
+		}
+	}
+	add(&in.strs, attrIsolationLevel, kind)
+	add(&in.strs, attrRuntimeName, runtime)
+	add(&in.strs, attrInstanceVMMName, vmm)
+	tech := runtime
+	if tech == "" {
+		tech = vmm
+	}
+	add(&in.compat, attrCompatType, tech)
+	add(&in.compat, attrCompatIsolationLevel, compatIsolationLevel(kind))
+	return in
+}
+
+// keyKind tells which attribute a cache key came from.
+type keyKind uint8
+
+const (
+	keyContainer keyKind = iota + 1
+	keyPod
+	keyPID
+	keyServiceInstance
+)
+
+// cacheKey identifies a lookup; comparing it does not allocate.
+type cacheKey struct {
+	kind keyKind
+	s    string
+	n    int64
+}
+
+type cacheEntry struct {
+	info    *instanceInfo // nil: known not to be a local instance
+	snap    *registry.Snapshot
+	expires int64 // unix nanoseconds; 0 for registry entries (valid while snap is current)
+}
+
+// assocCache is a bounded map of associations. When full, expired entries are dropped, then
+// an arbitrary half: the cache is a cost saver, not a source of truth.
+type assocCache struct {
+	mu      sync.RWMutex
+	entries map[cacheKey]cacheEntry
+	max     int
+}
+
+func newAssocCache(max int) *assocCache {
+	return &assocCache{entries: make(map[cacheKey]cacheEntry, min(max, 1024)), max: max}
+}
+
+func (c *assocCache) get(k cacheKey) (cacheEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[k]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+func (c *assocCache) put(k cacheKey, e cacheEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[k]; !ok && len(c.entries) >= c.max {
+		now := time.Now().UnixNano()
+		for key, old := range c.entries {
+			if old.expires != 0 && old.expires < now {
+				delete(c.entries, key)
+			}
+		}
+		for key := range c.entries {
+			if len(c.entries) < c.max/2+1 {
+				break
+			}
+			delete(c.entries, key)
+		}
+	}
+	c.entries[k] = e
+}
+
+func (c *assocCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}
+
+// keyFor extracts the cache key of a source from resource attributes.
+func keyFor(source string, attrs pcommon.Map) (cacheKey, bool) {
+	switch source {
+	case SourceContainerID:
+		if v, ok := attrs.Get("container.id"); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+			return cacheKey{kind: keyContainer, s: v.Str()}, true
+		}
+	case SourcePodUID:
+		if v, ok := attrs.Get("k8s.pod.uid"); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+			return cacheKey{kind: keyPod, s: v.Str()}, true
+		}
+	case SourceProcessPID:
+		if v, ok := attrs.Get("process.pid"); ok {
+			switch v.Type() {
+			case pcommon.ValueTypeInt:
+				if v.Int() > 0 {
+					return cacheKey{kind: keyPID, n: v.Int()}, true
+				}
+			case pcommon.ValueTypeStr:
+				if n, err := strconv.ParseInt(v.Str(), 10, 64); err == nil && n > 0 {
+					return cacheKey{kind: keyPID, n: n}, true
+				}
+			}
+		}
+	case SourceServiceInstanceID:
+		if v, ok := attrs.Get("service.instance.id"); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+			return cacheKey{kind: keyServiceInstance, s: v.Str()}, true
+		}
+	}
+	return cacheKey{}, false
+}
+
+// lookupSnapshot finds an instance for a key in a registry snapshot (in memory, no I/O).
+func lookupSnapshot(s *registry.Snapshot, k cacheKey) *registry.Instance {
+	switch k.kind {
+	case keyContainer:
+		if in, ok := s.ByContainerID(k.s); ok {
+			return in
+		}
+	case keyPod:
+		if ins := s.ByPodUID(k.s); len(ins) > 0 {
+			return ins[0]
+		}
+	case keyPID:
+		if in, ok := s.ByPID(int(k.n)); ok {
+			return in
+		}
+	case keyServiceInstance:
+		// Instrumentation often sets service.instance.id to the container id or the pod uid.
+		if in, ok := s.ByContainerID(k.s); ok {
+			return in
+		}
+		if ins := s.ByPodUID(k.s); len(ins) > 0 {
+			return ins[0]
+		}
+		if pid, ok := strings.CutPrefix(k.s, "pid:"); ok {
+			if n, err := strconv.Atoi(pid); err == nil {
+				if in, ok := s.ByPID(n); ok {
+					return in
+				}
+			}
+		}
+	}
+	return nil
+}

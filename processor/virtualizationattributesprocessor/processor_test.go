@@ -1,0 +1,238 @@
+package virtualizationattributesprocessor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
+)
+
+const fixturesDir = "../../internal/virtdetect/testdata/hosts"
+
+// fixtureProcessor returns a processor whose host is a captured fixture root.
+func fixtureProcessor(t testing.TB, fixture string, mutate func(*Config)) (*virtProcessor, *componenttest.Telemetry) {
+	t.Helper()
+	cfg := createDefaultConfig().(*Config)
+	cfg.RootPath, _ = filepath.Abs(filepath.Join(fixturesDir, fixture, "root"))
+	cfg.Association.Lookup = false
+	if mutate != nil {
+		mutate(cfg)
+	}
+	require.NoError(t, cfg.Validate())
+	var cpu virtdetect.CPUID = virtdetect.NoCPUID
+	if b, err := os.ReadFile(filepath.Join(fixturesDir, fixture, "cpuid")); err == nil {
+		cpu = virtdetect.FixedCPUID(strings.TrimRight(string(b), "\n"))
+	}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	set := processortest.NewNopSettings(Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	p, err := newVirtProcessorWithCPUID(cfg, set, cpu)
+	require.NoError(t, err)
+	p.registry = &registry.Registry{} // tests never share the process-wide registry
+	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
+	return p, tel
+}
+
+func tracesWith(resources ...map[string]any) ptrace.Traces {
+	td := ptrace.NewTraces()
+	for _, attrs := range resources {
+		rs := td.ResourceSpans().AppendEmpty()
+		_ = rs.Resource().Attributes().FromRaw(attrs)
+		rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty().SetName("op")
+	}
+	return td
+}
+
+func strAttr(t *testing.T, m pcommon.Map, k string) string {
+	t.Helper()
+	v, ok := m.Get(k)
+	if !ok {
+		return ""
+	}
+	return v.AsString()
+}
+
+func sliceAttr(m pcommon.Map, k string) []string {
+	v, ok := m.Get(k)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, x := range v.Slice().AsRaw() {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+func TestHostAttributesFromFixtures(t *testing.T) {
+	tests := []struct {
+		fixture                    string
+		hypervisor, vmm, hypType   string
+		level, technology, runtime string
+		layers                     []string
+	}{
+		{"firecracker-kvm-docker", "kvm", "firecracker", "type1", "microvm", "firecracker", "docker",
+			[]string{"hypervisor:kvm", "vmm:firecracker", "container:docker"}},
+		{"kata-in-kvm", "kvm", "qemu", "type1", "microvm", "kata", "containerd",
+			[]string{"hypervisor:kvm", "vmm:qemu", "guest:kata", "container:containerd"}},
+		{"gvisor-in-vm", "other", "", "", "vm", "other", "docker",
+			[]string{"hypervisor:other", "sandbox:gvisor", "container:docker"}},
+		{"wsl2", "hyperv", "", "type1", "vm", "wsl", "", []string{"hypervisor:hyperv", "guest:wsl"}},
+		{"baremetal", "", "", "", "none", "", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			p, _ := fixtureProcessor(t, tt.fixture, nil)
+			td, err := p.processTraces(context.Background(), tracesWith(map[string]any{"service.name": "svc"}))
+			require.NoError(t, err)
+			attrs := td.ResourceSpans().At(0).Resource().Attributes()
+			assert.Equal(t, tt.hypervisor, strAttr(t, attrs, attrHypervisorName))
+			assert.Equal(t, tt.vmm, strAttr(t, attrs, attrVMMName))
+			assert.Equal(t, tt.hypType, strAttr(t, attrs, attrHypervisorType))
+			assert.Equal(t, tt.level, strAttr(t, attrs, attrHostIsolationLevel))
+			assert.Equal(t, tt.technology, strAttr(t, attrs, attrHostIsolationTechnology))
+			assert.Equal(t, tt.runtime, strAttr(t, attrs, attrContainerRuntime))
+			assert.Equal(t, tt.layers, sliceAttr(attrs, attrLayers))
+			assert.Equal(t, "svc", strAttr(t, attrs, "service.name"))
+			_, compat := attrs.Get(attrCompatType)
+			assert.False(t, compat, "compatibility attributes are off by default")
+		})
+	}
+}
+
+func TestInsertOnlyUnlessOverride(t *testing.T) {
+	app := map[string]any{attrHypervisorName: "set-by-app", attrLayers: []any{"app"}}
+	p, _ := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	td, _ := p.processTraces(context.Background(), tracesWith(app))
+	attrs := td.ResourceSpans().At(0).Resource().Attributes()
+	assert.Equal(t, "set-by-app", strAttr(t, attrs, attrHypervisorName))
+	assert.Equal(t, []string{"app"}, sliceAttr(attrs, attrLayers))
+	assert.Equal(t, "firecracker", strAttr(t, attrs, attrVMMName), "absent attributes are still inserted")
+
+	p, _ = fixtureProcessor(t, "firecracker-kvm-docker", func(c *Config) { c.Override = true })
+	td, _ = p.processTraces(context.Background(), tracesWith(app))
+	attrs = td.ResourceSpans().At(0).Resource().Attributes()
+	assert.Equal(t, "kvm", strAttr(t, attrs, attrHypervisorName))
+	assert.Equal(t, []string{"hypervisor:kvm", "vmm:firecracker", "container:docker"}, sliceAttr(attrs, attrLayers))
+}
+
+func TestEveryAttributeCanBeSwitchedOff(t *testing.T) {
+	reg := &registry.Registry{}
+	reg.Publish([]registry.Instance{{Key: "k", Kind: registry.KindWasm, Runtime: "wasmtime", VMM: "x", Pids: []int{4242}}})
+	run := func(ra ResourceAttributesConfig) pcommon.Map {
+		p, _ := fixtureProcessor(t, "firecracker-kvm-docker", func(c *Config) {
+			c.ResourceAttributes = ra
+			c.Declared.Layers = []string{"hypervisor:xen"} // so that detection.layers exists too
+		})
+		p.registry = reg
+		td, _ := p.processTraces(context.Background(), tracesWith(map[string]any{"process.pid": 4242}))
+		return td.ResourceSpans().At(0).Resource().Attributes()
+	}
+	all := DefaultResourceAttributesConfig()
+	all.VirtualizationType.Enabled, all.IsolationLevel.Enabled, all.HypervisorType.Enabled = true, true, true
+	everything := run(all)
+	names := []string{attrHypervisorName, attrHypervisorType, attrVMMName, attrRole, attrLayers, attrHostIsolationLevel,
+		attrHostIsolationTechnology, attrContainerRuntime, attrDetectionConfidence, attrDetectedLayers, attrIsolationLevel,
+		attrRuntimeName, attrInstanceVMMName, attrCompatType, attrCompatIsolationLevel, attrCompatHypervisorType}
+	for _, n := range names {
+		_, ok := everything.Get(n)
+		assert.True(t, ok, "%s is emitted when enabled", n)
+	}
+	assert.Equal(t, everything.Len(), len(names)+1, "exactly the documented attributes plus process.pid")
+	assert.Equal(t, "wasmtime", strAttr(t, everything, attrCompatType), "the seed's virtualization.type names the instance's runtime")
+	assert.Equal(t, "wasm", strAttr(t, everything, attrCompatIsolationLevel))
+	assert.Equal(t, "type1", strAttr(t, everything, attrCompatHypervisorType))
+
+	none := run(ResourceAttributesConfig{})
+	assert.Equal(t, 1, none.Len(), "with every switch off only the application's attributes remain: %v", none.AsRaw())
+}
+
+func TestDeclaredOverrideKeepsDetectionAsEvidence(t *testing.T) {
+	p, _ := fixtureProcessor(t, "xen-pv-domu", func(c *Config) {
+		c.Declared = DeclaredConfig{IsolationLevel: "microvm", IsolationTechnology: "edera", Layers: []string{"hypervisor:xen", "guest:edera"}}
+	})
+	td, _ := p.processTraces(context.Background(), tracesWith(map[string]any{}))
+	attrs := td.ResourceSpans().At(0).Resource().Attributes()
+	assert.Equal(t, []string{"hypervisor:xen", "guest:edera"}, sliceAttr(attrs, attrLayers))
+	assert.Equal(t, []string{"hypervisor:xen"}, sliceAttr(attrs, attrDetectedLayers), "what detection saw stays as evidence")
+	assert.Equal(t, "edera", strAttr(t, attrs, attrHostIsolationTechnology))
+	assert.Equal(t, "microvm", strAttr(t, attrs, attrHostIsolationLevel))
+	assert.Equal(t, "xen", strAttr(t, attrs, attrHypervisorName), "undeclared fields keep the detected value")
+}
+
+func TestRegistryAssociationAndSelfMetric(t *testing.T) {
+	p, tel := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	reg := &registry.Registry{}
+	p.registry = reg
+	reg.Publish([]registry.Instance{
+		{Key: "/kubepods/podA/c1", Kind: registry.KindWasm, Runtime: "wasmtime", Pids: []int{100}, ContainerID: "c1", PodUID: "podA"},
+		{Key: "pid:200:1", Kind: registry.KindMicroVM, Runtime: "firecracker", VMM: "firecracker", Pids: []int{200}},
+	})
+	td := tracesWith(
+		map[string]any{"container.id": "c1"},
+		map[string]any{"k8s.pod.uid": "podA"},
+		map[string]any{"process.pid": int64(200)},
+		map[string]any{"service.instance.id": "c1"},
+		map[string]any{"process.pid": int64(999)},
+		map[string]any{"service.name": "no-identity"},
+	)
+	td, err := p.processTraces(context.Background(), td)
+	require.NoError(t, err)
+	rss := td.ResourceSpans()
+	for i, want := range []struct{ level, runtime, vmm string }{
+		{"wasm", "wasmtime", ""}, {"wasm", "wasmtime", ""}, {"microvm", "firecracker", "firecracker"},
+		{"wasm", "wasmtime", ""}, {"", "", ""}, {"", "", ""},
+	} {
+		attrs := rss.At(i).Resource().Attributes()
+		assert.Equal(t, want.level, strAttr(t, attrs, attrIsolationLevel), "resource %d", i)
+		assert.Equal(t, want.runtime, strAttr(t, attrs, attrRuntimeName), "resource %d", i)
+		assert.Equal(t, want.vmm, strAttr(t, attrs, attrInstanceVMMName), "resource %d", i)
+		assert.Equal(t, "kvm", strAttr(t, attrs, attrHypervisorName), "host attributes on every resource")
+	}
+	assertAssociations(t, tel, map[string]int64{"hit": 4, "miss": 1, "none": 1})
+
+	// A stale registry is not trusted.
+	p.cfg.Association.RegistryMaxAge = time.Nanosecond
+	time.Sleep(time.Millisecond)
+	td, _ = p.processTraces(context.Background(), tracesWith(map[string]any{"process.pid": int64(200)}))
+	_, ok := td.ResourceSpans().At(0).Resource().Attributes().Get(attrIsolationLevel)
+	assert.False(t, ok)
+	assertAssociations(t, tel, map[string]int64{"hit": 4, "miss": 2, "none": 1})
+}
+
+func assertAssociations(t *testing.T, tel *componenttest.Telemetry, want map[string]int64) {
+	t.Helper()
+	m, err := tel.GetMetric("otelcol_processor_virtualization_attributes_associations")
+	require.NoError(t, err)
+	got := map[string]int64{}
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		r, _ := dp.Attributes.Value("result")
+		got[r.AsString()] = dp.Value
+	}
+	assert.Equal(t, want, got)
+}
+
+func TestCacheIsBounded(t *testing.T) {
+	c := newAssocCache(8)
+	for i := 0; i < 100; i++ {
+		c.put(cacheKey{kind: keyPID, n: int64(i)}, cacheEntry{expires: time.Now().Add(time.Hour).UnixNano()})
+		assert.LessOrEqual(t, c.len(), 8)
+	}
+	_, ok := c.get(cacheKey{kind: keyPID, n: 99})
+	assert.True(t, ok, "the newest entry is kept")
+}
