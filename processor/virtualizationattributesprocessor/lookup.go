@@ -42,7 +42,10 @@ func classifyInstance(comm string, id cgroupid.Identity) (kind, runtime, vmm str
 	case cgroupid.RuntimeLibvirt:
 		return registry.KindVM, "libvirt", "qemu"
 	case "":
-		return registry.KindProcess, "", ""
+		if id.ContainerID == "" && id.PodUID == "" {
+			return registry.KindProcess, "", ""
+		}
+		// A kubelet cgroupfs path names the pod and container but not the runtime.
 	}
 	return registry.KindContainer, id.Runtime, ""
 }
