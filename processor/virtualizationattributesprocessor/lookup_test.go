@@ -25,7 +25,7 @@ import (
 
 func TestClassifyInstance(t *testing.T) {
 	tests := []struct {
-		comm, path          string
+		comm, path         string
 		kind, runtime, vmm string
 	}{
 		{"nginx", "/docker/" + hex64("a"), registry.KindContainer, cgroupid.RuntimeDocker, ""},
