@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +236,39 @@ func TestCacheIsBounded(t *testing.T) {
 	}
 	_, ok := c.get(cacheKey{kind: keyPID, n: 99})
 	assert.True(t, ok, "the newest entry is kept")
+}
+
+// TestAllocationsDoNotGrowWithSpans checks the "per resource, never per span" contract on a
+// cache hit: a resource with 10,000 spans costs the same allocations as one with 10.
+func TestAllocationsDoNotGrowWithSpans(t *testing.T) {
+	p, _ := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	reg := &registry.Registry{}
+	reg.Publish([]registry.Instance{{Key: "k", Kind: registry.KindWasm, Runtime: "wasmtime", Pids: []int{77}}})
+	p.registry = reg
+	mallocs := func(spans int) uint64 {
+		src := ptrace.NewTraces()
+		rs := src.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutInt("process.pid", 77)
+		ss := rs.ScopeSpans().AppendEmpty().Spans()
+		for i := 0; i < spans; i++ {
+			ss.AppendEmpty().SetName("op")
+		}
+		var best uint64 = 1 << 62
+		for run := 0; run < 5; run++ { // the minimum filters out background allocations
+			td := ptrace.NewTraces()
+			src.CopyTo(td)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := p.processTraces(context.Background(), td)
+			runtime.ReadMemStats(&after)
+			require.NoError(t, err)
+			best = min(best, after.Mallocs-before.Mallocs)
+			require.Equal(t, "wasm", strAttr(t, td.ResourceSpans().At(0).Resource().Attributes(), attrIsolationLevel))
+		}
+		return best
+	}
+	mallocs(1) // warm the association cache
+	few, many := mallocs(10), mallocs(10_000)
+	t.Logf("allocations per resource: %d with 10 spans, %d with 10,000 spans", few, many)
+	assert.Equal(t, few, many, "allocations must not depend on the number of spans")
 }

@@ -1,0 +1,143 @@
+package virtualizationattributesprocessor
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourceprocessor"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+)
+
+const spansPerBatch = 10_000
+
+// benchBatch builds 10,000 spans spread evenly over n resources, each resource identifying its
+// container the way an SDK's container detector does.
+func benchBatch(resources int) ptrace.Traces {
+	td := ptrace.NewTraces()
+	per := spansPerBatch / resources
+	for r := 0; r < resources; r++ {
+		rs := td.ResourceSpans().AppendEmpty()
+		a := rs.Resource().Attributes()
+		a.PutStr("service.name", "svc-"+strconv.Itoa(r))
+		a.PutStr("container.id", benchContainerID(r))
+		a.PutInt("process.pid", int64(1000+r))
+		spans := rs.ScopeSpans().AppendEmpty().Spans()
+		spans.EnsureCapacity(per)
+		for s := 0; s < per; s++ {
+			sp := spans.AppendEmpty()
+			sp.SetName("op")
+			sp.Attributes().PutStr("http.route", "/x")
+		}
+	}
+	return td
+}
+
+func benchContainerID(r int) string { return fmt.Sprintf("%064x", r+1) }
+
+// benchRegistry publishes one wasm instance per container, as the wasm_runtime receiver would.
+func benchRegistry(resources int) *registry.Registry {
+	reg := &registry.Registry{}
+	ins := make([]registry.Instance, resources)
+	for r := range ins {
+		ins[r] = registry.Instance{Key: strconv.Itoa(r), Kind: registry.KindWasm, Runtime: "wasmtime",
+			Pids: []int{1000 + r}, ContainerID: benchContainerID(r)}
+	}
+	reg.Publish(ins)
+	return reg
+}
+
+// insertedByUs counts the attributes our processor adds to a resource on a cache hit, so that
+// the stock processor is asked to insert exactly as many.
+func insertedByUs(b *testing.B, p processor.Traces) int {
+	td := benchBatch(1)
+	before := td.ResourceSpans().At(0).Resource().Attributes().Len()
+	require.NoError(b, p.ConsumeTraces(context.Background(), td))
+	return td.ResourceSpans().At(0).Resource().Attributes().Len() - before
+}
+
+func newOurs(b *testing.B, resources int) processor.Traces {
+	cfg := createDefaultConfig().(*Config)
+	cfg.RootPath = benchFixtureRoot(b)
+	set := processortest.NewNopSettings(Type)
+	vp, err := newVirtProcessorWithCPUID(cfg, set, fixtureCPU(b))
+	require.NoError(b, err)
+	vp.registry = benchRegistry(resources)
+	p, err := processorhelperTraces(set, cfg, vp)
+	require.NoError(b, err)
+	require.NoError(b, p.Start(context.Background(), componenttest.NewNopHost()))
+	b.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return p
+}
+
+func newStockResource(b *testing.B, n int) processor.Traces {
+	f := resourceprocessor.NewFactory()
+	cfg := f.CreateDefaultConfig()
+	actions := make([]any, n)
+	for i := range actions {
+		actions[i] = map[string]any{"key": "bench.attr." + strconv.Itoa(i), "value": "value-" + strconv.Itoa(i), "action": "insert"}
+	}
+	require.NoError(b, confmap.NewFromStringMap(map[string]any{"attributes": actions}).Unmarshal(cfg))
+	p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(component.MustNewType("resource")), cfg, consumertest.NewNop())
+	require.NoError(b, err)
+	require.NoError(b, p.Start(context.Background(), componenttest.NewNopHost()))
+	b.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return p
+}
+
+// runBatches times ConsumeTraces on fresh copies of the batch (the copy is not timed nor
+// counted) and reports ns/span and allocs/span.
+func runBatches(b *testing.B, p processor.Traces, resources int) {
+	src := benchBatch(resources)
+	batches := make([]ptrace.Traces, 0, 1)
+	var ms runtime.MemStats
+	var mallocs uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		batches = batches[:0]
+		td := ptrace.NewTraces()
+		src.CopyTo(td)
+		batches = append(batches, td)
+		runtime.ReadMemStats(&ms)
+		before := ms.Mallocs
+		b.StartTimer()
+		if err := p.ConsumeTraces(context.Background(), batches[0]); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		runtime.ReadMemStats(&ms)
+		mallocs += ms.Mallocs - before
+		b.StartTimer()
+	}
+	b.StopTimer()
+	spans := float64(b.N) * spansPerBatch
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/spans, "ns/span")
+	b.ReportMetric(float64(mallocs)/spans, "allocs/span")
+	b.ReportMetric(float64(mallocs)/float64(b.N)/float64(resources), "allocs/resource")
+}
+
+// BenchmarkProcessors compares this processor on a cache hit with the stock contrib resource
+// processor inserting the same number of attributes, on the same batches, in the same run.
+func BenchmarkProcessors(b *testing.B) {
+	for _, resources := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("resources=%d/virtualization_attributes", resources), func(b *testing.B) {
+			runBatches(b, newOurs(b, resources), resources)
+		})
+		b.Run(fmt.Sprintf("resources=%d/resource", resources), func(b *testing.B) {
+			n := insertedByUs(b, newOurs(b, 1))
+			runBatches(b, newStockResource(b, n), resources)
+		})
+	}
+}
