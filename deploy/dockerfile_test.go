@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,12 +25,20 @@ type dockerfile struct {
 
 func parseDockerfile(t *testing.T) dockerfile {
 	t.Helper()
-	res, err := parser.Parse(bytes.NewReader(readRepoFile(t, "Dockerfile")))
+	return parseDockerfileAt(t, "Dockerfile")
+}
+
+// instructionsUser is the USER instruction type, named for brevity in generic calls.
+type instructionsUser = instructions.UserCommand
+
+func parseDockerfileAt(t *testing.T, rel string) dockerfile {
+	t.Helper()
+	res, err := parser.Parse(bytes.NewReader(readRepoFile(t, rel)))
 	if err != nil {
-		t.Fatalf("Dockerfile does not parse: %v", err)
+		t.Fatalf("%s does not parse: %v", rel, err)
 	}
 	for _, w := range res.Warnings {
-		t.Errorf("Dockerfile parser warning: %s", w.Short)
+		t.Errorf("%s parser warning: %s", rel, w.Short)
 	}
 	var lintWarnings []string
 	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, _ []parser.Range) {
@@ -37,10 +46,10 @@ func parseDockerfile(t *testing.T) dockerfile {
 	}})
 	stages, metaArgs, err := instructions.Parse(res.AST, lint)
 	if err != nil {
-		t.Fatalf("Dockerfile instructions: %v", err)
+		t.Fatalf("%s instructions: %v", rel, err)
 	}
 	for _, w := range lintWarnings {
-		t.Errorf("Dockerfile lint: %s", w)
+		t.Errorf("%s lint: %s", rel, w)
 	}
 	df := dockerfile{stages: stages, metaArgs: map[string]string{}}
 	for _, a := range metaArgs {
@@ -248,6 +257,49 @@ func TestDockerfileDefaultConfigValidates(t *testing.T) {
 	}
 }
 
+// componentSources lists, relative to the repository, the Go files (and embedded files) of every
+// package of this module that the distribution compiles: the components builder-config.yaml
+// imports and their dependencies inside the module.
+func componentSources(t *testing.T) []string {
+	t.Helper()
+	const module = "github.com/otelcol-virt/otelcol-virt"
+	var imports []string
+	for _, section := range []string{"receivers", "processors", "exporters", "extensions", "connectors"} {
+		list, _ := manifest(t)[section].([]any)
+		for _, c := range list {
+			if imp, ok := c.(map[string]any)["import"].(string); ok && strings.HasPrefix(imp, module) {
+				imports = append(imports, imp)
+			}
+		}
+	}
+	if len(imports) == 0 {
+		t.Fatal("builder-config.yaml imports no component of this module")
+	}
+	cmd := exec.Command("go", append([]string{"list", "-deps", "-f", "{{.ImportPath}}|{{.Dir}}|{{join .GoFiles \",\"}}|{{join .EmbedFiles \",\"}}"}, imports...)...)
+	cmd.Dir = repoPath()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", imports, err)
+	}
+	var files []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.Split(line, "|")
+		if len(parts) != 4 || !strings.HasPrefix(parts[0], module) {
+			continue
+		}
+		rel, err := filepath.Rel(repoPath(), parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range strings.Split(parts[2]+","+parts[3], ",") {
+			if f != "" {
+				files = append(files, filepath.ToSlash(filepath.Join(rel, f)))
+			}
+		}
+	}
+	return files
+}
+
 // TestDockerignoreKeepsTheBuildInputs applies .dockerignore the way BuildKit does to the files of
 // the repository and checks that everything the build needs is sent, and the bulk is not.
 func TestDockerignoreKeepsTheBuildInputs(t *testing.T) {
@@ -270,12 +322,15 @@ func TestDockerignoreKeepsTheBuildInputs(t *testing.T) {
 	if err != nil {
 		t.Skipf("listing the repository files needs git: %v", err)
 	}
-	var needed []string
+	files := map[string]bool{}
 	for _, f := range strings.Fields(string(out)) {
-		// Everything the builder compiles: the module files and every non-test Go source.
-		if f == "go.mod" || f == "go.sum" || f == "builder-config.yaml" ||
-			(strings.HasSuffix(f, ".go") && !strings.HasSuffix(f, "_test.go") && !strings.HasPrefix(f, "deploy/")) {
-			needed = append(needed, f)
+		files[f] = true
+	}
+	needed := []string{"go.mod", "go.sum", "builder-config.yaml"}
+	needed = append(needed, componentSources(t)...)
+	for _, f := range needed {
+		if !files[f] {
+			t.Errorf("build input %s is not a file of the repository", f)
 		}
 	}
 	df := parseDockerfile(t)

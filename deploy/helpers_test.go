@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,4 +111,21 @@ func makeVariable(t *testing.T, name string) string {
 		t.Fatalf("Makefile has no %s variable", name)
 	}
 	return string(m[1])
+}
+
+func itoa[T ~int | ~int32 | ~int64](v T) string { return strconv.FormatInt(int64(v), 10) }
+
+// promtoolPath returns promtool (Debian package prometheus, installed by `make deps`); without
+// it the caller's check is skipped with a message, or fails under CI=true where deps are
+// installed.
+func promtoolPath(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool not found; `make deps` installs the Debian package prometheus")
+		}
+		t.Skip("promtool not found: run `make deps` (Debian package prometheus)")
+	}
+	return p
 }
