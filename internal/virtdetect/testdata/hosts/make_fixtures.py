@@ -108,6 +108,8 @@ class Fixture:
         return self.file("/sys/bus/pci/devices/0000:00:00.0/device", device + "\n")
 
     def init(self, cgroup="0::/\n", env=None):
+        # /proc/self is the reading process; in these captures that is PID 1's view.
+        self.link("/proc/self", "1")
         self.file("/proc/1/cgroup", cgroup)
         env = env or {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
         return self.file("/proc/1/environ", b"".join(f"{k}={v}".encode() + b"\0" for k, v in env.items()))
@@ -445,6 +447,7 @@ def capture(name, origin):
             fx.link(os.path.join(v, n), os.readlink(os.path.join(v, n)))
     for n in ["vendor", "device"]:
         cp("/sys/bus/pci/devices/0000:00:00.0/" + n)
+    fx.link("/proc/self", "1")
     try:
         import subprocess
         vendor = subprocess.run(["go", "run", "./cmd/virtdetect", "-cpuid"], cwd=os.path.dirname(os.path.dirname(HERE)),
