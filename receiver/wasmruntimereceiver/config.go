@@ -7,6 +7,8 @@ import (
 	"regexp"
 
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
+
+	"github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
 
 // Instance kinds the receiver reports in wasm_runtime.instance.kind.
@@ -32,7 +34,40 @@ type Config struct {
 	// (wazero hosts, custom VMMs) are discovered too.
 	Runtimes []RuntimeMatcher `mapstructure:"runtimes"`
 
+	// Include, when not empty, keeps only the instances it matches; Exclude then drops the
+	// instances it matches.
+	Include Filter `mapstructure:"include"`
+	Exclude Filter `mapstructure:"exclude"`
+
+	// Metrics enables or disables each metric (metrics::<name>::enabled), as in mdatagen-built
+	// receivers; see documentation.md for the defaults.
+	Metrics metadata.MetricsConfig `mapstructure:"metrics"`
+	// ResourceAttributes enables or disables each resource attribute.
+	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
+
 	_ struct{}
+}
+
+// Filter selects instances by kind and runtime name. An empty Filter matches nothing.
+type Filter struct {
+	Kinds    []string `mapstructure:"kinds"`
+	Runtimes []string `mapstructure:"runtimes"`
+}
+
+func (f Filter) empty() bool { return len(f.Kinds) == 0 && len(f.Runtimes) == 0 }
+
+func (f Filter) matches(kind, runtime string) bool {
+	for _, k := range f.Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	for _, r := range f.Runtimes {
+		if r == runtime {
+			return true
+		}
+	}
+	return false
 }
 
 // RuntimeMatcher recognises one runtime from a process's comm, exe or command line.
@@ -44,6 +79,10 @@ type RuntimeMatcher struct {
 	Comm    string `mapstructure:"comm"`
 	Exe     string `mapstructure:"exe"`
 	Cmdline string `mapstructure:"cmdline"`
+	// Attributes extract resource attributes from the command line (its arguments joined by
+	// spaces): attribute name to a regular expression whose first capture group is the value,
+	// e.g. wasm_runtime.wasm.module: '([^ /]+\.wasm)'.
+	Attributes map[string]string `mapstructure:"attributes"`
 }
 
 // Validate checks the configuration and names the offending field in every error.
@@ -78,6 +117,28 @@ func (cfg *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("%s.%s: invalid regular expression: %w", field, name, err))
 			}
 		}
+		for attr, expr := range rt.Attributes {
+			re, err := regexp.Compile(expr)
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("%s.attributes.%s: invalid regular expression: %w", field, attr, err))
+			case re.NumSubexp() < 1:
+				errs = append(errs, fmt.Errorf("%s.attributes.%s: the expression needs a capture group for the value, e.g. '--name=(\\S+)'", field, attr))
+			}
+		}
+	}
+	for name, f := range map[string]Filter{"include": cfg.Include, "exclude": cfg.Exclude} {
+		for i, k := range f.Kinds {
+			if !validKinds[k] {
+				errs = append(errs, fmt.Errorf("%s.kinds[%d]: %q is not one of wasm, microvm, vm, sandbox, container", name, i, k))
+			}
+		}
+	}
+	if err := cfg.Metrics.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := cfg.ResourceAttributes.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

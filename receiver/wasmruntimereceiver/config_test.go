@@ -34,13 +34,25 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, 30*time.Second, cfg.CollectionInterval)
 				assert.Equal(t, "/hostfs", cfg.RootPath)
 				require.Len(t, cfg.Runtimes, 1)
-				assert.Equal(t, RuntimeMatcher{Name: "wazero", Kind: KindWasm, Comm: "^wazero$"}, cfg.Runtimes[0])
+				assert.Equal(t, RuntimeMatcher{Name: "wazero", Kind: KindWasm, Comm: "^wazero$",
+					Attributes: map[string]string{"wasm_runtime.wasm.module": `([^ /]+\.wasm)`}}, cfg.Runtimes[0])
+				assert.Equal(t, Filter{Kinds: []string{KindWasm, KindMicroVM}}, cfg.Include)
+				assert.Equal(t, Filter{Runtimes: []string{"spin"}}, cfg.Exclude)
+				assert.True(t, cfg.Metrics["wasm_runtime.connection.count"].Enabled, "enabled by the user")
+				assert.False(t, cfg.Metrics["process.paging.faults"].Enabled, "disabled by the user")
+				assert.True(t, cfg.Metrics["container.cpu.time"].Enabled, "default kept")
+				assert.False(t, cfg.Metrics["wasm_runtime.pressure.stall_time"].Enabled, "default kept")
+				assert.False(t, cfg.ResourceAttributes["process.pid"].Enabled)
+				assert.True(t, cfg.ResourceAttributes["container.id"].Enabled)
 			},
 		},
 		{id: component.NewIDWithName(Type, "bad_interval"), wantErr: "collection_interval"},
 		{id: component.NewIDWithName(Type, "bad_root"), wantErr: "root_path"},
 		{id: component.NewIDWithName(Type, "bad_kind"), wantErr: "runtimes[0].kind"},
 		{id: component.NewIDWithName(Type, "bad_regex"), wantErr: "runtimes[0].cmdline"},
+		{id: component.NewIDWithName(Type, "bad_metric"), wantErr: "metrics::container.cpu.tme: unknown metric"},
+		{id: component.NewIDWithName(Type, "bad_attribute_regex"), wantErr: "runtimes[0].attributes.wasm_runtime.vm.name: the expression needs a capture group"},
+		{id: component.NewIDWithName(Type, "bad_filter_kind"), wantErr: "include.kinds[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

@@ -9,12 +9,14 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
+
+	"github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
 
 const stability = component.StabilityLevelDevelopment
 
 // Type is the component type of the receiver.
-var Type = component.MustNewType("wasm_runtime")
+var Type = metadata.Type
 
 // NewFactory returns the factory of the wasm_runtime receiver.
 func NewFactory() receiver.Factory {
@@ -24,7 +26,11 @@ func NewFactory() receiver.Factory {
 func createDefaultConfig() component.Config {
 	cc := scraperhelper.NewDefaultControllerConfig()
 	cc.CollectionInterval = 10 * time.Second
-	return &Config{ControllerConfig: cc}
+	return &Config{
+		ControllerConfig:   cc,
+		Metrics:            metadata.DefaultMetricsConfig(),
+		ResourceAttributes: metadata.DefaultResourceAttributesConfig(),
+	}
 }
 
 func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {

@@ -2,25 +2,570 @@ package wasmruntimereceiver
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/cgroup"
+	"github.com/otelcol-virt/otelcol-virt/internal/proc"
+	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+	m "github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat and cpuacct.stat times; 100 on every
+// Linux architecture the collector ships for.
+const clockTicks = 100
+
+// instState is what is cached per instance (per cgroup or per process tree) across scrapes.
+type instState struct {
+	gen       uint64
+	limitRead time.Time
+
+	cpuLimit  cgroup.CPULimit
+	cpuLimOK  bool
+	memLimit  cgroup.Limit
+	memLimOK  bool
+	pidsLimit cgroup.Limit
+	pidsLimOK bool
+
+	prevCPU  float64 // seconds
+	prevTime time.Time
+	hasPrev  bool
+
+	blkioFile string // resolved v1 blkio file name ("" until probed)
+}
 
 type wasmRuntimeScraper struct {
 	cfg      *Config
 	settings receiver.Settings
+	logger   *zap.Logger
+	registry *registry.Registry
+
+	procRoot, cgroupRoot string
+	layout               cgroup.Layout
+	layoutErr            error
+	bootTime             time.Time
+	pageSize             int64
+
+	matchers []*matcher
+	r        *fileReader
+	mb       *m.Builder
+
+	gen       uint64
+	pids      []int
+	procs     []procSnap
+	byPID     map[int]int
+	entries   map[int]*procEntry
+	matched   []int
+	instances []instance
+	byKey     map[string]int
+	states    map[string]*instState
+
+	errCounts  [len(reasons)]int64
+	scrapeErrs [len(reasons)]int64
+	firstErr   [len(reasons)]error
+	startTime  pcommon.Timestamp
+
+	// connection counting scratch
+	inodes map[uint64]struct{}
+	fdBuf  []int
 }
 
 func newScraper(cfg *Config, set receiver.Settings) *wasmRuntimeScraper {
-	return &wasmRuntimeScraper{cfg: cfg, settings: set}
+	root := cfg.RootPath
+	if root == "" {
+		root = "/"
+	}
+	s := &wasmRuntimeScraper{
+		cfg:        cfg,
+		settings:   set,
+		logger:     set.Logger,
+		registry:   registry.Shared(),
+		procRoot:   filepath.Join(root, "proc"),
+		cgroupRoot: filepath.Join(root, "sys", "fs", "cgroup"),
+		pageSize:   int64(os.Getpagesize()),
+		r:          newFileReader(),
+		byPID:      map[int]int{},
+		entries:    map[int]*procEntry{},
+		byKey:      map[string]int{},
+		states:     map[string]*instState{},
+		inodes:     map[uint64]struct{}{},
+	}
+	if s.logger == nil {
+		s.logger = zap.NewNop()
+	}
+	s.matchers = append(userMatchers(cfg.Runtimes), builtinCatalog()...)
+	s.mb = m.NewBuilder(cfg.Metrics, cfg.ResourceAttributes, set.BuildInfo.Version)
+	return s
 }
 
-func (s *wasmRuntimeScraper) start(context.Context, component.Host) error { return nil }
+func (s *wasmRuntimeScraper) start(context.Context, component.Host) error {
+	s.startTime = pcommon.NewTimestampFromTime(time.Now())
+	data, err := s.r.read(filepath.Join(s.procRoot, "stat"))
+	if err == nil {
+		var bt uint64
+		if bt, err = proc.ParseBootTime(data); err == nil {
+			s.bootTime = time.Unix(int64(bt), 0)
+		}
+	}
+	if err != nil {
+		// Without the boot time uptimes and start timestamps are unknown; everything else works.
+		s.logger.Warn("cannot read the boot time; uptime metrics are disabled", zap.Error(err))
+	}
+	s.detectLayout()
+	return nil
+}
+
+func (s *wasmRuntimeScraper) detectLayout() {
+	s.layout, s.layoutErr = cgroup.Detect(s.cgroupRoot)
+	if s.layoutErr != nil {
+		s.logger.Warn("no cgroup hierarchy found; only per-process stats will be reported",
+			zap.String("path", s.cgroupRoot), zap.Error(s.layoutErr))
+	} else {
+		s.logger.Debug("cgroup layout", zap.String("mode", s.layout.Mode), zap.String("unified", s.layout.Unified))
+	}
+}
 
 func (s *wasmRuntimeScraper) shutdown(context.Context) error { return nil }
 
+// fail counts an error by reason; the first of each reason in a scrape is logged at its end.
+func (s *wasmRuntimeScraper) fail(err error) {
+	k := reasonIndex(classify(err))
+	s.errCounts[k]++
+	s.scrapeErrs[k]++
+	if s.firstErr[k] == nil {
+		s.firstErr[k] = err
+	}
+}
+
+func reasonIndex(r string) int {
+	for i, x := range reasons {
+		if x == r {
+			return i
+		}
+	}
+	return len(reasons) - 1
+}
+
 func (s *wasmRuntimeScraper) scrape(context.Context) (pmetric.Metrics, error) {
-	return pmetric.NewMetrics(), nil
+	now := time.Now()
+	if s.layoutErr != nil {
+		s.detectLayout()
+	}
+	s.discover(now)
+	ts := pcommon.NewTimestampFromTime(now)
+	for k := range s.instances {
+		s.scrapeInstance(&s.instances[k], now, ts)
+	}
+	for key, st := range s.states {
+		if st.gen != s.gen {
+			delete(s.states, key)
+		}
+	}
+	s.publish()
+	s.selfMetrics(ts)
+	s.logErrors()
+	return s.mb.Emit(), nil
+}
+
+// logErrors logs at most one line per reason per scrape; vanished processes are normal churn.
+func (s *wasmRuntimeScraper) logErrors() {
+	for i, n := range s.scrapeErrs {
+		if n == 0 {
+			continue
+		}
+		fields := []zap.Field{zap.String("reason", reasons[i]), zap.Int64("count", n), zap.NamedError("first", s.firstErr[i])}
+		if reasons[i] == reasonVanished {
+			s.logger.Debug("reads failed during scrape", fields...)
+		} else {
+			s.logger.Warn("reads failed during scrape; the instances are reported with what could be read", fields...)
+		}
+		s.scrapeErrs[i] = 0
+		s.firstErr[i] = nil
+	}
+}
+
+func (s *wasmRuntimeScraper) selfMetrics(ts pcommon.Timestamp) {
+	s.mb.StartResource(s.startTime, ts)
+	s.mb.Int(m.WasmRuntimeScrapeInstances, int64(len(s.instances)))
+	s.mb.Int(m.WasmRuntimeScrapeFileReads, s.r.reads)
+	for i, r := range reasons {
+		s.mb.Int(m.WasmRuntimeScrapeErrors, s.errCounts[i], m.AttrErrorReason, r)
+	}
+}
+
+func (s *wasmRuntimeScraper) publish() {
+	out := make([]registry.Instance, 0, len(s.instances))
+	for k := range s.instances {
+		in := &s.instances[k]
+		ri := registry.Instance{
+			Key:         in.key,
+			Kind:        in.id.Kind,
+			Runtime:     in.id.Runtime,
+			VMM:         in.id.VMM,
+			ContainerID: in.cgid.ContainerID,
+			PodUID:      in.cgid.PodUID,
+			Pids:        make([]int, 0, 1+len(in.members)),
+		}
+		if in.cgroupKey {
+			ri.CgroupPath = in.key
+		}
+		ri.Pids = append(ri.Pids, s.procs[in.main].e.pid)
+		for _, j := range in.members {
+			ri.Pids = append(ri.Pids, s.procs[j].e.pid)
+		}
+		attrs := map[string]string{}
+		put := func(k, v string) {
+			if v != "" {
+				attrs[k] = v
+			}
+		}
+		put(m.ResWasmRuntimeVMName, in.id.VMName)
+		put(m.ResWasmRuntimeVMID, in.id.VMID)
+		put(m.ResWasmRuntimeWasmModule, in.id.WasmModule)
+		put(m.ResContainerRuntimeName, in.cgid.Runtime)
+		put(m.ResWasmRuntimeK8sPodQoS, in.cgid.QoS)
+		if in.id.VCPUs > 0 {
+			put(m.ResWasmRuntimeVMVCPUs, strconv.FormatInt(in.id.VCPUs, 10))
+		}
+		if in.id.MemorySize > 0 {
+			put(m.ResWasmRuntimeVMMemorySize, strconv.FormatInt(in.id.MemorySize, 10))
+		}
+		for k, v := range in.id.Extra {
+			put(k, v)
+		}
+		ri.Attributes = attrs
+		out = append(out, ri)
+	}
+	s.registry.Publish(out)
+}
+
+func (s *wasmRuntimeScraper) stateOf(key string) *instState {
+	st := s.states[key]
+	if st == nil {
+		st = &instState{}
+		s.states[key] = st
+	}
+	st.gen = s.gen
+	return st
+}
+
+// source returns where controller c of the instance is read, or false.
+func (s *wasmRuntimeScraper) source(in *instance, c int) (cgroup.Source, bool) {
+	if s.layoutErr != nil || in.cg == nil {
+		return cgroup.Source{}, false
+	}
+	if d, ok := s.layout.V1[ctrlNames[c]]; ok {
+		if in.paths[c] == "" {
+			return cgroup.Source{}, false
+		}
+		return cgroup.Source{Dir: filepath.Join(d, in.paths[c])}, true
+	}
+	name := ctrlNames[c]
+	switch c {
+	case ctrlCPUAcct:
+		return cgroup.Source{}, false // v2 folds cpuacct into cpu.stat
+	case ctrlBlkio:
+		name = "io"
+	}
+	if s.layout.Unified == "" {
+		return cgroup.Source{}, false
+	}
+	p := in.unified
+	if !in.cgroupKey {
+		p = in.cg.unified
+	}
+	if p == "" {
+		return cgroup.Source{}, false
+	}
+	if !s.layout.UnifiedControllers[name] {
+		// cpu.stat's usage fields exist without the cpu controller.
+		if c != ctrlCPU || p == "/" {
+			return cgroup.Source{}, false
+		}
+	}
+	return cgroup.Source{Dir: filepath.Join(s.layout.Unified, p), V2: true}, true
+}
+
+func (s *wasmRuntimeScraper) readFile(dir, name string) ([]byte, bool) {
+	data, err := s.r.read(dir + "/" + name)
+	if err != nil {
+		s.fail(err)
+		return nil, false
+	}
+	return data, true
+}
+
+// refreshLimits re-reads the limit files of an instance when its cache is stale.
+func (s *wasmRuntimeScraper) refreshLimits(in *instance, st *instState, now time.Time) {
+	if !st.limitRead.IsZero() && now.Sub(st.limitRead) < refreshAfter {
+		return
+	}
+	st.limitRead = now
+	st.cpuLimOK, st.memLimOK, st.pidsLimOK = false, false, false
+	if src, ok := s.source(in, ctrlCPU); ok {
+		if src.V2 {
+			if src.Dir != s.layout.Unified { // the root has no cpu.max
+				if d, ok := s.readFile(src.Dir, "cpu.max"); ok {
+					if l, err := cgroup.ParseCPUMax(d); err == nil {
+						st.cpuLimit, st.cpuLimOK = l, true
+					} else {
+						s.fail(err)
+					}
+				}
+			}
+		} else if q, ok := s.readFile(src.Dir, "cpu.cfs_quota_us"); ok {
+			q = append([]byte(nil), q...)
+			if p, ok := s.readFile(src.Dir, "cpu.cfs_period_us"); ok {
+				if l, err := cgroup.ParseCFSQuota(q, p); err == nil {
+					st.cpuLimit, st.cpuLimOK = l, true
+				} else {
+					s.fail(err)
+				}
+			}
+		}
+	}
+	if src, ok := s.source(in, ctrlMemory); ok {
+		name := "memory.limit_in_bytes"
+		if src.V2 {
+			name = "memory.max"
+		}
+		if src.V2 && src.Dir == s.layout.Unified {
+			st.memLimit, st.memLimOK = cgroup.Limit{Unlimited: true}, true
+		} else if d, ok := s.readFile(src.Dir, name); ok {
+			if l, err := cgroup.ParseLimit(d); err == nil {
+				st.memLimit, st.memLimOK = l, true
+			} else {
+				s.fail(err)
+			}
+		}
+	}
+	if src, ok := s.source(in, ctrlPids); ok {
+		if d, err := s.r.read(src.Dir + "/pids.max"); err == nil {
+			if l, err := cgroup.ParseLimit(d); err == nil {
+				st.pidsLimit, st.pidsLimOK = l, true
+			} else {
+				s.fail(err)
+			}
+		} else if !os.IsNotExist(err) {
+			s.fail(err)
+		} else {
+			// the root cgroup has no pids.max: unlimited
+			st.pidsLimit, st.pidsLimOK = cgroup.Limit{Unlimited: true}, true
+		}
+	}
+}
+
+func (s *wasmRuntimeScraper) scrapeInstance(in *instance, now time.Time, ts pcommon.Timestamp) {
+	st := s.stateOf(in.key)
+	mainProc := &s.procs[in.main]
+	procStart := s.bootTime.Add(time.Duration(mainProc.st.StartTime) * time.Second / clockTicks)
+	start := pcommon.NewTimestampFromTime(procStart)
+	mb := s.mb
+	s.refreshLimits(in, st, now)
+	mb.StartResource(start, ts)
+	s.resourceAttributes(in)
+
+	// Per-process figures, summed over the instance's processes.
+	var utime, stime, rss, vsize, minflt, majflt uint64
+	var threads, fds int64
+	var vol, invol uint64
+	var fdUtil float64
+	wantFDs := mb.Enabled(m.ProcessUnixFileDescriptorCount) || mb.Enabled(m.WasmRuntimeFileDescriptorLimitUtilization)
+	wantFDLimit := mb.Enabled(m.WasmRuntimeFileDescriptorLimit) || mb.Enabled(m.WasmRuntimeFileDescriptorLimitUtilization)
+	wantCtx := mb.Enabled(m.ProcessContextSwitches)
+	wantConn := mb.Enabled(m.WasmRuntimeConnectionCount)
+	if wantConn {
+		clear(s.inodes)
+	}
+	fdOK, ctxOK := false, false
+	s.eachProc(in, func(p *procSnap) {
+		utime += p.st.UTime
+		stime += p.st.STime
+		if p.st.RSS > 0 {
+			rss += uint64(p.st.RSS)
+		}
+		vsize += p.st.VSize
+		minflt += p.st.MinFlt
+		majflt += p.st.MajFlt
+		threads += p.st.NumThreads
+		var n int64
+		if wantFDs {
+			c, err := s.r.countDir(p.e.dir + "fd")
+			if err != nil {
+				s.fail(err)
+			} else {
+				n, fdOK = c, true
+				fds += c
+			}
+		}
+		if wantFDLimit {
+			if lim, ok := s.fdLimitOf(p.e, now); ok && lim != proc.Unlimited && lim > 0 && n > 0 {
+				fdUtil = max(fdUtil, float64(n)/float64(lim))
+			}
+		}
+		if wantCtx {
+			if d, ok := s.readFile(p.e.dir[:len(p.e.dir)-1], "status"); ok {
+				if ps, err := proc.ParseStatus(d); err == nil {
+					vol += ps.VoluntaryCtxtSwitches
+					invol += ps.NonvoluntaryCtxtSwitches
+					ctxOK = true
+				} else {
+					s.fail(err)
+				}
+			}
+		}
+		if wantConn {
+			s.collectSocketInodes(p.e)
+		}
+	})
+
+	cpuSeconds := float64(utime+stime) / clockTicks
+	cgroupCPU := false
+	if in.cgroupKey {
+		if sec, ok := s.cgroupStats(in, st); ok {
+			cpuSeconds, cgroupCPU = sec, true
+		}
+	}
+	if !cgroupCPU {
+		mb.Double(m.ProcessCPUTime, float64(utime)/clockTicks, m.AttrCPUMode, "user")
+		mb.Double(m.ProcessCPUTime, float64(stime)/clockTicks, m.AttrCPUMode, "system")
+	}
+	usage, haveUsage := 0.0, false
+	if st.hasPrev {
+		if dt := now.Sub(st.prevTime).Seconds(); dt > 0 && cpuSeconds >= st.prevCPU {
+			usage, haveUsage = (cpuSeconds-st.prevCPU)/dt, true
+		}
+	}
+	st.prevCPU, st.prevTime, st.hasPrev = cpuSeconds, now, true
+	if haveUsage {
+		mb.Double(m.WasmRuntimeCPUUsage, usage)
+		if cgroupCPU {
+			mb.Double(m.ContainerCPUUsage, usage)
+		}
+	}
+	s.limitMetrics(in, st, usage, haveUsage, int64(rss)*s.pageSize)
+
+	if !in.cgroupKey {
+		mb.Int(m.ProcessMemoryUsage, int64(rss)*s.pageSize)
+	}
+	mb.Int(m.ProcessMemoryVirtual, int64(vsize))
+	mb.Int(m.ProcessThreadCount, threads)
+	if fdOK {
+		mb.Int(m.ProcessUnixFileDescriptorCount, fds)
+	}
+	if wantFDLimit {
+		if lim, ok := s.fdLimitOf(mainProc.e, now); ok {
+			if lim != proc.Unlimited {
+				mb.Int(m.WasmRuntimeFileDescriptorLimit, int64(lim))
+				if fdOK {
+					mb.Double(m.WasmRuntimeFileDescriptorLimitUtilization, fdUtil)
+				}
+			}
+			mb.Int(m.WasmRuntimeLimitConfigured, b2i(lim != proc.Unlimited), m.AttrLimitResource, "file_descriptors")
+		}
+	}
+	if ctxOK {
+		mb.Int(m.ProcessContextSwitches, int64(vol), m.AttrProcessContextSwitchType, "voluntary")
+		mb.Int(m.ProcessContextSwitches, int64(invol), m.AttrProcessContextSwitchType, "involuntary")
+	}
+	mb.Int(m.ProcessPagingFaults, int64(majflt), m.AttrSystemPagingFaultType, "major")
+	mb.Int(m.ProcessPagingFaults, int64(minflt), m.AttrSystemPagingFaultType, "minor")
+	if wantConn {
+		s.connectionMetrics(mainProc.e)
+	}
+	if !s.bootTime.IsZero() {
+		up := now.Sub(procStart).Seconds()
+		if in.cgroupKey {
+			mb.Double(m.ContainerUptime, up)
+		} else {
+			mb.Double(m.ProcessUptime, up)
+		}
+	}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *wasmRuntimeScraper) eachProc(in *instance, fn func(p *procSnap)) {
+	fn(&s.procs[in.main])
+	for _, j := range in.members {
+		fn(&s.procs[j])
+	}
+}
+
+func (s *wasmRuntimeScraper) fdLimitOf(e *procEntry, now time.Time) (uint64, bool) {
+	if !e.fdLimitOK || now.Sub(e.fdLimitRead) > refreshAfter {
+		d, err := s.r.read(e.dir + "limits")
+		if err != nil {
+			s.fail(err)
+			return e.fdLimit, e.fdLimitOK
+		}
+		lim, err := proc.ParseOpenFilesLimit(d)
+		if err != nil {
+			s.fail(err)
+			return e.fdLimit, e.fdLimitOK
+		}
+		e.fdLimit, e.fdLimitOK, e.fdLimitRead = lim, true, now
+	}
+	return e.fdLimit, e.fdLimitOK
+}
+
+func (s *wasmRuntimeScraper) resourceAttributes(in *instance) {
+	mb := s.mb
+	e := s.procs[in.main].e
+	mb.PutStr(m.ResWasmRuntimeInstanceID, in.key)
+	mb.PutStr(m.ResWasmRuntimeInstanceKind, in.id.Kind)
+	if in.cgroupKey {
+		mb.PutStr(m.ResWasmRuntimeInstanceGrouping, "cgroup")
+		mb.PutStr(m.ResWasmRuntimeCgroupPath, in.key)
+	} else {
+		mb.PutStr(m.ResWasmRuntimeInstanceGrouping, "process")
+		if in.cg != nil {
+			mb.PutStr(m.ResWasmRuntimeCgroupPath, in.cg.identityPath())
+		}
+	}
+	if s.layoutErr == nil {
+		mb.PutStr(m.ResWasmRuntimeCgroupVersion, s.layout.Mode)
+	}
+	mb.PutStr(m.ResWasmRuntimeRuntime, in.id.Runtime)
+	mb.PutStr(m.ResWasmRuntimeVMM, in.id.VMM)
+	mb.PutStr(m.ResWasmRuntimeVMName, in.id.VMName)
+	vmID := in.id.VMID
+	if vmID == "" {
+		vmID = in.cgid.VMID
+	}
+	mb.PutStr(m.ResWasmRuntimeVMID, vmID)
+	if in.id.VMName == "" {
+		mb.PutStr(m.ResWasmRuntimeVMName, in.cgid.VMName)
+	}
+	if in.id.VCPUs > 0 {
+		mb.PutInt(m.ResWasmRuntimeVMVCPUs, in.id.VCPUs)
+	}
+	if in.id.MemorySize > 0 {
+		mb.PutInt(m.ResWasmRuntimeVMMemorySize, in.id.MemorySize)
+	}
+	mb.PutStr(m.ResWasmRuntimeWasmModule, in.id.WasmModule)
+	mb.PutStr(m.ResWasmRuntimeK8sPodQoS, in.cgid.QoS)
+	mb.PutStr(m.ResContainerID, in.cgid.ContainerID)
+	mb.PutStr(m.ResContainerRuntimeName, in.cgid.Runtime)
+	mb.PutStr(m.ResK8sPodUID, in.cgid.PodUID)
+	mb.PutInt(m.ResProcessPID, int64(e.pid))
+	mb.PutStr(m.ResProcessExecutableName, e.comm)
+	for k, v := range in.id.Extra {
+		mb.PutExtra(k, v)
+	}
+	st := s.states[in.key]
+	mb.PutBool(m.ResWasmRuntimeLimitsConfigured, st != nil && st.cpuLimOK && !st.cpuLimit.Unlimited && st.memLimOK && !st.memLimit.Unlimited)
 }

@@ -1,0 +1,109 @@
+package wasmruntimereceiver
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+)
+
+func testConfig() *Config {
+	return createDefaultConfig().(*Config)
+}
+
+func newTestScraper(t testing.TB, cfg *Config) *wasmRuntimeScraper {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	s := newScraper(cfg, receivertest.NewNopSettings(Type))
+	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+	return s
+}
+
+func scrapeOnce(t testing.TB, s *wasmRuntimeScraper) pmetric.Metrics {
+	t.Helper()
+	md, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	return md
+}
+
+// findResource returns the first resource whose attribute key equals value.
+func findResource(md pmetric.Metrics, key, value string) (pmetric.ResourceMetrics, bool) {
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		rm := md.ResourceMetrics().At(i)
+		if v, ok := rm.Resource().Attributes().Get(key); ok && v.AsString() == value {
+			return rm, true
+		}
+	}
+	return pmetric.ResourceMetrics{}, false
+}
+
+// point is one data point flattened for assertions.
+type point struct {
+	value float64
+	attrs map[string]string
+}
+
+// points returns the data points of a metric on a resource.
+func points(rm pmetric.ResourceMetrics, name string) []point {
+	var out []point
+	sms := rm.ScopeMetrics()
+	for i := 0; i < sms.Len(); i++ {
+		ms := sms.At(i).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			m := ms.At(j)
+			if m.Name() != name {
+				continue
+			}
+			var dps pmetric.NumberDataPointSlice
+			switch m.Type() {
+			case pmetric.MetricTypeGauge:
+				dps = m.Gauge().DataPoints()
+			case pmetric.MetricTypeSum:
+				dps = m.Sum().DataPoints()
+			}
+			for k := 0; k < dps.Len(); k++ {
+				dp := dps.At(k)
+				p := point{attrs: map[string]string{}}
+				if dp.ValueType() == pmetric.NumberDataPointValueTypeDouble {
+					p.value = dp.DoubleValue()
+				} else {
+					p.value = float64(dp.IntValue())
+				}
+				dp.Attributes().Range(func(k string, v pcommon.Value) bool {
+					p.attrs[k] = v.AsString()
+					return true
+				})
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// value returns the value of a metric's point whose attributes include want (key, value pairs).
+func value(rm pmetric.ResourceMetrics, name string, want ...string) (float64, bool) {
+	for _, p := range points(rm, name) {
+		ok := true
+		for i := 0; i+1 < len(want); i += 2 {
+			if p.attrs[want[i]] != want[i+1] {
+				ok = false
+			}
+		}
+		if ok {
+			return p.value, true
+		}
+	}
+	return 0, false
+}
+
+func resAttr(rm pmetric.ResourceMetrics, key string) string {
+	v, ok := rm.Resource().Attributes().Get(key)
+	if !ok {
+		return ""
+	}
+	return v.AsString()
+}

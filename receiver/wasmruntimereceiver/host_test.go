@@ -1,0 +1,59 @@
+package wasmruntimereceiver
+
+import (
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+)
+
+// TestHostProcessTree discovers a real process of this host through a user-defined runtime
+// and checks what the receiver reports against what the kernel says about it.
+func TestHostProcessTree(t *testing.T) {
+	cmd := exec.Command("sleep", "300")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	pid := strconv.Itoa(cmd.Process.Pid)
+
+	cfg := testConfig()
+	cfg.Runtimes = []RuntimeMatcher{{Name: "sleeper", Kind: KindWasm, Comm: "^sleep$", Cmdline: "^sleep 300$",
+		Attributes: map[string]string{"wasm_runtime.wasm.module": `^sleep (\d+)`, "custom.seconds": `(\d+)$`}}}
+	s := newTestScraper(t, cfg)
+	scrapeOnce(t, s)
+	time.Sleep(50 * time.Millisecond)
+	md := scrapeOnce(t, s)
+
+	rm, ok := findResource(md, "process.pid", pid)
+	require.True(t, ok, "sleep %s not discovered", pid)
+	assert.Equal(t, "sleeper", resAttr(rm, "wasm_runtime.runtime"))
+	assert.Equal(t, "wasm", resAttr(rm, "wasm_runtime.instance.kind"))
+	assert.Equal(t, "process", resAttr(rm, "wasm_runtime.instance.grouping"))
+	assert.Equal(t, "300", resAttr(rm, "wasm_runtime.wasm.module"))
+	assert.Equal(t, "300", resAttr(rm, "custom.seconds"))
+	assert.Equal(t, "sleep", resAttr(rm, "process.executable.name"))
+	threads, ok := value(rm, "process.thread.count")
+	assert.True(t, ok)
+	assert.Equal(t, 1.0, threads)
+	fds, ok := value(rm, "process.unix.file_descriptor.count")
+	assert.True(t, ok)
+	assert.GreaterOrEqual(t, fds, 3.0)
+	rss, ok := value(rm, "process.memory.usage")
+	assert.True(t, ok)
+	assert.Greater(t, rss, 0.0)
+	_, ok = value(rm, "wasm_runtime.cpu.usage")
+	assert.True(t, ok, "usage after the second scrape")
+	_, ok = value(rm, "process.uptime")
+	assert.True(t, ok)
+	_, ok = value(rm, "container.cpu.time")
+	assert.False(t, ok, "no container.* for a process tree")
+
+	snap := registry.Shared().Snapshot()
+	in, ok := snap.ByPID(cmd.Process.Pid)
+	require.True(t, ok, "instance not published to the registry")
+	assert.Equal(t, "sleeper", in.Runtime)
+}
