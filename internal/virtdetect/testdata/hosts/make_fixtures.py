@@ -69,8 +69,8 @@ class Fixture:
         self.file("/proc/sys/kernel/osrelease", release + "\n")
         self.file("/proc/version", (version or f"Linux version {release} (gcc) #1 SMP PREEMPT_DYNAMIC") + "\n")
         self.file("/proc/cmdline", cmdline + "\n")
-        if modules:
-            self.file("/proc/modules", "")
+        if modules is not False:
+            self.file("/proc/modules", modules if isinstance(modules, str) else "")
         return self
 
     def cpu(self, model, flags=X86_FLAGS_VM):
@@ -132,12 +132,19 @@ def reconstructed(what, sources):
             "hypervisor documents for leaf 0x40000000.\n")
 
 
+KVM_MODULES = ("kvm_intel 380928 0 - Live 0x0000000000000000\n"
+               "kvm 1142784 1 kvm_intel, Live 0x0000000000000000\n"
+               "irqbypass 16384 1 kvm, Live 0x0000000000000000\n")
+HYPERV_MODULES = ("hv_utils 45056 0 - Live 0x0000000000000000\nhv_netvsc 98304 0 - Live 0x0000000000000000\n"
+                  "hv_vmbus 131072 2 hv_utils,hv_netvsc, Live 0x0000000000000000\n")
+
+
 def build():
     # --- bare metal -----------------------------------------------------------------------------
     (Fixture("baremetal", reconstructed("a Debian 12 laptop, no virtualization, KVM module loaded", [
         "Linux Documentation/ABI (sysfs dmi, clocksource), a Lenovo ThinkPad T14 `dmidecode`",
         "systemd-detect-virt prints `none` on such a machine"]))
-     .kernel("6.1.0-18-amd64").cpu("Intel(R) Core(TM) i7-10510U CPU @ 1.80GHz", X86_FLAGS_METAL)
+     .kernel("6.1.0-18-amd64", modules=KVM_MODULES).cpu("Intel(R) Core(TM) i7-10510U CPU @ 1.80GHz", X86_FLAGS_METAL)
      .clock("tsc hpet acpi_pm", "tsc")
      .dmi(sys_vendor="LENOVO", product_name="20S0002UUS", product_version="ThinkPad T14 Gen 1",
           board_vendor="LENOVO", bios_vendor="LENOVO", bios_version="N2XET36W (1.26 )")
@@ -154,7 +161,7 @@ def build():
 
     (Fixture("kvm-host", reconstructed("a bare-metal KVM hypervisor host (Proxmox VE 8 node)", [
         "Proxmox VE 8 on a Supermicro X11 board: DMI 'Supermicro', vmx flag, /dev/kvm present"]))
-     .kernel("6.5.13-5-pve").cpu("Intel(R) Xeon(R) Silver 4210R CPU @ 2.40GHz", X86_FLAGS_METAL)
+     .kernel("6.5.13-5-pve", modules=KVM_MODULES).cpu("Intel(R) Xeon(R) Silver 4210R CPU @ 2.40GHz", X86_FLAGS_METAL)
      .clock("tsc hpet acpi_pm", "tsc")
      .dmi(sys_vendor="Supermicro", product_name="SYS-5019C-M", board_vendor="Supermicro", bios_vendor="American Megatrends Inc.")
      .acpi("SUPERM", "SMCI--MB").init(V1_ROOT).file("/dev/kvm"))
@@ -204,7 +211,7 @@ def build():
     (Fixture("hyperv", reconstructed("a Hyper-V generation 2 VM on Windows Server 2022", [
         "Hyper-V TLFS: CPUID 0x40000000 'Microsoft Hv'; clocksource hyperv_clocksource_tsc_page",
         "SMBIOS: sys_vendor 'Microsoft Corporation', product 'Virtual Machine'; ACPI OEM 'VRTUAL'"]), "Microsoft Hv")
-     .kernel("5.15.0-1057-azure").cpu("Intel(R) Xeon(R) Platinum 8272CL CPU @ 2.60GHz")
+     .kernel("5.15.0-1057-azure", modules=HYPERV_MODULES).cpu("Intel(R) Xeon(R) Platinum 8272CL CPU @ 2.60GHz")
      .clock("hyperv_clocksource_tsc_page acpi_pm", "hyperv_clocksource_tsc_page")
      .dmi(sys_vendor="Microsoft Corporation", product_name="Virtual Machine", product_version="Hyper-V UEFI Release v4.1",
           bios_vendor="Microsoft Corporation").acpi("VRTUAL", "MICROSFT", "MSFT").init(V1_ROOT))
@@ -212,7 +219,7 @@ def build():
     (Fixture("azure", reconstructed("an Azure VM (Standard_D2s_v5)", [
         "Azure docs 'Detect if running on Azure': chassis asset tag 7783-7084-3265-9085-8269-3286-77",
         "otherwise a Hyper-V guest: 'Microsoft Hv', hyperv clocksource, SMBIOS 'Microsoft Corporation'"]), "Microsoft Hv")
-     .kernel("6.5.0-1017-azure").cpu("Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz")
+     .kernel("6.5.0-1017-azure", modules=HYPERV_MODULES).cpu("Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz")
      .clock("hyperv_clocksource_tsc_page acpi_pm", "hyperv_clocksource_tsc_page")
      .dmi(sys_vendor="Microsoft Corporation", product_name="Virtual Machine", bios_vendor="Microsoft Corporation",
           chassis_asset_tag="7783-7084-3265-9085-8269-3286-77").acpi("VRTUAL", "MICROSFT", "MSFT").init(V1_ROOT))
@@ -227,13 +234,14 @@ def build():
     (Fixture("vmware", reconstructed("a VMware ESXi 8 guest", [
         "VMware KB 1009458: CPUID 0x40000000 'VMwareVMware'",
         "SMBIOS: sys_vendor 'VMware, Inc.', product 'VMware7,1'"]), "VMwareVMware")
-     .kernel("5.14.0-362.el9.x86_64").cpu("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz").clock("tsc hpet acpi_pm", "tsc")
+     .kernel("5.14.0-362.el9.x86_64", modules="vmw_balloon 28672 0 - Live 0x0000000000000000\nvmw_vmci 102400 1 vmw_balloon, Live 0x0000000000000000\nvmwgfx 425984 1 - Live 0x0000000000000000\n").cpu("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz").clock("tsc hpet acpi_pm", "tsc")
      .dmi(sys_vendor="VMware, Inc.", product_name="VMware7,1", bios_vendor="VMware, Inc.").acpi("VMWARE", "EFIFACP").init(V1_ROOT))
 
     (Fixture("virtualbox", reconstructed("a VirtualBox 7 guest with the default (KVM) paravirtualization interface", [
         "VirtualBox manual 10.5: Linux guests get the 'KVM' paravirt provider, so CPUID says 'KVMKVMKVM' and kvm-clock exists",
         "SMBIOS 'innotek GmbH' / 'VirtualBox'; ACPI OEM 'VBOX  '"]), "KVMKVMKVM")
-     .kernel("6.5.0-26-generic").cpu("Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz").clock("kvm-clock tsc acpi_pm", "kvm-clock")
+     .kernel("6.5.0-26-generic", modules="vboxguest 49152 2 vboxsf, Live 0x0000000000000000\nvboxsf 40960 1 - Live 0x0000000000000000\n")
+     .cpu("Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz").clock("kvm-clock tsc acpi_pm", "kvm-clock")
      .dmi(sys_vendor="innotek GmbH", product_name="VirtualBox", product_version="1.2", bios_vendor="innotek GmbH",
           board_vendor="Oracle Corporation").acpi("VBOX", "VBOXXSDT", "ASL").init(V1_ROOT))
 
