@@ -84,3 +84,11 @@ vet:
 ## clean: remove generated sources and binaries
 clean:
 	rm -rf $(BIN) distributions/*/_build bench.txt
+
+## image: build the container image from the Dockerfile (needs a Docker engine with BuildKit)
+IMAGE_VERSION := $(shell sed -n 's/^  version: *//p' builder-config.yaml)
+IMAGE ?= otelcol-virt:$(IMAGE_VERSION)
+.PHONY: image
+image:
+	DOCKER_BUILDKIT=1 docker build --build-arg BUILDER_VERSION=$(BUILDER_VERSION) \
+	  --build-arg VERSION=$(IMAGE_VERSION) -t $(IMAGE) -f Dockerfile .

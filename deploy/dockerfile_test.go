@@ -405,3 +405,27 @@ func compareVersions(a, b string) int {
 	}
 	return 0
 }
+
+// TestMakeImageTarget checks what `make image` would run (there is no Docker engine here): it
+// builds this Dockerfile with the Makefile's pinned builder and tags the manifest's version.
+func TestMakeImageTarget(t *testing.T) {
+	cmd := exec.Command("make", "-s", "-n", "image")
+	cmd.Dir = repoPath()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("make -n image: %v", err)
+	}
+	line := strings.Join(strings.Fields(strings.ReplaceAll(string(out), "\\\n", " ")), " ")
+	version := mustString(t, manifest(t), "dist", "version")
+	for _, want := range []string{
+		"docker build",
+		"-f Dockerfile .",
+		"-t otelcol-virt:" + version,
+		"--build-arg VERSION=" + version,
+		"--build-arg BUILDER_VERSION=" + parseDockerfile(t).metaArgs["BUILDER_VERSION"],
+	} {
+		if !strings.Contains(line, want) {
+			t.Errorf("make image runs %q, which lacks %q", line, want)
+		}
+	}
+}
