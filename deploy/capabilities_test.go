@@ -94,14 +94,22 @@ func TestAgentCapabilities(t *testing.T) {
 		"root with capabilities": startTarget(t),
 	}
 
-	run := func(pid int, caps []corev1.Capability) map[string]bool {
+	// run probes pid as uid with exactly caps: uid 0 with a bounding set as the container gets
+	// them, or a non-root uid with ambient capabilities, as systemd's AmbientCapabilities= gives
+	// them to a service user (docs/deployment.md).
+	run := func(pid int, caps []corev1.Capability, uid int) map[string]bool {
 		t.Helper()
-		bounding := "-all"
+		set := "-all"
 		for _, c := range caps {
-			bounding += ",+" + strings.ToLower(string(c))
+			set += ",+" + strings.ToLower(string(c))
 		}
-		cmd := exec.Command(setpriv, "--reuid=0", "--regid=0", "--clear-groups", "--inh-caps=-all",
-			"--ambient-caps=-all", "--bounding-set="+bounding, "--no-new-privs", os.Args[0])
+		ambient := "-all"
+		if uid != 0 {
+			ambient = set
+		}
+		id := strconv.Itoa(uid)
+		cmd := exec.Command(setpriv, "--reuid="+id, "--regid="+id, "--clear-groups", "--inh-caps="+ambient,
+			"--ambient-caps="+ambient, "--bounding-set="+set, "--no-new-privs", os.Args[0])
 		cmd.Env = append(os.Environ(), probeEnv+"="+strconv.Itoa(pid))
 		out, err := cmd.Output()
 		if err != nil {
@@ -120,19 +128,31 @@ func TestAgentCapabilities(t *testing.T) {
 	}
 
 	for name, pid := range targets {
-		got := run(pid, caps)
-		for _, r := range procReads {
-			if !got[r.name] {
-				t.Errorf("%s: with %v the agent cannot do %s, needed for %s", name, caps, r.name, r.why)
+		for _, uid := range []int{0, 65532} {
+			got := run(pid, caps, uid)
+			for _, r := range procReads {
+				if !got[r.name] {
+					t.Errorf("%s: as uid %d with %v the agent cannot do %s, needed for %s", name, uid, caps, r.name, r.why)
+				}
 			}
 		}
 	}
+	// The Compose sidecar runs as the app's uid with no capability: that is enough for the
+	// app's own processes.
+	sameUser := startTarget(t, setpriv, "--reuid=65532", "--regid=65532", "--clear-groups")
+	got := run(sameUser, nil, 65532)
+	for _, r := range procReads {
+		if !got[r.name] {
+			t.Errorf("same uid, no capability: cannot do %s (%s); the Compose sidecar would need capabilities", r.name, r.why)
+		}
+	}
+
 	// Each capability is needed for at least one read of some target.
 	for _, dropped := range caps {
 		rest := slices.DeleteFunc(slices.Clone(caps), func(c corev1.Capability) bool { return c == dropped })
 		needed := false
 		for _, pid := range targets {
-			got := run(pid, rest)
+			got := run(pid, rest, 0)
 			for _, r := range procReads {
 				needed = needed || !got[r.name]
 			}
