@@ -1,0 +1,50 @@
+package deploy
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestDeploymentGuideMatchesTheRepository keeps docs/deployment.md honest: the files it names
+// exist, it names every alert of the rules and no other, and the tests it cites exist.
+func TestDeploymentGuideMatchesTheRepository(t *testing.T) {
+	doc := string(readRepoFile(t, "docs", "deployment.md"))
+
+	for _, m := range regexp.MustCompile("`((?:examples|monitoring|deploy|docs|processor|receiver)/[^`* ]+)`").FindAllStringSubmatch(doc, -1) {
+		path := strings.TrimSuffix(m[1], "/")
+		if strings.ContainsAny(path, "{<") {
+			continue
+		}
+		if _, err := os.Stat(repoPath(path)); err != nil {
+			t.Errorf("docs/deployment.md names %s, which does not exist", path)
+		}
+	}
+
+	var documented []string
+	for _, m := range regexp.MustCompile("`((?:Wasm|OtelcolVirt)[A-Za-z]+)`").FindAllStringSubmatch(doc, -1) {
+		documented = append(documented, m[1])
+	}
+	var defined []string
+	for _, a := range alerts(loadRules(t)) {
+		defined = append(defined, a.Alert)
+	}
+	sort.Strings(documented)
+	sort.Strings(defined)
+	if documented = slices.Compact(documented); !slices.Equal(documented, defined) {
+		t.Errorf("docs/deployment.md names the alerts %v, the rules define %v", documented, defined)
+	}
+
+	var sources strings.Builder
+	for _, f := range []string{"capabilities_test.go", "kubernetes_test.go", "compose_test.go", "monitoring_test.go", "dockerfile_test.go", "prometheus_e2e_test.go"} {
+		sources.Write(readRepoFile(t, "deploy", f))
+	}
+	for _, m := range regexp.MustCompile("`(Test[A-Za-z]+)`").FindAllStringSubmatch(doc, -1) {
+		if !strings.Contains(sources.String(), "func "+m[1]+"(") {
+			t.Errorf("docs/deployment.md cites %s, which is not a test of deploy/", m[1])
+		}
+	}
+}
