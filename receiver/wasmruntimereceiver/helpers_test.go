@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
 
 func testConfig() *Config {
@@ -107,3 +109,5 @@ func resAttr(rm pmetric.ResourceMetrics, key string) string {
 	}
 	return v.AsString()
 }
+
+func metadataEnabled(on bool) metadata.MetricConfig { return metadata.MetricConfig{Enabled: on} }
