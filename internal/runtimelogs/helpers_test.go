@@ -59,8 +59,12 @@ func flatten(all []plog.Logs) []record {
 	return out
 }
 
+// testSettings has a fixed id: the storage extension keys checkpoints by it (receivertest gives
+// every call a new random name).
 func testSettings() receiver.Settings {
-	return receivertest.NewNopSettings(testType)
+	set := receivertest.NewNopSettings(testType)
+	set.ID = component.NewID(testType)
+	return set
 }
 
 // startReceiver starts a logs receiver on cfg and stops it at cleanup.

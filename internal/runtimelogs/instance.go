@@ -85,21 +85,53 @@ func (c *instanceConfig) Build(set component.TelemetrySettings) (operator.Operat
 	if err != nil {
 		return nil, err
 	}
-	return &instanceOperator{TransformerOperator: t, cfg: c}, nil
+	return &instanceOperator{TransformerOperator: t, cfg: c, replay: newReplayGuard()}, nil
 }
 
 type instanceOperator struct {
 	helper.TransformerOperator
-	cfg *instanceConfig
+	cfg    *instanceConfig
+	replay *replayGuard
 }
 
+// Start loads the replay marks of the previous run from the storage extension.
+func (o *instanceOperator) Start(p operator.Persister) error { return o.replay.start(p) }
+
+// Stop saves the replay marks; every operator before this one has stopped and flushed.
+func (o *instanceOperator) Stop() error { return o.replay.stop() }
+
 func (o *instanceOperator) ProcessBatch(ctx context.Context, entries []*entry.Entry) error {
-	return o.ProcessBatchWithTransform(ctx, entries, o.transform)
+	kept := entries[:0]
+	for _, e := range entries {
+		if o.fresh(e) {
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return o.ProcessBatchWithTransform(ctx, kept, o.transform)
 }
 
 func (o *instanceOperator) Process(ctx context.Context, e *entry.Entry) error {
+	if !o.fresh(e) {
+		return nil
+	}
 	return o.ProcessWith(ctx, e, o.transform)
 }
+
+// fresh drops the records a restarted file reader replays, and the offset attribute used for it.
+func (o *instanceOperator) fresh(e *entry.Entry) bool {
+	off, ok := e.Attributes[recordOffsetAttr].(int64)
+	if !ok {
+		return true
+	}
+	delete(e.Attributes, recordOffsetAttr)
+	path, _ := e.Attributes["log.file.path"].(string)
+	return path == "" || o.replay.keep(path, off)
+}
+
+const recordOffsetAttr = "log.file.record_offset"
 
 var (
 	filePathField = entry.NewAttributeField("log.file.path")

@@ -7,8 +7,8 @@ import (
 
 	// Registers every stanza operator type (file_input, regex_parser, recombine, container...).
 	_ "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/adapter"
-	_ "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator/input/file"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
+	_ "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator/input/file"
 )
 
 // Operators returns the stanza operators of all sources, in pipeline order: for each source its
@@ -57,6 +57,8 @@ func sourceOperatorMaps(s SourceConfig) []map[string]any {
 		"poll_interval":     s.PollInterval,
 		"include_file_path": true,
 		"include_file_name": false,
+		// The instance operator uses and removes it (see replayGuard).
+		"include_file_record_offset": true,
 		// Indentation tells continuation lines (backtraces) apart.
 		"preserve_leading_whitespaces": true,
 	}
