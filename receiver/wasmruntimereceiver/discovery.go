@@ -219,6 +219,13 @@ func (s *wasmRuntimeScraper) match(p *procSnap) {
 		if m.exe != nil && !m.exe.MatchString(s.exeOf(e)) {
 			continue
 		}
+		if m.needsCmdline() && s.cmdlineOf(e) == "" {
+			// Right after execve the kernel shows the new comm before it has set up the
+			// argument area: an empty command line here means "not yet" (or a zombie), so
+			// matching is retried at the next scrape.
+			e.matchDone, e.cmdlineRead = false, false
+			return
+		}
 		if m.cmdline != nil && !m.cmdline.MatchString(s.cmdlineOf(e)) {
 			continue
 		}
