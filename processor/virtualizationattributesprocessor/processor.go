@@ -95,6 +95,7 @@ func (p *virtProcessor) shutdown(context.Context) error {
 		close(p.stop)
 	}
 	p.wg.Wait()
+	p.tel.unregister()
 	return nil
 }
 
@@ -247,11 +248,12 @@ func (p *virtProcessor) putSlice(attrs pcommon.Map, k string, values []string) {
 type counts struct{ hit, miss, none int64 }
 
 func (p *virtProcessor) begin() (*hostAttrs, *registry.Snapshot, int64) {
-	var snap *registry.Snapshot
-	if p.registry.Fresh(p.cfg.Association.RegistryMaxAge) {
-		snap = p.registry.Snapshot()
+	now := time.Now()
+	snap := p.registry.Snapshot()
+	if snap != nil && now.Sub(snap.Published) > p.cfg.Association.RegistryMaxAge {
+		snap = nil // stale: the receiver stopped publishing, use our own lookup
 	}
-	return p.host.Load(), snap, time.Now().UnixNano()
+	return p.host.Load(), snap, now.UnixNano()
 }
 
 func (p *virtProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
