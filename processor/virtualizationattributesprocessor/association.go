@@ -1,6 +1,7 @@
 package virtualizationattributesprocessor
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,7 @@ const (
 	keyPod
 	keyPID
 	keyServiceInstance
+	keyConnection
 )
 
 // cacheKey identifies a lookup; comparing it does not allocate.
@@ -55,6 +57,7 @@ type cacheKey struct {
 	kind keyKind
 	s    string
 	n    int64
+	ap   netip.AddrPort
 }
 
 type cacheEntry struct {

@@ -14,9 +14,11 @@ const (
 	SourcePodUID            = "k8s.pod.uid"
 	SourceProcessPID        = "process.pid"
 	SourceServiceInstanceID = "service.instance.id"
+	// SourceConnection is the client's loopback TCP connection: the process that sent the data.
+	SourceConnection = "connection"
 )
 
-var validSources = []string{SourceContainerID, SourcePodUID, SourceProcessPID, SourceServiceInstanceID}
+var validSources = []string{SourceContainerID, SourcePodUID, SourceProcessPID, SourceServiceInstanceID, SourceConnection}
 
 // Config is the virtualization_attributes processor configuration.
 type Config struct {

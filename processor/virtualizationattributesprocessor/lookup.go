@@ -115,6 +115,13 @@ func (p *virtProcessor) lookup(k cacheKey) *instanceInfo {
 		kind, runtime, vmm := classifyInstance(pi.comm, pi.id)
 		return newInstanceInfo(kind, runtime, vmm, p.cfg.ResourceAttributes)
 	}
+	if k.kind == keyConnection {
+		pid, ok := socketOwner(p.fs.Root(), k.ap, p.cfg.Association.MaxProcesses)
+		if !ok {
+			return nil
+		}
+		k = cacheKey{kind: keyPID, n: int64(pid)}
+	}
 	if k.kind == keyPID {
 		if k.n > 1<<31 {
 			return nil

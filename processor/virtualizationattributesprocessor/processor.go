@@ -38,6 +38,8 @@ type virtProcessor struct {
 	pending sync.Map // cacheKey -> struct{}: queued, not resolved yet
 	index   *localIndex
 
+	useConnection bool
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -64,6 +66,7 @@ func newVirtProcessorWithCPUID(cfg *Config, set processor.Settings, cpu virtdete
 		reqs:     make(chan cacheKey, resolverQueue),
 		stop:     make(chan struct{}),
 	}
+	p.useConnection = contains(cfg.Association.Sources, SourceConnection)
 	// Detect now so that a processor is never without its host layer, even before Start.
 	p.host.Store(p.detect())
 	return p, nil
@@ -137,16 +140,22 @@ func (p *virtProcessor) resolveLoop() {
 
 // associate finds the instance of a resource without blocking: registry and cache answer now,
 // anything else is queued for the lookup goroutine and answered on a later batch.
-func (p *virtProcessor) associate(attrs pcommon.Map, snap *registry.Snapshot, now int64) (*instanceInfo, bool) {
+func (p *virtProcessor) associate(attrs pcommon.Map, b *batch) (*instanceInfo, bool) {
+	snap, now := b.snap, b.now
 	tried := false
 	for _, src := range p.cfg.Association.Sources {
-		k, ok := keyFor(src, attrs)
+		k, ok := cacheKey{}, false
+		if src == SourceConnection {
+			k, ok = b.conn, b.hasConn
+		} else {
+			k, ok = keyFor(src, attrs)
+		}
 		if !ok {
 			continue
 		}
 		tried = true
 		e, cached := p.cache.get(k)
-		if snap != nil {
+		if snap != nil && k.kind != keyConnection {
 			if cached && e.snap == snap {
 				if e.info != nil {
 					return e.info, true
@@ -177,9 +186,10 @@ func (p *virtProcessor) associate(attrs pcommon.Map, snap *registry.Snapshot, no
 }
 
 // enrich adds the host and instance attributes to one resource.
-func (p *virtProcessor) enrich(res pcommon.Resource, ha *hostAttrs, snap *registry.Snapshot, now int64, c *counts) {
+func (p *virtProcessor) enrich(res pcommon.Resource, b *batch) {
+	ha, c := b.host, &b.counts
 	attrs := res.Attributes()
-	info, tried := p.associate(attrs, snap, now)
+	info, tried := p.associate(attrs, b)
 	switch {
 	case info != nil:
 		c.hit++
@@ -247,45 +257,56 @@ func (p *virtProcessor) putSlice(attrs pcommon.Map, k string, values []string) {
 // counts are association results of one batch, reported once per batch.
 type counts struct{ hit, miss, none int64 }
 
-func (p *virtProcessor) begin() (*hostAttrs, *registry.Snapshot, int64) {
+// batch is what every resource of one batch shares.
+type batch struct {
+	host    *hostAttrs
+	snap    *registry.Snapshot
+	now     int64
+	conn    cacheKey
+	hasConn bool
+	counts  counts
+}
+
+func (p *virtProcessor) begin(ctx context.Context) batch {
 	now := time.Now()
 	snap := p.registry.Snapshot()
 	if snap != nil && now.Sub(snap.Published) > p.cfg.Association.RegistryMaxAge {
 		snap = nil // stale: the receiver stopped publishing, use our own lookup
 	}
-	return p.host.Load(), snap, now.UnixNano()
+	b := batch{host: p.host.Load(), snap: snap, now: now.UnixNano()}
+	if p.useConnection {
+		b.conn, b.hasConn = connectionKey(ctx)
+	}
+	return b
 }
 
 func (p *virtProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
-	ha, snap, now := p.begin()
-	var c counts
+	b := p.begin(ctx)
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
-		p.enrich(rss.At(i).Resource(), ha, snap, now, &c)
+		p.enrich(rss.At(i).Resource(), &b)
 	}
-	p.tel.record(ctx, c)
+	p.tel.record(ctx, b.counts)
 	return td, nil
 }
 
 func (p *virtProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
-	ha, snap, now := p.begin()
-	var c counts
+	b := p.begin(ctx)
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
-		p.enrich(rms.At(i).Resource(), ha, snap, now, &c)
+		p.enrich(rms.At(i).Resource(), &b)
 	}
-	p.tel.record(ctx, c)
+	p.tel.record(ctx, b.counts)
 	return md, nil
 }
 
 func (p *virtProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
-	ha, snap, now := p.begin()
-	var c counts
+	b := p.begin(ctx)
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
-		p.enrich(rls.At(i).Resource(), ha, snap, now, &c)
+		p.enrich(rls.At(i).Resource(), &b)
 	}
-	p.tel.record(ctx, c)
+	p.tel.record(ctx, b.counts)
 	return ld, nil
 }
 
