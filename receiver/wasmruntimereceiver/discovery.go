@@ -303,7 +303,7 @@ func (s *wasmRuntimeScraper) group(i int, now time.Time) {
 			if j, ok := s.byPID[p.st.PPID]; ok && p.st.PPID > 0 {
 				parentCG = s.cgroupsOf(s.procs[j].e, now)
 			}
-			dedicated = parentCG != nil && differs(cg, parentCG)
+			dedicated = parentCG != nil && differs(cg, parentCG) && s.exclusiveTo(i, cg, now)
 		}
 		if dedicated {
 			in.cgroupKey = true
@@ -417,4 +417,83 @@ func (s *wasmRuntimeScraper) ownerOf(i int) int32 {
 		s.procs[stack[k]].owner = owner
 	}
 	return owner
+}
+
+// exclusiveCheck caches whether a cgroup holds only one process tree.
+type exclusiveCheck struct {
+	ok bool
+	at time.Time
+}
+
+// exclusiveTo reports whether every process in the cgroup of process i is i or one of its
+// descendants: a process its launcher put in a cgroup of its own (a systemd service, a
+// jailer, a test) rather than one sharing its daemon's cgroup (a shim in containerd.service).
+// One read of cgroup.procs, cached like limits.
+func (s *wasmRuntimeScraper) exclusiveTo(i int, cg *procCgroups, now time.Time) bool {
+	dir := ""
+	switch {
+	case s.layoutErr != nil:
+		return false
+	case s.layout.Unified != "" && cg.unified != "" && cg.unified != "/":
+		dir = s.layout.Unified + cg.unified
+	default:
+		for c := range numCtrl {
+			if d, ok := s.layout.V1[ctrlNames[c]]; ok && cg.v1[c] != "" && cg.v1[c] != "/" {
+				dir = d + cg.v1[c]
+				break
+			}
+		}
+	}
+	if dir == "" {
+		return false
+	}
+	if c, ok := s.exclusive[dir]; ok && now.Sub(c.at) < refreshAfter {
+		return c.ok
+	}
+	data, err := s.r.read(dir + "/cgroup.procs")
+	if err != nil {
+		s.fail(err)
+		return false
+	}
+	root := s.procs[i].e.pid
+	ok := true
+	for len(data) > 0 && ok {
+		j := 0
+		for j < len(data) && data[j] != '\n' {
+			j++
+		}
+		pid, err := strconv.Atoi(string(data[:j]))
+		if j < len(data) {
+			j++
+		}
+		data = data[j:]
+		if err != nil {
+			continue
+		}
+		ok = s.descends(pid, root)
+	}
+	if len(s.exclusive) > 4096 {
+		clear(s.exclusive)
+	}
+	s.exclusive[dir] = exclusiveCheck{ok: ok, at: now}
+	return ok
+}
+
+// descends reports whether pid is root or below it; pids that appeared after the scan count
+// as descendants (they cannot be told apart yet).
+func (s *wasmRuntimeScraper) descends(pid, root int) bool {
+	for hops := 0; hops < 64; hops++ {
+		if pid == root {
+			return true
+		}
+		j, ok := s.byPID[pid]
+		if !ok {
+			return true
+		}
+		pid = s.procs[j].st.PPID
+		if pid <= 0 {
+			return false
+		}
+	}
+	return false
 }

@@ -2,6 +2,8 @@ package wasmruntimereceiver
 
 import (
 	"context"
+	"errors"
+	"syscall"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,6 +69,7 @@ type wasmRuntimeScraper struct {
 	instances []instance
 	byKey     map[string]int
 	states    map[string]*instState
+	exclusive map[string]exclusiveCheck
 
 	errCounts  [len(reasons)]int64
 	scrapeErrs [len(reasons)]int64
@@ -96,6 +99,7 @@ func newScraper(cfg *Config, set receiver.Settings) *wasmRuntimeScraper {
 		entries:    map[int]*procEntry{},
 		byKey:      map[string]int{},
 		states:     map[string]*instState{},
+		exclusive:  map[string]exclusiveCheck{},
 		inodes:     map[uint64]struct{}{},
 	}
 	if s.logger == nil {
@@ -297,10 +301,27 @@ func (s *wasmRuntimeScraper) source(in *instance, c int) (cgroup.Source, bool) {
 func (s *wasmRuntimeScraper) readFile(dir, name string) ([]byte, bool) {
 	data, err := s.r.read(dir + "/" + name)
 	if err != nil {
-		s.fail(err)
+		s.failIn(dir, err)
 		return nil, false
 	}
 	return data, true
+}
+
+// failIn counts a failed read of a file in dir: a file missing from a cgroup that still
+// exists is a missing controller or an older kernel, not a vanished workload.
+func (s *wasmRuntimeScraper) failIn(dir string, err error) {
+	if errors.Is(err, syscall.ENOENT) {
+		if _, serr := os.Stat(dir); serr == nil {
+			k := reasonIndex(reasonMissing)
+			s.errCounts[k]++
+			s.scrapeErrs[k]++
+			if s.firstErr[k] == nil {
+				s.firstErr[k] = err
+			}
+			return
+		}
+	}
+	s.fail(err)
 }
 
 // refreshLimits re-reads the limit files of an instance when its cache is stale.
@@ -356,6 +377,8 @@ func (s *wasmRuntimeScraper) refreshLimits(in *instance, st *instState, now time
 			}
 		} else if !os.IsNotExist(err) {
 			s.fail(err)
+		} else if src.Dir != s.layout.V1["pids"] && src.Dir != s.layout.Unified {
+			s.failIn(src.Dir, err)
 		} else {
 			// the root cgroup has no pids.max: unlimited
 			st.pidsLimit, st.pidsLimOK = cgroup.Limit{Unlimited: true}, true
