@@ -3,10 +3,10 @@ package wasmruntimereceiver
 import (
 	"context"
 	"errors"
-	"syscall"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
