@@ -148,8 +148,9 @@ func writeFile(t *testing.T, path string, data []byte) {
 // contract holds the Prometheus names of the receiver's metrics and labels, derived from its
 // metadata.yaml with the translator the prometheus exporter itself uses.
 type contract struct {
-	metrics map[string]string // Prometheus name -> OTel name
-	labels  map[string]bool
+	metrics  map[string]string // Prometheus name -> OTel name
+	labels   map[string]bool
+	optional map[string]bool // OTel names of the metrics disabled by default
 }
 
 func loadContract(t *testing.T) contract {
@@ -160,7 +161,8 @@ func loadContract(t *testing.T) contract {
 			NameOverride string `json:"name_override"`
 		} `json:"attributes"`
 		Metrics map[string]struct {
-			Unit  string `json:"unit"`
+			Enabled bool   `json:"enabled"`
+			Unit    string `json:"unit"`
 			Gauge *struct {
 				ValueType string `json:"value_type"`
 			} `json:"gauge"`
@@ -174,7 +176,7 @@ func loadContract(t *testing.T) contract {
 	}
 	namer := otlptranslator.MetricNamer{WithMetricSuffixes: true}
 	labelNamer := otlptranslator.LabelNamer{PreserveMultipleUnderscores: true}
-	c := contract{metrics: map[string]string{}, labels: map[string]bool{}}
+	c := contract{metrics: map[string]string{}, labels: map[string]bool{}, optional: map[string]bool{}}
 	for name, m := range md.Metrics {
 		typ := otlptranslator.MetricType(otlptranslator.MetricTypeGauge)
 		if m.Sum != nil {
@@ -188,6 +190,9 @@ func loadContract(t *testing.T) contract {
 			t.Fatalf("translating %s: %v", name, err)
 		}
 		c.metrics[promName] = name
+		if !m.Enabled {
+			c.optional[name] = true
+		}
 	}
 	addLabel := func(attr string) {
 		l, err := labelNamer.Build(attr)
@@ -260,6 +265,40 @@ func TestMonitoringNamesFollowTheContract(t *testing.T) {
 	} {
 		if !used[m] {
 			t.Errorf("no alert or panel uses %s", m)
+		}
+	}
+}
+
+// TestMonitoredMetricsAreEnabled: every optional metric an alert or panel uses is enabled in
+// every configuration that feeds them (the Kubernetes agents and the Compose sidecar).
+func TestMonitoredMetricsAreEnabled(t *testing.T) {
+	c := loadContract(t)
+	var text strings.Builder
+	for _, a := range alerts(loadRules(t)) {
+		text.WriteString(a.Expr + "\n")
+	}
+	for _, q := range dashboardQueries(t) {
+		text.WriteString(q + "\n")
+	}
+	var needed []string
+	for _, tok := range contractToken.FindAllString(text.String(), -1) {
+		if name := c.metrics[tok]; c.optional[name] && !slices.Contains(needed, name) {
+			needed = append(needed, name)
+		}
+	}
+	if len(needed) == 0 {
+		t.Fatal("no optional metric used; the check proves nothing")
+	}
+	configs := map[string][]byte{"examples/compose/otelcol-virt.yaml": readRepoFile(t, composeDir, "otelcol-virt.yaml")}
+	for _, o := range overlays {
+		configs["overlays/"+o+"/agent.yaml"] = readRepoFile(t, k8sDir, "overlays", o, "agent.yaml")
+	}
+	for name, data := range configs {
+		cfg := yamlMap(t, name, data)
+		for _, m := range needed {
+			if v, _ := lookup(cfg, "receivers", "wasm_runtime", "metrics", m, "enabled"); v != true {
+				t.Errorf("%s: enable the optional metric %s, which the alerts or the dashboard use", name, m)
+			}
 		}
 	}
 }

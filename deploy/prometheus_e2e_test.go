@@ -228,7 +228,7 @@ scrape_configs:
 	if labels["wasm_runtime_instance_id"] == "" {
 		t.Errorf("wazero series has no wasm_runtime_instance_id: %v", labels)
 	}
-	if labels["wasm_runtime_wasm_module"] != "" && labels["wasm_runtime_wasm_module"] != "app.wasm" {
+	if labels["wasm_runtime_wasm_module"] != "app.wasm" {
 		t.Errorf("wasm_runtime_wasm_module=%q, want app.wasm", labels["wasm_runtime_wasm_module"])
 	}
 	c := loadContract(t)
