@@ -163,7 +163,7 @@ func loadContract(t *testing.T) contract {
 		Metrics map[string]struct {
 			Enabled bool   `json:"enabled"`
 			Unit    string `json:"unit"`
-			Gauge *struct {
+			Gauge   *struct {
 				ValueType string `json:"value_type"`
 			} `json:"gauge"`
 			Sum *struct {
