@@ -36,7 +36,7 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, "/hostfs", cfg.RootPath)
 				assert.Equal(t, time.Minute, cfg.RefreshInterval)
 				assert.True(t, cfg.Override)
-				assert.Equal(t, []string{SourcePodUID, SourceContainerID}, cfg.Association.Sources)
+				assert.Equal(t, []string{SourcePodUID, SourceContainerID, SourceConnection}, cfg.Association.Sources)
 				assert.Equal(t, 16384, cfg.Association.CacheSize)
 				assert.False(t, cfg.ResourceAttributes.VirtualizationDetectionConfidence.Enabled)
 				assert.True(t, cfg.ResourceAttributes.VirtualizationType.Enabled)

@@ -2,7 +2,12 @@ package virtualizationattributesprocessor
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -31,4 +36,36 @@ func TestCreateStartShutdown(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, lp.Start(context.Background(), host))
 	require.NoError(t, lp.Shutdown(context.Background()))
+}
+
+// TestAllSignalsCarryHostLayers runs metrics and logs through the factory-made processors.
+func TestAllSignalsCarryHostLayers(t *testing.T) {
+	f := NewFactory()
+	cfg := f.CreateDefaultConfig().(*Config)
+	cfg.RootPath, _ = filepath.Abs(filepath.Join(fixturesDir, "kata-in-kvm", "root"))
+	set := processortest.NewNopSettings(Type)
+	ctx := context.Background()
+
+	metrics := new(consumertest.MetricsSink)
+	mp, err := f.CreateMetrics(ctx, set, cfg, metrics)
+	require.NoError(t, err)
+	require.NoError(t, mp.Start(ctx, componenttest.NewNopHost()))
+	defer func() { require.NoError(t, mp.Shutdown(ctx)) }()
+	md := pmetric.NewMetrics()
+	md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
+	require.NoError(t, mp.ConsumeMetrics(ctx, md))
+	got := metrics.AllMetrics()[0].ResourceMetrics().At(0).Resource().Attributes()
+	assert.Equal(t, []string{"hypervisor:kvm", "vmm:qemu", "guest:kata", "container:containerd"}, sliceAttr(got, attrLayers))
+
+	logs := new(consumertest.LogsSink)
+	lp, err := f.CreateLogs(ctx, set, cfg, logs)
+	require.NoError(t, err)
+	require.NoError(t, lp.Start(ctx, componenttest.NewNopHost()))
+	defer func() { require.NoError(t, lp.Shutdown(ctx)) }()
+	ld := plog.NewLogs()
+	ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().Body().SetStr("x")
+	require.NoError(t, lp.ConsumeLogs(ctx, ld))
+	lattrs := logs.AllLogs()[0].ResourceLogs().At(0).Resource().Attributes()
+	assert.Equal(t, "microvm", strAttr(t, lattrs, attrHostIsolationLevel))
+	assert.Equal(t, "kata", strAttr(t, lattrs, attrHostIsolationTechnology))
 }

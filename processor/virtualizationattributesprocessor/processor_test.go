@@ -272,3 +272,26 @@ func TestAllocationsDoNotGrowWithSpans(t *testing.T) {
 	t.Logf("allocations per resource: %d with 10 spans, %d with 10,000 spans", few, many)
 	assert.Equal(t, few, many, "allocations must not depend on the number of spans")
 }
+
+// TestRefreshPicksUpChanges copies a fixture root, starts the processor with a short
+// refresh_interval and checks that a container appearing on the host shows up in the layers.
+func TestRefreshPicksUpChanges(t *testing.T) {
+	root := t.TempDir()
+	src, _ := filepath.Abs(filepath.Join(fixturesDir, "kvm-qemu", "root"))
+	require.NoError(t, os.CopyFS(root, os.DirFS(src)))
+	p, _ := fixtureProcessor(t, "kvm-qemu", func(c *Config) {
+		c.RootPath = root
+		c.RefreshInterval = 20 * time.Millisecond
+	})
+	layers := func() []string {
+		td, err := p.processTraces(context.Background(), tracesWith(map[string]any{}))
+		require.NoError(t, err)
+		return sliceAttr(td.ResourceSpans().At(0).Resource().Attributes(), attrLayers)
+	}
+	assert.Equal(t, []string{"hypervisor:kvm", "vmm:qemu"}, layers())
+	require.NoError(t, os.WriteFile(filepath.Join(root, ".dockerenv"), nil, 0o644))
+	assert.Eventually(t, func() bool {
+		l := layers()
+		return len(l) == 3 && l[2] == "container:docker"
+	}, 10*time.Second, 10*time.Millisecond, "the refreshed detection sees the new container")
+}
