@@ -3,8 +3,13 @@ package edgeprofileextension
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"sort"
 	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configopaque"
 )
 
 // Built-in profile names; ProfileAuto lets the extension pick one from the environment.
@@ -15,20 +20,99 @@ const (
 	ProfileAuto   = "auto"
 )
 
+// Export protocols a preset can use; the names are the stock exporter types.
+const (
+	ProtocolHTTP = "otlp_http"
+	ProtocolGRPC = "otlp_grpc"
+)
+
+// DefaultControlEndpoint is where the control and status API listens unless configured.
+const DefaultControlEndpoint = "localhost:13134"
+
 // Config is the edge_profile extension configuration.
 type Config struct {
 	// Profile is the preset applied at start: edge, cloud, hybrid, auto or a user-defined one.
 	Profile string `mapstructure:"profile"`
 	// Presets defines extra presets, or overrides fields of the built-in ones.
-	Presets map[string]Preset `mapstructure:"presets"`
+	Presets map[string]PresetConfig `mapstructure:"presets"`
+
+	// Endpoint is the OTLP backend. Without a port the standard ports are used (4317 for
+	// OTLP/gRPC, 4318 for OTLP/HTTP); an http:// scheme means plaintext. Empty: no backend,
+	// every preset exports to the debug exporter.
+	Endpoint string `mapstructure:"endpoint"`
+	// Endpoints set the backend per protocol; they win over Endpoint.
+	Endpoints EndpointsConfig `mapstructure:"endpoints"`
+	// Headers are sent with every export request (API keys and the like).
+	Headers map[string]configopaque.String `mapstructure:"headers"`
+
+	// StorageDirectory holds the persisted active profile and the persistent export queues.
+	StorageDirectory string `mapstructure:"storage_directory"`
+	// Control is the local HTTP API to read and set the active profile.
+	Control ControlConfig `mapstructure:"control"`
+	// WatchFile, when set, is a file whose content (a profile name) sets the active profile.
+	WatchFile string `mapstructure:"watch_file"`
+	// Auto tunes automatic selection (profile: auto).
+	Auto AutoConfig `mapstructure:"auto"`
 
 	_ struct{}
 }
 
-// Preset is one set of export settings.
-type Preset struct {
-	BatchSize    int     `mapstructure:"batch_size"`
-	SamplingRate float64 `mapstructure:"sampling_percentage"`
+// EndpointsConfig is the backend per export protocol.
+type EndpointsConfig struct {
+	OTLPHTTP string `mapstructure:"otlp_http"`
+	OTLPGRPC string `mapstructure:"otlp_grpc"`
+
+	_ struct{}
+}
+
+// ControlConfig configures the control and status API.
+type ControlConfig struct {
+	// Endpoint is host:port; empty disables the API. Anything but loopback requires BearerToken.
+	Endpoint string `mapstructure:"endpoint"`
+	// BearerToken, when set, is required as "Authorization: Bearer <token>" on every request.
+	BearerToken configopaque.String `mapstructure:"bearer_token"`
+
+	_ struct{}
+}
+
+// AutoConfig tunes automatic selection.
+type AutoConfig struct {
+	// Interval between two evaluations of the environment.
+	Interval time.Duration `mapstructure:"interval"`
+	// Confirmations is how many evaluations in a row must agree before a switch.
+	Confirmations int `mapstructure:"confirmations"`
+	// MinDwell is the least time a profile stays active before auto mode may switch again.
+	MinDwell time.Duration `mapstructure:"min_dwell"`
+	// Metered forces the uplink to be treated as metered (true) or not (false); unset: detect.
+	Metered *bool `mapstructure:"metered"`
+
+	_ struct{}
+}
+
+// PresetConfig is one set of export settings. In presets of the configuration every field is
+// optional: unset fields come from the preset named by Base (or the built-in of the same name).
+type PresetConfig struct {
+	// Base is the preset this one starts from; user presets default to cloud.
+	Base string `mapstructure:"base"`
+	// BatchSize is the number of spans, data points or log records per export request.
+	BatchSize *int `mapstructure:"batch_size"`
+	// FlushInterval is the longest a partial batch waits before it is sent.
+	FlushInterval *time.Duration `mapstructure:"flush_interval"`
+	// Protocol is otlp_http or otlp_grpc.
+	Protocol *string `mapstructure:"protocol"`
+	// Compression is none, gzip, zstd, snappy (both protocols) or zlib, deflate, lz4 (HTTP only).
+	Compression *string `mapstructure:"compression"`
+	// SamplingPercentage is the share of traces and logs kept (consistent, proportional mode).
+	SamplingPercentage *float64 `mapstructure:"sampling_percentage"`
+	// Persistent keeps the export queue on disk and retries without ever giving up.
+	Persistent *bool `mapstructure:"persistent"`
+	// QueueSize is the export queue capacity in items.
+	QueueSize *int `mapstructure:"queue_size"`
+	// Exporter is merged over the generated exporter configuration: any stock setting
+	// (timeout, tls, retry_on_failure, ...) set here wins over what the preset implies.
+	Exporter map[string]any `mapstructure:"exporter"`
+
+	_ struct{}
 }
 
 func builtinProfiles() []string { return []string{ProfileEdge, ProfileCloud, ProfileHybrid} }
@@ -36,6 +120,9 @@ func builtinProfiles() []string { return []string{ProfileEdge, ProfileCloud, Pro
 // Validate checks the configuration and names the offending field in every error.
 func (cfg *Config) Validate() error {
 	var errs []error
+	if _, err := cfg.ResolvePresets(); err != nil {
+		errs = append(errs, err)
+	}
 	known := map[string]bool{ProfileAuto: true}
 	for _, p := range builtinProfiles() {
 		known[p] = true
@@ -51,16 +138,154 @@ func (cfg *Config) Validate() error {
 		sort.Strings(names)
 		errs = append(errs, fmt.Errorf("profile: unknown profile %q; use one of %s, or define it under presets", cfg.Profile, strings.Join(names, ", ")))
 	}
-	for name, p := range cfg.Presets {
-		if name == ProfileAuto {
-			errs = append(errs, errors.New("presets.auto: \"auto\" is reserved for automatic selection; rename the preset"))
+	if err := validateEndpoint("endpoint", cfg.Endpoint); err != nil {
+		errs = append(errs, err)
+	}
+	if err := validateEndpoint("endpoints.otlp_http", cfg.Endpoints.OTLPHTTP); err != nil {
+		errs = append(errs, err)
+	}
+	if err := validateEndpoint("endpoints.otlp_grpc", cfg.Endpoints.OTLPGRPC); err != nil {
+		errs = append(errs, err)
+	}
+	if err := cfg.validateBackendCoverage(); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Control.Endpoint != "" {
+		host, port, err := net.SplitHostPort(cfg.Control.Endpoint)
+		switch {
+		case err != nil || port == "":
+			errs = append(errs, fmt.Errorf("control.endpoint: %q is not host:port; use e.g. %s", cfg.Control.Endpoint, DefaultControlEndpoint))
+		case !isLoopbackHost(host) && cfg.Control.BearerToken == "":
+			errs = append(errs, fmt.Errorf("control.endpoint: %q is reachable from other hosts; set control.bearer_token, or bind to localhost", cfg.Control.Endpoint))
 		}
-		if p.BatchSize < 0 {
-			errs = append(errs, fmt.Errorf("presets.%s.batch_size: must not be negative, got %d", name, p.BatchSize))
-		}
-		if p.SamplingRate < 0 || p.SamplingRate > 100 {
-			errs = append(errs, fmt.Errorf("presets.%s.sampling_percentage: must be within 0..100, got %g", name, p.SamplingRate))
+	}
+	if cfg.Auto.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("auto.interval: must be positive, got %s; e.g. 30s", cfg.Auto.Interval))
+	}
+	if cfg.Auto.Confirmations < 1 {
+		errs = append(errs, fmt.Errorf("auto.confirmations: must be at least 1, got %d", cfg.Auto.Confirmations))
+	}
+	if cfg.Auto.MinDwell < 0 {
+		errs = append(errs, fmt.Errorf("auto.min_dwell: must not be negative, got %s", cfg.Auto.MinDwell))
+	}
+	return errors.Join(errs...)
+}
+
+// validateBackendCoverage checks that, once any backend is set, every preset's protocol has
+// one: a preset silently printing to stdout after a switch would lose the data.
+func (cfg *Config) validateBackendCoverage() error {
+	if !cfg.HasBackend() {
+		return nil
+	}
+	presets, err := cfg.ResolvePresets()
+	if err != nil {
+		return nil // reported by ResolvePresets
+	}
+	var errs []error
+	for _, name := range sortedKeys(presets) {
+		p := presets[name]
+		if cfg.BackendEndpoint(p.Protocol) == "" {
+			errs = append(errs, fmt.Errorf("endpoints.%s: preset %q exports over %s but no endpoint is set for it; set endpoint, or endpoints.%s", p.Protocol, name, p.Protocol, p.Protocol))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func validateEndpoint(field, ep string) error {
+	if ep == "" {
+		return nil
+	}
+	if strings.Contains(ep, "://") {
+		u, err := url.Parse(ep)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("%s: %q is not a valid URL; use e.g. https://otlp.example.com or otlp.example.com:4317", field, ep)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("%s: scheme %q is not supported; use http:// (plaintext) or https://", field, u.Scheme)
+		}
+		return nil
+	}
+	if strings.ContainsAny(ep, " /") {
+		return fmt.Errorf("%s: %q is not host[:port]; use e.g. otlp.example.com:4317", field, ep)
+	}
+	return nil
+}
+
+// HasBackend reports whether any export endpoint is configured.
+func (cfg *Config) HasBackend() bool {
+	return cfg.Endpoint != "" || cfg.Endpoints.OTLPHTTP != "" || cfg.Endpoints.OTLPGRPC != ""
+}
+
+// BackendEndpoint returns the endpoint for a protocol as its exporter expects it: a URL for
+// otlp_http, the configured form (host:port or URL) for otlp_grpc. Empty when none is set.
+func (cfg *Config) BackendEndpoint(protocol string) string {
+	switch protocol {
+	case ProtocolHTTP:
+		if cfg.Endpoints.OTLPHTTP != "" {
+			return withScheme(cfg.Endpoints.OTLPHTTP)
+		}
+		if cfg.Endpoint != "" {
+			return withScheme(withDefaultPort(cfg.Endpoint, "4318"))
+		}
+	case ProtocolGRPC:
+		if cfg.Endpoints.OTLPGRPC != "" {
+			return cfg.Endpoints.OTLPGRPC
+		}
+		if cfg.Endpoint != "" {
+			return withDefaultPort(cfg.Endpoint, "4317")
+		}
+	}
+	return ""
+}
+
+// withScheme makes a bare host:port an https URL, as otlp_http requires a URL.
+func withScheme(ep string) string {
+	if strings.Contains(ep, "://") {
+		return ep
+	}
+	return "https://" + ep
+}
+
+// withDefaultPort adds port when the endpoint (URL or host[:port]) has none.
+func withDefaultPort(ep, port string) string {
+	scheme, rest := "", ep
+	if i := strings.Index(ep, "://"); i >= 0 {
+		scheme, rest = ep[:i+3], ep[i+3:]
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return ep
+	}
+	out := scheme + net.JoinHostPort(strings.Trim(host, "[]"), port)
+	if path != "" {
+		out += "/" + path
+	}
+	return out
+}
+
+// DialAddress returns host:port of an endpoint for reachability probes.
+func DialAddress(ep, defaultPort string) string {
+	ep = withDefaultPort(ep, defaultPort)
+	if i := strings.Index(ep, "://"); i >= 0 {
+		ep = ep[i+3:]
+	}
+	host, _, _ := strings.Cut(ep, "/")
+	return host
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -3,6 +3,7 @@ package edgeprofileextension
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,17 +21,41 @@ func TestLoadConfig(t *testing.T) {
 		check   func(t *testing.T, cfg *Config)
 		wantErr string
 	}{
-		{id: component.NewID(Type), check: func(t *testing.T, cfg *Config) { assert.Equal(t, ProfileAuto, cfg.Profile) }},
-		{id: component.NewIDWithName(Type, "edge"), check: func(t *testing.T, cfg *Config) { assert.Equal(t, ProfileEdge, cfg.Profile) }},
+		{id: component.NewID(Type), check: func(t *testing.T, cfg *Config) {
+			assert.Equal(t, ProfileAuto, cfg.Profile)
+			assert.Equal(t, DefaultControlEndpoint, cfg.Control.Endpoint)
+			assert.False(t, cfg.HasBackend())
+		}},
+		{id: component.NewIDWithName(Type, "edge"), check: func(t *testing.T, cfg *Config) {
+			assert.Equal(t, ProfileEdge, cfg.Profile)
+			assert.Equal(t, "https://otlp.example.com:4318", cfg.BackendEndpoint(ProtocolHTTP))
+			assert.Equal(t, "otlp.example.com:4317", cfg.BackendEndpoint(ProtocolGRPC))
+		}},
 		{
 			id: component.NewIDWithName(Type, "custom"),
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, "tiny", cfg.Profile)
-				assert.Equal(t, Preset{BatchSize: 8, SamplingRate: 1}, cfg.Presets["tiny"])
+				presets, err := cfg.ResolvePresets()
+				require.NoError(t, err)
+				tiny := presets["tiny"]
+				assert.Equal(t, 8, tiny.BatchSize)
+				assert.InDelta(t, 1.0, tiny.SamplingPercentage, 0)
+				assert.Equal(t, ProtocolHTTP, tiny.Protocol, "inherited from its base")
+				assert.Equal(t, 2*time.Second, tiny.FlushInterval, "inherited from the overridden edge")
+				assert.Equal(t, 2*time.Second, presets[ProfileEdge].FlushInterval)
+				assert.Equal(t, 32, presets[ProfileEdge].BatchSize, "fields not overridden keep the built-in value")
 			},
 		},
 		{id: component.NewIDWithName(Type, "unknown"), wantErr: `profile: unknown profile "satellite"`},
 		{id: component.NewIDWithName(Type, "bad_sampling"), wantErr: "presets.edge.sampling_percentage"},
+		{id: component.NewIDWithName(Type, "bad_compression"), wantErr: `presets.cloud.compression: "lz4" is not supported by otlp_grpc`},
+		{id: component.NewIDWithName(Type, "conflict"), wantErr: "presets.edge.exporter.compression: conflicts with presets.edge.compression"},
+		{id: component.NewIDWithName(Type, "open_control"), wantErr: "control.endpoint: \"0.0.0.0:13134\" is reachable from other hosts; set control.bearer_token"},
+		{id: component.NewIDWithName(Type, "open_control_token"), check: func(t *testing.T, cfg *Config) {
+			assert.Equal(t, "s3cret", string(cfg.Control.BearerToken))
+		}},
+		{id: component.NewIDWithName(Type, "missing_grpc"), wantErr: `endpoints.otlp_grpc: preset "cloud" exports over otlp_grpc but no endpoint is set`},
+		{id: component.NewIDWithName(Type, "cycle"), wantErr: "cycle"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -48,4 +73,24 @@ func TestLoadConfig(t *testing.T) {
 			tt.check(t, cfg.(*Config))
 		})
 	}
+}
+
+func TestBackendEndpoint(t *testing.T) {
+	for _, tt := range []struct {
+		endpoint, http, grpc string
+	}{
+		{"otlp.example.com", "https://otlp.example.com:4318", "otlp.example.com:4317"},
+		{"otlp.example.com:443", "https://otlp.example.com:443", "otlp.example.com:443"},
+		{"http://127.0.0.1:5555", "http://127.0.0.1:5555", "http://127.0.0.1:5555"},
+		{"https://otlp.example.com", "https://otlp.example.com:4318", "https://otlp.example.com:4317"},
+		{"[::1]", "https://[::1]:4318", "[::1]:4317"},
+	} {
+		cfg := &Config{Endpoint: tt.endpoint}
+		assert.Equal(t, tt.http, cfg.BackendEndpoint(ProtocolHTTP), tt.endpoint)
+		assert.Equal(t, tt.grpc, cfg.BackendEndpoint(ProtocolGRPC), tt.endpoint)
+	}
+	cfg := &Config{Endpoint: "otlp.example.com", Endpoints: EndpointsConfig{OTLPGRPC: "grpc.example.com:9000"}}
+	assert.Equal(t, "grpc.example.com:9000", cfg.BackendEndpoint(ProtocolGRPC), "endpoints win over endpoint")
+	assert.Equal(t, "https://otlp.example.com:4318", cfg.BackendEndpoint(ProtocolHTTP))
+	assert.Equal(t, "127.0.0.1:5555", DialAddress("http://127.0.0.1:5555/v1", "4318"))
 }

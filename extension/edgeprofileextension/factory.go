@@ -2,6 +2,7 @@ package edgeprofileextension
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension"
@@ -9,7 +10,7 @@ import (
 
 const stability = component.StabilityLevelDevelopment
 
-// Type is the component type of the extension.
+// Type is the component type of the extension (and of its routing connector).
 var Type = component.MustNewType("edge_profile")
 
 // NewFactory returns the factory of the edge_profile extension.
@@ -18,9 +19,13 @@ func NewFactory() extension.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{Profile: ProfileAuto}
+	return &Config{
+		Profile: ProfileAuto,
+		Control: ControlConfig{Endpoint: DefaultControlEndpoint},
+		Auto:    AutoConfig{Interval: 30 * time.Second, Confirmations: 3, MinDwell: 5 * time.Minute},
+	}
 }
 
 func createExtension(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
-	return newEdgeProfile(cfg.(*Config), set), nil
+	return newEdgeProfile(cfg.(*Config), set)
 }

@@ -112,11 +112,8 @@ func TestCloudExampleDeliversAllSpans(t *testing.T) {
 	StartCollector(t, Options{
 		Configs: []string{filepath.Join(RepoRoot(), "examples", "cloud.yaml")},
 		Set:     ports.Set(),
-		Env: map[string]string{
-			"OTELCOL_VIRT_EXPORTERS":          "[otlp_grpc]",
-			"OTELCOL_VIRT_OTLP_GRPC_ENDPOINT": sink.GRPCEndpoint,
-			"OTELCOL_VIRT_OTLP_INSECURE":      "true",
-		},
+		// One variable points every edge_profile preset at the backend; http:// means plaintext.
+		Env: map[string]string{"OTELCOL_VIRT_ENDPOINT": "http://" + sink.GRPCEndpoint},
 	})
 	Telemetrygen(t, time.Minute, "traces", "--otlp-endpoint", ports.OTLPGRPC, "--otlp-insecure",
 		"--traces", "500", "--child-spans", "1", "--rate", "0", "--workers", "1") // 500 x (parent + child)

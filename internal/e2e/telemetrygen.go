@@ -33,6 +33,10 @@ type ExamplePorts struct {
 	OTLPHTTP    string
 	HealthCheck string
 	Prometheus  string
+	// EdgeProfileControl is the edge_profile control API; StateDir keeps its state file and
+	// persistent queues out of the machine-wide default directory.
+	EdgeProfileControl string
+	StateDir           string
 }
 
 // NewExamplePorts picks free endpoints.
@@ -43,6 +47,9 @@ func NewExamplePorts(tb testing.TB) ExamplePorts {
 		OTLPHTTP:    FreeEndpoint(tb),
 		HealthCheck: FreeEndpoint(tb),
 		Prometheus:  FreeEndpoint(tb),
+
+		EdgeProfileControl: FreeEndpoint(tb),
+		StateDir:           tb.TempDir(),
 	}
 }
 
@@ -53,5 +60,7 @@ func (p ExamplePorts) Set() []string {
 		"receivers::otlp::protocols::http::endpoint=" + p.OTLPHTTP,
 		"extensions::health_check::endpoint=" + p.HealthCheck,
 		"exporters::prometheus::endpoint=" + p.Prometheus,
+		"extensions::edge_profile::control::endpoint=" + p.EdgeProfileControl,
+		"extensions::edge_profile::storage_directory=" + p.StateDir,
 	}
 }
