@@ -35,6 +35,8 @@ type Host struct {
 	IsolationTechnology string
 	ContainerRuntime    string
 	Orchestrator        string
+	// KernelRelease is the running kernel's release (/proc/sys/kernel/osrelease).
+	KernelRelease string
 	// Confidence is the weakest confidence of the layers (high when there are none and the CPU
 	// flags could be read, medium otherwise).
 	Confidence Confidence
@@ -389,6 +391,7 @@ func Classify(o Observations) Host {
 		h.Orchestrator = orch
 	}
 
+	h.KernelRelease = o.OSRelease
 	h.IsolationLevel, h.IsolationTechnology = isolationOf(h)
 	h.Confidence = ConfidenceHigh
 	if !o.CPUInfo.Present && !o.CPUIDPresent && len(h.Layers) == 0 {

@@ -73,6 +73,10 @@ type AssociationConfig struct {
 	MaxProcesses int `mapstructure:"max_processes"`
 	// RescanInterval is the minimum time between two scans of /proc.
 	RescanInterval time.Duration `mapstructure:"rescan_interval"`
+	// KernelReleaseHeuristic marks a resource whose os.description names a kernel release other
+	// than the node's as running on its own kernel (vm, or sandbox for gVisor's 4.4.0), when no
+	// instance was found for it. Only right when every sender is local.
+	KernelReleaseHeuristic bool `mapstructure:"kernel_release_heuristic"`
 
 	_ struct{}
 }

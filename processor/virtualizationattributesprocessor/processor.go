@@ -39,6 +39,8 @@ type virtProcessor struct {
 	index   *localIndex
 
 	useConnection bool
+	// kernelVM and kernelSandbox are the instance layers of the kernel-release heuristic.
+	kernelVM, kernelSandbox *instanceInfo
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -67,6 +69,10 @@ func newVirtProcessorWithCPUID(cfg *Config, set processor.Settings, cpu virtdete
 		stop:     make(chan struct{}),
 	}
 	p.useConnection = contains(cfg.Association.Sources, SourceConnection)
+	if cfg.Association.KernelReleaseHeuristic {
+		p.kernelVM = newInstanceInfo(registry.KindVM, "", "", cfg.ResourceAttributes)
+		p.kernelSandbox = newInstanceInfo(registry.KindSandbox, "gvisor", "", cfg.ResourceAttributes)
+	}
 	// Detect now so that a processor is never without its host layer, even before Start.
 	p.host.Store(p.detect())
 	return p, nil
@@ -197,6 +203,9 @@ func (p *virtProcessor) enrich(res pcommon.Resource, b *batch) {
 		c.miss++
 	default:
 		c.none++
+	}
+	if info == nil && p.kernelVM != nil {
+		info = p.ownKernel(attrs, ha.host.KernelRelease) // a guess, not an association: not counted
 	}
 	n := len(ha.strs) + len(ha.compat) + 2
 	if info != nil {
