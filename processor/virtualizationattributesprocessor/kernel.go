@@ -54,4 +54,3 @@ func (p *virtProcessor) ownKernel(attrs pcommon.Map, hostRelease string) *instan
 		return p.kernelVM
 	}
 }
-
