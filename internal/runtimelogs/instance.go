@@ -23,6 +23,8 @@ type InstanceRef struct {
 	PodUID string
 	// ContainerName is the Kubernetes container name of a container-format file, else "".
 	ContainerName string
+	// VMID is the instance id a VMM wrote in the record (Firecracker), else "".
+	VMID string
 	// Runtime is the source's runtime name.
 	Runtime string
 }
@@ -154,6 +156,7 @@ func (o *instanceOperator) transform(e *entry.Entry) error {
 	if v, ok := e.Get(containerName); ok {
 		ref.ContainerName, _ = v.(string)
 	}
+	ref.VMID, _ = e.Attributes[AttrVMID].(string)
 	if src.pid != nil && ref.Path != "" {
 		if m := src.pid.FindStringSubmatch(ref.Path); m != nil {
 			if pid, err := strconv.Atoi(m[src.pidGroup]); err == nil && pid > 0 {
