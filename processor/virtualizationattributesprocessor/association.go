@@ -123,14 +123,16 @@ func keyFor(source string, attrs pcommon.Map) (cacheKey, bool) {
 			return cacheKey{kind: keyPod, s: v.Str()}, true
 		}
 	case SourceProcessPID:
+		// PID 1 is skipped: it is what a containerised application sees as its own pid, and
+		// the node's init never sends telemetry.
 		if v, ok := attrs.Get("process.pid"); ok {
 			switch v.Type() {
 			case pcommon.ValueTypeInt:
-				if v.Int() > 0 {
+				if v.Int() > 1 {
 					return cacheKey{kind: keyPID, n: v.Int()}, true
 				}
 			case pcommon.ValueTypeStr:
-				if n, err := strconv.ParseInt(v.Str(), 10, 64); err == nil && n > 0 {
+				if n, err := strconv.ParseInt(v.Str(), 10, 64); err == nil && n > 1 {
 					return cacheKey{kind: keyPID, n: n}, true
 				}
 			}

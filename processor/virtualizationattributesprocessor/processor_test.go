@@ -295,3 +295,15 @@ func TestRefreshPicksUpChanges(t *testing.T) {
 		return len(l) == 3 && l[2] == "container:docker"
 	}, 10*time.Second, 10*time.Millisecond, "the refreshed detection sees the new container")
 }
+
+func TestPIDOneIsNeverLookedUp(t *testing.T) {
+	p, _ := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	reg := &registry.Registry{}
+	reg.Publish([]registry.Instance{{Key: "init", Kind: registry.KindProcess, Pids: []int{1}}})
+	p.registry = reg
+	td, _ := p.processTraces(context.Background(), tracesWith(map[string]any{"process.pid": int64(1)}, map[string]any{"process.pid": "1"}))
+	for i := 0; i < 2; i++ {
+		_, ok := td.ResourceSpans().At(i).Resource().Attributes().Get(attrIsolationLevel)
+		assert.False(t, ok, "pid 1 is a container's own view of itself, not the node's init")
+	}
+}
