@@ -2,6 +2,7 @@ package virtualizationattributesprocessor
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -42,31 +43,96 @@ func createDefaultConfig() component.Config {
 }
 
 func createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
-	p, err := newVirtProcessor(cfg.(*Config), set)
+	s, err := acquire(cfg.(*Config), set)
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewTraces(ctx, set, cfg, next, p.processTraces,
+	return processorhelper.NewTraces(ctx, set, cfg, next, s.p.processTraces,
 		processorhelper.WithCapabilities(processorCapabilities),
-		processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+		processorhelper.WithStart(s.start), processorhelper.WithShutdown(s.shutdown))
 }
 
 func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	p, err := newVirtProcessor(cfg.(*Config), set)
+	s, err := acquire(cfg.(*Config), set)
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewMetrics(ctx, set, cfg, next, p.processMetrics,
+	return processorhelper.NewMetrics(ctx, set, cfg, next, s.p.processMetrics,
 		processorhelper.WithCapabilities(processorCapabilities),
-		processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+		processorhelper.WithStart(s.start), processorhelper.WithShutdown(s.shutdown))
 }
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-	p, err := newVirtProcessor(cfg.(*Config), set)
+	s, err := acquire(cfg.(*Config), set)
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
+	return processorhelper.NewLogs(ctx, set, cfg, next, s.p.processLogs,
 		processorhelper.WithCapabilities(processorCapabilities),
-		processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
+		processorhelper.WithStart(s.start), processorhelper.WithShutdown(s.shutdown))
+}
+
+// sharedProcessor lets every signal and pipeline of one configured processor share one host
+// detection, one association cache and one lookup goroutine, as contrib's sharedcomponent does.
+type sharedProcessor struct {
+	p       *virtProcessor
+	refs    int // created processors not shut down yet
+	running int // started processors not shut down yet
+}
+
+var (
+	sharedMu   sync.Mutex
+	sharedProc = map[*Config]*sharedProcessor{}
+)
+
+func acquire(cfg *Config, set processor.Settings) (*sharedProcessor, error) {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if s, ok := sharedProc[cfg]; ok {
+		s.refs++
+		return s, nil
+	}
+	p, err := newVirtProcessor(cfg, set)
+	if err != nil {
+		return nil, err
+	}
+	s := &sharedProcessor{p: p, refs: 1}
+	sharedProc[cfg] = s
+	return s, nil
+}
+
+func (s *sharedProcessor) start(ctx context.Context, host component.Host) error {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	s.running++
+	if s.running == 1 {
+		return s.p.start(ctx, host)
+	}
+	return nil
+}
+
+func (s *sharedProcessor) shutdown(ctx context.Context) error {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	var err error
+	if s.running > 0 {
+		s.running--
+		if s.running == 0 {
+			err = s.p.shutdown(ctx)
+		}
+	}
+	if s.refs > 0 {
+		s.refs--
+	}
+	if s.refs == 0 {
+		for cfg, x := range sharedProc {
+			if x == s {
+				delete(sharedProc, cfg)
+			}
+		}
+		if s.running == 0 {
+			err = s.p.shutdown(ctx) // idempotent: also stops a processor that was never started
+		}
+	}
+	return err
 }

@@ -69,3 +69,33 @@ func TestAllSignalsCarryHostLayers(t *testing.T) {
 	assert.Equal(t, "microvm", strAttr(t, lattrs, attrHostIsolationLevel))
 	assert.Equal(t, "kata", strAttr(t, lattrs, attrHostIsolationTechnology))
 }
+
+func TestSignalsShareOneProcessor(t *testing.T) {
+	f := NewFactory()
+	cfg := f.CreateDefaultConfig()
+	set := processortest.NewNopSettings(Type)
+	ctx := context.Background()
+	tp, err := f.CreateTraces(ctx, set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	mp, err := f.CreateMetrics(ctx, set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	sharedMu.Lock()
+	s := sharedProc[cfg.(*Config)]
+	sharedMu.Unlock()
+	require.NotNil(t, s)
+	assert.Equal(t, 2, s.refs, "one detector and cache for both signals")
+	require.NoError(t, tp.Start(ctx, componenttest.NewNopHost()))
+	require.NoError(t, mp.Start(ctx, componenttest.NewNopHost()))
+	require.NoError(t, tp.Shutdown(ctx))
+	select {
+	case <-s.p.stop:
+		t.Fatal("stopped while the metrics processor still runs")
+	default:
+	}
+	require.NoError(t, mp.Shutdown(ctx))
+	<-s.p.stop
+	sharedMu.Lock()
+	_, still := sharedProc[cfg.(*Config)]
+	sharedMu.Unlock()
+	assert.False(t, still, "released after the last shutdown")
+}
