@@ -27,6 +27,20 @@ type fileReader struct {
 	buf   []byte
 	dents []byte
 	reads int64
+	// trace, when set, records every operation (benchmarks replay it as their floor).
+	trace *[]traceOp
+}
+
+// traceOp is one recorded read.
+type traceOp struct {
+	kind byte // 'r' read, 'c' count dir, 'l' list dir, 'k' readlink
+	path string
+}
+
+func (r *fileReader) record(kind byte, path string) {
+	if r.trace != nil {
+		*r.trace = append(*r.trace, traceOp{kind, path})
+	}
 }
 
 func newFileReader() *fileReader {
@@ -36,6 +50,7 @@ func newFileReader() *fileReader {
 // read returns the file's content; the slice is valid until the next read.
 func (r *fileReader) read(path string) ([]byte, error) {
 	r.reads++
+	r.record('r', path)
 	fd, err := open(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -65,6 +80,7 @@ func (r *fileReader) read(path string) ([]byte, error) {
 // open and a few getdents calls.
 func (r *fileReader) countDir(path string) (int64, error) {
 	r.reads++
+	r.record('c', path)
 	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
 		return 0, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -104,6 +120,7 @@ func isDotName(name []byte) bool {
 // listPIDs appends the numeric entries of a /proc directory to dst.
 func (r *fileReader) listPIDs(path string, dst []int) ([]int, error) {
 	r.reads++
+	r.record('l', path)
 	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
 		return dst, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -151,6 +168,7 @@ func (r *fileReader) listPIDs(path string, dst []int) ([]int, error) {
 // readlink reads a symbolic link such as /proc/<pid>/exe.
 func (r *fileReader) readlink(path string) (string, error) {
 	r.reads++
+	r.record('k', path)
 	var b [512]byte
 	for {
 		n, err := syscall.Readlink(path, b[:])
@@ -167,6 +185,7 @@ func (r *fileReader) readlink(path string) (string, error) {
 // readlinkInto reads a link into the reader's buffer (valid until the next call).
 func (r *fileReader) readlinkInto(path string) ([]byte, error) {
 	r.reads++
+	r.record('k', path)
 	for {
 		n, err := syscall.Readlink(path, r.buf[:256])
 		if err == syscall.EINTR {

@@ -41,8 +41,14 @@ type instState struct {
 	prevTime time.Time
 	hasPrev  bool
 
-	blkioFile string // resolved v1 blkio file name ("" until probed)
+	// sources caches where each controller is read, refreshed with the limits.
+	src   [numCtrl]cgroup.Source
+	srcOK [numCtrl]bool
+	srcAt time.Time
 }
+
+// pathKey names a control file by directory and name, for the path cache.
+type pathKey struct{ dir, name string }
 
 type wasmRuntimeScraper struct {
 	cfg      *Config
@@ -70,6 +76,7 @@ type wasmRuntimeScraper struct {
 	byKey     map[string]int
 	states    map[string]*instState
 	exclusive map[string]exclusiveCheck
+	paths     map[pathKey]string
 
 	errCounts  [len(reasons)]int64
 	scrapeErrs [len(reasons)]int64
@@ -100,6 +107,7 @@ func newScraper(cfg *Config, set receiver.Settings) *wasmRuntimeScraper {
 		byKey:      map[string]int{},
 		states:     map[string]*instState{},
 		exclusive:  map[string]exclusiveCheck{},
+		paths:      map[pathKey]string{},
 		inodes:     map[uint64]struct{}{},
 	}
 	if s.logger == nil {
@@ -261,8 +269,23 @@ func (s *wasmRuntimeScraper) stateOf(key string) *instState {
 	return st
 }
 
-// source returns where controller c of the instance is read, or false.
+// source returns where controller c of the instance is read, or false; cached per instance
+// and refreshed with its limits.
 func (s *wasmRuntimeScraper) source(in *instance, c int) (cgroup.Source, bool) {
+	st := in.state
+	if st == nil {
+		return s.resolveSource(in, c)
+	}
+	if st.srcAt != st.limitRead {
+		for k := range numCtrl {
+			st.src[k], st.srcOK[k] = s.resolveSource(in, k)
+		}
+		st.srcAt = st.limitRead
+	}
+	return st.src[c], st.srcOK[c]
+}
+
+func (s *wasmRuntimeScraper) resolveSource(in *instance, c int) (cgroup.Source, bool) {
 	if s.layoutErr != nil || in.cg == nil {
 		return cgroup.Source{}, false
 	}
@@ -299,7 +322,16 @@ func (s *wasmRuntimeScraper) source(in *instance, c int) (cgroup.Source, bool) {
 }
 
 func (s *wasmRuntimeScraper) readFile(dir, name string) ([]byte, bool) {
-	data, err := s.r.read(dir + "/" + name)
+	k := pathKey{dir, name}
+	p, ok := s.paths[k]
+	if !ok {
+		if len(s.paths) > 1<<16 {
+			clear(s.paths)
+		}
+		p = dir + "/" + name
+		s.paths[k] = p
+	}
+	data, err := s.r.read(p)
 	if err != nil {
 		s.failIn(dir, err)
 		return nil, false
@@ -330,6 +362,7 @@ func (s *wasmRuntimeScraper) refreshLimits(in *instance, st *instState, now time
 		return
 	}
 	st.limitRead = now
+	in.state = st
 	st.cpuLimOK, st.memLimOK, st.pidsLimOK = false, false, false
 	if src, ok := s.source(in, ctrlCPU); ok {
 		if src.V2 {
@@ -388,6 +421,7 @@ func (s *wasmRuntimeScraper) refreshLimits(in *instance, st *instState, now time
 
 func (s *wasmRuntimeScraper) scrapeInstance(in *instance, now time.Time, ts pcommon.Timestamp) {
 	st := s.stateOf(in.key)
+	in.state = st
 	mainProc := &s.procs[in.main]
 	procStart := s.bootTime.Add(time.Duration(mainProc.st.StartTime) * time.Second / clockTicks)
 	start := pcommon.NewTimestampFromTime(procStart)

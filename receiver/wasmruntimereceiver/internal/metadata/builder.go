@@ -45,10 +45,12 @@ func (b *Builder) ResourceEnabled(name string) bool { return b.resEnabled[name] 
 func (b *Builder) StartResource(start, now pcommon.Timestamp) {
 	rm := b.md.ResourceMetrics().AppendEmpty()
 	b.res = rm.Resource().Attributes()
+	b.res.EnsureCapacity(16)
 	sm := rm.ScopeMetrics().AppendEmpty()
 	sm.Scope().SetName(ScopeName)
 	sm.Scope().SetVersion(b.version)
 	b.ms = sm.Metrics()
+	b.ms.EnsureCapacity(32)
 	b.have = [NumMetrics]bool{}
 	b.start, b.now = start, now
 }
@@ -81,6 +83,19 @@ func (b *Builder) PutBool(name string, v bool) {
 	}
 }
 
+// pointsHint pre-sizes the data point slices of metrics that carry one point per attribute
+// value, saving the slice regrowths pdata would otherwise do for every instance.
+var pointsHint = func() (h [NumMetrics]int) {
+	for _, id := range []MetricID{ContainerCPUTime, ProcessCPUTime, ContainerDiskIO, WasmRuntimeDiskOperations, ProcessPagingFaults, ProcessContextSwitches} {
+		h[id] = 2
+	}
+	h[WasmRuntimeLimitConfigured] = 4
+	h[WasmRuntimePressureStallTime] = 6
+	h[WasmRuntimeConnectionCount] = 12
+	h[WasmRuntimeScrapeErrors] = 5
+	return h
+}()
+
 func (b *Builder) metric(id MetricID) pmetric.Metric {
 	if b.have[id] {
 		return b.cur[id]
@@ -94,6 +109,9 @@ func (b *Builder) metric(id MetricID) pmetric.Metric {
 		s := m.SetEmptySum()
 		s.SetIsMonotonic(d.Monotonic)
 		s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		if n := pointsHint[id]; n > 0 {
+			s.DataPoints().EnsureCapacity(n)
+		}
 	} else {
 		m.SetEmptyGauge()
 	}

@@ -1,0 +1,193 @@
+package wasmruntimereceiver
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+// Benchmarks of a scrape over generated fixture roots (a v2 node with N runwasi containers,
+// each its own cgroup, plus 50 unrelated processes) and over real processes, each next to a
+// floor that replays exactly the file operations the scrape made (open, read, close with the
+// same raw reader) and nothing else: no parsing, matching or pdata. The README records the
+// figures; run them with:
+//
+//	go test ./receiver/wasmruntimereceiver -run '^$' -bench 'Scrape|Floor' -benchmem -count 6
+
+var (
+	benchRootsMu sync.Mutex
+	benchRoots   = map[int]string{}
+)
+
+// benchRoot writes (once per test binary) a v2 root with n wasm instances.
+func benchRoot(b *testing.B, n int) string {
+	benchRootsMu.Lock()
+	defer benchRootsMu.Unlock()
+	if d, ok := benchRoots[n]; ok {
+		return d
+	}
+	dir, err := os.MkdirTemp("", fmt.Sprintf("wasm-runtime-bench-%d-", n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	root := fixtureRoot{mode: "v2", cgroups: map[string]string{}}
+	for i := 0; i < 50; i++ {
+		root.procs = append(root.procs, fixtureProc{pid: 100 + i, ppid: 1, comm: "sshd", args: []string{"sshd"}, cgroup: "0::/system.slice/ssh.service\n", startTicks: 10})
+	}
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("%064x", i+1)
+		scope := "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + fmt.Sprintf("%08x_0c3e_4f1e_9a7b_5a1f3f8f2c11", i) + ".slice/cri-containerd-" + id + ".scope"
+		root.procs = append(root.procs, fixtureProc{pid: 10000 + i, ppid: 1, comm: "containerd-shim", exe: "/usr/local/bin/containerd-shim-wasmtime-v1",
+			args: []string{"/usr/local/bin/containerd-shim-wasmtime-v1", "-namespace", "k8s.io", "-id", id}, cgroup: "0::" + scope + "\n",
+			startTicks: 1000, utime: 10, stime: 5, threads: 4, rssPages: 1000})
+		for k, v := range v2Files(scope, "50000 100000", "134217728", "100") {
+			root.cgroups[k] = v
+		}
+	}
+	root.write(b, dir)
+	benchRoots[n] = dir
+	return dir
+}
+
+func benchScraper(b *testing.B, root string, tweak func(*Config)) *wasmRuntimeScraper {
+	cfg := testConfig()
+	cfg.RootPath = root
+	if tweak != nil {
+		tweak(cfg)
+	}
+	s := newTestScraper(b, cfg)
+	scrapeOnce(b, s) // first scrape reads identity (cmdline, exe, cgroup, limits) once
+	scrapeOnce(b, s)
+	return s
+}
+
+// traceScrape records the file operations of one steady-state scrape.
+func traceScrape(b *testing.B, s *wasmRuntimeScraper) []traceOp {
+	var ops []traceOp
+	s.r.trace = &ops
+	scrapeOnce(b, s)
+	s.r.trace = nil
+	return ops
+}
+
+func reportPerInstance(b *testing.B, s *wasmRuntimeScraper, n int, ops []traceOp) {
+	b.ReportMetric(float64(len(ops))/float64(n), "reads/instance")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/instance")
+}
+
+func BenchmarkScrape(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		root := benchRoot(b, n)
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			s := benchScraper(b, root, nil)
+			ops := traceScrape(b, s)
+			if got := len(s.instances); got != n {
+				b.Fatalf("%d instances discovered, want %d", got, n)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.scrape(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerInstance(b, s, n, ops)
+		})
+	}
+}
+
+// BenchmarkFloor replays the scrape's file operations only.
+func BenchmarkFloor(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		root := benchRoot(b, n)
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			s := benchScraper(b, root, nil)
+			ops := traceScrape(b, s)
+			r := newFileReader()
+			b.ReportAllocs()
+			for b.Loop() {
+				replay(r, ops)
+			}
+			reportPerInstance(b, s, n, ops)
+		})
+	}
+}
+
+func replay(r *fileReader, ops []traceOp) {
+	var pids []int
+	for _, op := range ops {
+		switch op.kind {
+		case 'r':
+			_, _ = r.read(op.path)
+		case 'c':
+			_, _ = r.countDir(op.path)
+		case 'l':
+			pids, _ = r.listPIDs(op.path, pids[:0])
+		case 'k':
+			_, _ = r.readlinkInto(op.path)
+		}
+	}
+}
+
+// Real processes: n sleeps matched by a user-defined runtime (process-tree instances), read
+// from this host's /proc and cgroups.
+func startSleepers(b *testing.B, n int) {
+	cmds := make([]*exec.Cmd, 0, n)
+	for i := 0; i < n; i++ {
+		cmd := exec.Command("sleep", "3600")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	b.Cleanup(func() {
+		for _, c := range cmds {
+			_ = c.Process.Kill()
+			_ = c.Wait()
+		}
+	})
+}
+
+func sleeperConfig(cfg *Config) {
+	cfg.Runtimes = []RuntimeMatcher{{Name: "sleeper", Kind: KindWasm, Comm: "^sleep$", Cmdline: "^sleep 3600$"}}
+	cfg.Include = Filter{Runtimes: []string{"sleeper"}}
+}
+
+func BenchmarkScrapeRealProcesses(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			startSleepers(b, n)
+			s := benchScraper(b, "", sleeperConfig)
+			ops := traceScrape(b, s)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.scrape(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerInstance(b, s, n, ops)
+		})
+	}
+}
+
+func BenchmarkFloorRealProcesses(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			startSleepers(b, n)
+			s := benchScraper(b, "", sleeperConfig)
+			ops := traceScrape(b, s)
+			r := newFileReader()
+			b.ReportAllocs()
+			for b.Loop() {
+				replay(r, ops)
+			}
+			reportPerInstance(b, s, n, ops)
+		})
+	}
+}
+
+var _ = filepath.Join
