@@ -1,11 +1,13 @@
 package threat
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
@@ -125,4 +127,31 @@ func TestSamplerMapsReceiverMetrics(t *testing.T) {
 	assert.Equal(t, 0.0, sp.Samples(md, t0.Add(20*time.Second))[0].FileCreationRate)
 	sp.Samples(pmetric.NewMetrics(), t0.Add(30*time.Second))
 	assert.Empty(t, sp.prev)
+}
+
+func TestMetricsConsumerSendsEventsOnly(t *testing.T) {
+	cfg := NewDefaultConfig()
+	cfg.CPU.ConsecutiveScrapes = 2
+	e, err := NewEngine(cfg, nil)
+	require.NoError(t, err)
+	sink := new(consumertest.LogsSink)
+	clock := time.Unix(0, 0)
+	c, err := NewMetricsConsumer(e, sink, func() time.Time { clock = clock.Add(10 * time.Second); return clock })
+	require.NoError(t, err)
+	scrape := func(util float64) {
+		md := pmetric.NewMetrics()
+		instanceMetrics{id: "/wasm/a", cpuLimitUtil: f64(util), limits: map[string]int64{"cpu": 1, "memory": 1, "pids": 1}}.add(md)
+		require.NoError(t, c.ConsumeMetrics(context.Background(), md))
+	}
+	scrape(0.95)
+	assert.Equal(t, 0, sink.LogRecordCount(), "one breaching scrape of two")
+	scrape(0.95)
+	scrape(0.99)
+	require.Equal(t, 1, sink.LogRecordCount())
+	scrape(0.1)
+	require.Len(t, sink.AllLogs(), 2, "no empty batches are sent")
+	lr := sink.AllLogs()[1].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	assert.Equal(t, "wasm_runtime.threat.cpu_exhaustion", lr.EventName())
+	d, _ := lr.Attributes().Get(AttrDuration)
+	assert.Equal(t, 20.0, d.Double())
 }
