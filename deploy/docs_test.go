@@ -14,13 +14,15 @@ import (
 func TestDeploymentGuideMatchesTheRepository(t *testing.T) {
 	doc := string(readRepoFile(t, "docs", "deployment.md"))
 
-	for _, m := range regexp.MustCompile("`((?:examples|monitoring|deploy|docs|processor|receiver)/[^`* ]+)`").FindAllStringSubmatch(doc, -1) {
-		path := strings.TrimSuffix(m[1], "/")
-		if strings.ContainsAny(path, "{<") {
-			continue
-		}
-		if _, err := os.Stat(repoPath(path)); err != nil {
-			t.Errorf("docs/deployment.md names %s, which does not exist", path)
+	checkPaths(t, "docs/deployment.md", doc, repoPath())
+	for _, readme := range []string{composeDir, k8sDir} {
+		text := string(readRepoFile(t, readme, "README.md"))
+		checkPaths(t, readme+"/README.md", text, repoPath())
+		// Paths in a README's table are relative to its directory.
+		for _, m := range regexp.MustCompile("\\| `([a-z][^`* ]*)` \\|").FindAllStringSubmatch(text, -1) {
+			if _, err := os.Stat(repoPath(readme, strings.TrimSuffix(m[1], "/"))); err != nil {
+				t.Errorf("%s/README.md names %s, which does not exist there", readme, m[1])
+			}
 		}
 	}
 
@@ -45,6 +47,20 @@ func TestDeploymentGuideMatchesTheRepository(t *testing.T) {
 	for _, m := range regexp.MustCompile("`(Test[A-Za-z]+)`").FindAllStringSubmatch(doc, -1) {
 		if !strings.Contains(sources.String(), "func "+m[1]+"(") {
 			t.Errorf("docs/deployment.md cites %s, which is not a test of deploy/", m[1])
+		}
+	}
+}
+
+// checkPaths reports repository paths named in backquotes that do not exist.
+func checkPaths(t *testing.T, name, text, root string) {
+	t.Helper()
+	for _, m := range regexp.MustCompile("`((?:examples|monitoring|deploy|docs|processor|receiver)/[^`* ]+)`").FindAllStringSubmatch(text, -1) {
+		path := strings.TrimSuffix(m[1], "/")
+		if strings.ContainsAny(path, "{<") {
+			continue
+		}
+		if _, err := os.Stat(repoPath(path)); err != nil {
+			t.Errorf("%s names %s, which does not exist", name, path)
 		}
 	}
 }
