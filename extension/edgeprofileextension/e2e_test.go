@@ -119,7 +119,7 @@ func traceRequests(s *e2e.Sink) []e2e.Request {
 	return out
 }
 
-// TestPresetsEndToEnd sends 10,000 single-span traces through each example and checks what the
+// TestPresetsEndToEnd sends 10,000 spans (5,000 traces) through each example and checks what the
 // backend sees: protocol, compression, batch sizes, the flush of the last partial batch and
 // the sampled fraction.
 func TestPresetsEndToEnd(t *testing.T) {
@@ -142,10 +142,12 @@ func TestPresetsEndToEnd(t *testing.T) {
 			t.Parallel()
 			sink := e2e.NewSink(t)
 			r := startPreset(t, sink, []string{example(tt.preset)}, exampleSets(t)...)
+			// telemetrygen's smallest trace is two spans (a client and a server span), so 5,000
+			// traces make 10,000 spans; sampling decides per trace.
 			const spans = 10_000
 			start := time.Now()
-			telemetrygen(t, "--otlp-endpoint", r.otlpGRPC, "--otlp-insecure", "--traces", fmt.Sprint(spans),
-				"--child-spans", "0", "--rate", "0", "--workers", "1")
+			telemetrygen(t, "--otlp-endpoint", r.otlpGRPC, "--otlp-insecure", "--traces", fmt.Sprint(spans/2),
+				"--child-spans", "0", "--rate", "2500", "--workers", "1")
 			sent := time.Now()
 
 			// Full batches leave at once; the partial one waits for the flush interval.
@@ -179,6 +181,11 @@ func TestPresetsEndToEnd(t *testing.T) {
 					assert.LessOrEqual(t, req.Time.Sub(sent), tt.flush+3*time.Second, "partial batch flushed late")
 				}
 			}
+			wire := 0
+			for _, req := range reqs {
+				wire += req.WireBytes
+			}
+			t.Logf("%s: %d of %d spans arrived (%.2f %%) in %d requests, %d bytes on the wire", tt.preset, got, spans, 100*float64(got)/spans, len(reqs), wire)
 			assert.LessOrEqual(t, partial, 1, "one partial batch at the end at most")
 			assert.GreaterOrEqual(t, len(reqs), got/tt.batch, "requests")
 
