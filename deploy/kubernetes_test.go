@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -43,7 +44,7 @@ var overlays = []string{"edge", "cloud", "hybrid"}
 func strictDecoder(t *testing.T) runtime.Decoder {
 	t.Helper()
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, monitoringv1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)
 		}
@@ -570,6 +571,7 @@ func TestKubernetesAgentDaemonSet(t *testing.T) {
 			checkReceiverPorts(t, where, ctr, cfg)
 			checkMemory(t, where, ctr, cfg)
 			checkImage(t, where, ctr)
+			checkAgentPrometheus(t, where, ctr, cfg)
 			checkSelectorsAndServices(t, c)
 			checkAgentExportsToGateway(t, where, c, cfg)
 			checkSampling(t, where, overlay, cfg)
@@ -618,6 +620,15 @@ func TestKubernetesGatewayDeployment(t *testing.T) {
 	if _, ok := cfg.Processors["probabilistic_sampler"]; ok {
 		t.Errorf("%s: the gateway must not sample again; the agents decide", where)
 	}
+	if _, ok := cfg.Exporters["prometheus"]; ok {
+		t.Errorf("%s: Prometheus scrapes the agents; behind the gateway replicas a series would hop between targets", where)
+	}
+}
+
+// checkAgentPrometheus: the agent serves its node's instances to Prometheus, with the resource
+// attributes the rules and dashboard group by as labels, on the port the PodMonitor scrapes.
+func checkAgentPrometheus(t *testing.T, where string, ctr corev1.Container, cfg collectorConfig) {
+	t.Helper()
 	prom := cfg.Exporters["prometheus"]
 	if prom == nil {
 		t.Fatalf("%s: no prometheus exporter for the alerting rules and dashboard", where)
@@ -626,10 +637,43 @@ func TestKubernetesGatewayDeployment(t *testing.T) {
 		t.Errorf("%s: container port prometheus %d does not match the exporter endpoint %v", where, got, prom["endpoint"])
 	}
 	included, _ := lookup(map[string]any(prom), "resource_constant_labels", "included")
-	for _, attr := range []string{"wasm_runtime.*", "k8s.node.name"} {
+	for _, attr := range []string{"wasm_runtime.*", "k8s.node.name", "process.pid"} {
 		if !slices.Contains(toStrings(included), attr) {
 			t.Errorf("%s: prometheus exporter must turn %s into labels (the rules group by instance and node)", where, attr)
 		}
+	}
+	if prom["translation_strategy"] != "UnderscoreEscapingWithSuffixes" {
+		t.Errorf("%s: the rules expect translation_strategy UnderscoreEscapingWithSuffixes, got %v", where, prom["translation_strategy"])
+	}
+}
+
+// TestKubernetesPodMonitor: the optional PodMonitor selects the collectors' pods and scrapes
+// ports they have.
+func TestKubernetesPodMonitor(t *testing.T) {
+	objs := decodeManifests(t, "extras/podmonitor.yaml", readRepoFile(t, k8sDir, "extras", "podmonitor.yaml"))
+	if len(objs) != 1 {
+		t.Fatalf("want one PodMonitor, got %d objects", len(objs))
+	}
+	pm, ok := objs[0].(*monitoringv1.PodMonitor)
+	if !ok {
+		t.Fatalf("want a PodMonitor, got %T", objs[0])
+	}
+	c := buildOverlay(t, "edge")
+	if !slices.Contains(pm.Spec.NamespaceSelector.MatchNames, c.daemonSets[0].Namespace) {
+		t.Errorf("PodMonitor watches namespaces %v, the agents run in %s", pm.Spec.NamespaceSelector.MatchNames, c.daemonSets[0].Namespace)
+	}
+	agent := c.daemonSets[0].Spec.Template
+	for k, v := range pm.Spec.Selector.MatchLabels {
+		if agent.Labels[k] != v {
+			t.Errorf("PodMonitor selector %s=%s does not select the agent pods %v", k, v, agent.Labels)
+		}
+	}
+	for _, ep := range pm.Spec.PodMetricsEndpoints {
+		if ep.Port == nil {
+			t.Errorf("PodMonitor endpoint without a port name")
+			continue
+		}
+		containerPort(t, agent.Spec.Containers[0], *ep.Port)
 	}
 }
 
@@ -718,10 +762,12 @@ func checkSelectorsAndServices(t *testing.T, c *cluster) {
 // overlay and checks the port and protocol line up with the gateway's receiver.
 func checkAgentExportsToGateway(t *testing.T, where string, c *cluster, cfg collectorConfig) {
 	t.Helper()
-	if len(cfg.Exporters) != 1 {
-		t.Errorf("%s: the agent should export only to the gateway, has %d exporters", where, len(cfg.Exporters))
-	}
+	otlp := 0
 	for id, exp := range cfg.Exporters {
+		if !strings.HasPrefix(id, "otlp") {
+			continue
+		}
+		otlp++
 		endpoint := fmt.Sprint(exp["endpoint"])
 		re := regexp.MustCompile(`^(?:https?://|dns:///)?([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)$`)
 		m := re.FindStringSubmatch(endpoint)
@@ -754,6 +800,9 @@ func checkAgentExportsToGateway(t *testing.T, where string, c *cluster, cfg coll
 		if !ok {
 			t.Errorf("%s: exporter %s uses port %d, which Service %s has not as %s", where, id, port, svc.Name, wantPort)
 		}
+	}
+	if otlp != 1 {
+		t.Errorf("%s: the agent should send OTLP to the gateway only, has %d OTLP exporters", where, otlp)
 	}
 }
 
@@ -817,6 +866,9 @@ func TestKubernetesAgentConfigsFollowThePresets(t *testing.T) {
 			t.Errorf("overlays/%s: batch timeout %v, the preset's is %v", overlay, timeout, spec.timeout)
 		}
 		for id, e := range agent["exporters"].(map[string]any) {
+			if id == "prometheus" {
+				continue
+			}
 			if proto := strings.SplitN(id, "/", 2)[0]; proto != spec.exporter {
 				t.Errorf("overlays/%s: exporter %s, the preset uses %s", overlay, id, spec.exporter)
 			}

@@ -48,6 +48,7 @@ func TestAgentsSampleTracesAlike(t *testing.T) {
 				"receivers::wasm_runtime::root_path=/",
 				"receivers::wasm_runtime::collection_interval=1h",
 				"exporters::otlp_http/gateway::endpoint=" + sink.HTTPEndpoint,
+				"exporters::prometheus::endpoint=" + e2e.FreeEndpoint(t),
 			},
 			Env: map[string]string{"K8S_POD_IP": "127.0.0.1", "K8S_NODE_NAME": node},
 		})

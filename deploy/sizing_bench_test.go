@@ -102,6 +102,7 @@ func BenchmarkAgentSpans(b *testing.B) {
 				"receivers::otlp::protocols::grpc::endpoint=" + grpc,
 				"receivers::otlp::protocols::http::endpoint=" + e2e.FreeEndpoint(b),
 				"receivers::wasm_runtime::root_path=/",
+				"exporters::prometheus::endpoint=" + e2e.FreeEndpoint(b),
 			}
 			if preset == "edge" {
 				set = append(set, "exporters::otlp_http/gateway::endpoint="+sink.HTTPEndpoint)
