@@ -66,21 +66,40 @@ type cacheEntry struct {
 	expires int64 // unix nanoseconds; 0 for registry entries (valid while snap is current)
 }
 
-// assocCache is a bounded map of associations. When full, expired entries are dropped, then
-// an arbitrary half: the cache is a cost saver, not a source of truth.
+// assocCache is a bounded map of associations, one map per key kind so that a lookup hashes a
+// plain string or integer. When full, expired entries are dropped, then an arbitrary half: the
+// cache is a cost saver, not a source of truth.
 type assocCache struct {
-	mu      sync.RWMutex
-	entries map[cacheKey]cacheEntry
-	max     int
+	mu    sync.RWMutex
+	byStr [keyConnection + 1]map[string]cacheEntry // container, pod, service instance
+	byPID map[int64]cacheEntry
+	byAP  map[netip.AddrPort]cacheEntry
+	n     int
+	max   int
 }
 
 func newAssocCache(max int) *assocCache {
-	return &assocCache{entries: make(map[cacheKey]cacheEntry, min(max, 1024)), max: max}
+	c := &assocCache{max: max, byPID: map[int64]cacheEntry{}, byAP: map[netip.AddrPort]cacheEntry{}}
+	for _, k := range []keyKind{keyContainer, keyPod, keyServiceInstance} {
+		c.byStr[k] = map[string]cacheEntry{}
+	}
+	return c
 }
 
 func (c *assocCache) get(k cacheKey) (cacheEntry, bool) {
 	c.mu.RLock()
-	e, ok := c.entries[k]
+	var e cacheEntry
+	var ok bool
+	switch k.kind {
+	case keyPID:
+		e, ok = c.byPID[k.n]
+	case keyConnection:
+		e, ok = c.byAP[k.ap]
+	default:
+		if m := c.byStr[k.kind]; m != nil {
+			e, ok = m[k.s]
+		}
+	}
 	c.mu.RUnlock()
 	return e, ok
 }
@@ -88,27 +107,83 @@ func (c *assocCache) get(k cacheKey) (cacheEntry, bool) {
 func (c *assocCache) put(k cacheKey, e cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[k]; !ok && len(c.entries) >= c.max {
-		now := time.Now().UnixNano()
-		for key, old := range c.entries {
-			if old.expires != 0 && old.expires < now {
-				delete(c.entries, key)
-			}
+	if _, exists := c.getLocked(k); !exists {
+		if c.n >= c.max {
+			c.evictLocked()
 		}
-		for key := range c.entries {
-			if len(c.entries) < c.max/2+1 {
-				break
-			}
-			delete(c.entries, key)
+		c.n++
+	}
+	switch k.kind {
+	case keyPID:
+		c.byPID[k.n] = e
+	case keyConnection:
+		c.byAP[k.ap] = e
+	default:
+		if m := c.byStr[k.kind]; m != nil {
+			m[k.s] = e
 		}
 	}
-	c.entries[k] = e
+}
+
+func (c *assocCache) getLocked(k cacheKey) (cacheEntry, bool) {
+	switch k.kind {
+	case keyPID:
+		e, ok := c.byPID[k.n]
+		return e, ok
+	case keyConnection:
+		e, ok := c.byAP[k.ap]
+		return e, ok
+	default:
+		if m := c.byStr[k.kind]; m != nil {
+			e, ok := m[k.s]
+			return e, ok
+		}
+	}
+	return cacheEntry{}, false
+}
+
+// evictLocked drops expired entries, then entries until the cache is half full.
+func (c *assocCache) evictLocked() {
+	now := time.Now().UnixNano()
+	drop := func(expiredOnly bool) {
+		target := c.max/2 + 1
+		evict := func(e cacheEntry) bool {
+			if expiredOnly {
+				return e.expires != 0 && e.expires < now
+			}
+			return c.n >= target
+		}
+		for k, e := range c.byPID {
+			if evict(e) {
+				delete(c.byPID, k)
+				c.n--
+			}
+		}
+		for k, e := range c.byAP {
+			if evict(e) {
+				delete(c.byAP, k)
+				c.n--
+			}
+		}
+		for _, m := range c.byStr {
+			for k, e := range m {
+				if evict(e) {
+					delete(m, k)
+					c.n--
+				}
+			}
+		}
+	}
+	drop(true)
+	if c.n >= c.max {
+		drop(false)
+	}
 }
 
 func (c *assocCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.entries)
+	return c.n
 }
 
 // keyFor extracts the cache key of a source from resource attributes.

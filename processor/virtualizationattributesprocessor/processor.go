@@ -236,8 +236,9 @@ func (p *virtProcessor) put(attrs pcommon.Map, k, v string) {
 		attrs.PutStr(k, v)
 		return
 	}
-	if _, exists := attrs.Get(k); !exists {
-		attrs.PutStr(k, v)
+	// One scan of the map for "insert if absent" (Get then PutStr would scan it twice).
+	if val, loaded := attrs.GetOrPutEmpty(k); !loaded {
+		val.SetStr(v)
 	}
 }
 
@@ -251,12 +252,16 @@ func (p *virtProcessor) putSlice(attrs pcommon.Map, k string, values []string) {
 	if len(values) == 0 {
 		return
 	}
-	if !p.cfg.Override {
-		if _, exists := attrs.Get(k); exists {
+	var s pcommon.Slice
+	if p.cfg.Override {
+		s = attrs.PutEmptySlice(k)
+	} else {
+		val, loaded := attrs.GetOrPutEmpty(k)
+		if loaded {
 			return
 		}
+		s = val.SetEmptySlice()
 	}
-	s := attrs.PutEmptySlice(k)
 	s.EnsureCapacity(len(values))
 	for _, v := range values {
 		s.AppendEmpty().SetStr(v)
