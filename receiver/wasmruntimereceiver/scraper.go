@@ -366,7 +366,9 @@ func (s *wasmRuntimeScraper) refreshLimits(in *instance, st *instState, now time
 	st.cpuLimOK, st.memLimOK, st.pidsLimOK = false, false, false
 	if src, ok := s.source(in, ctrlCPU); ok {
 		if src.V2 {
-			if src.Dir != s.layout.Unified { // the root has no cpu.max
+			if src.Dir == s.layout.Unified { // the root has no cpu.max and no limit
+				st.cpuLimit, st.cpuLimOK = cgroup.CPULimit{Unlimited: true}, true
+			} else {
 				if d, ok := s.readFile(src.Dir, "cpu.max"); ok {
 					if l, err := cgroup.ParseCPUMax(d); err == nil {
 						st.cpuLimit, st.cpuLimOK = l, true

@@ -73,9 +73,17 @@ func New(tb testing.TB, limits Limits) *Group {
 		}
 	}
 	if l.Mode == cgroup.ModeV2 {
-		// Enable the controllers for children of our own cgroup's parent chain is the
-		// system's business; only the leaf's limits are ours.
+		// A v2 cgroup holding processes cannot give controllers to children (no internal
+		// processes), so the test cgroup goes directly below the root, which is exempt, with
+		// the controllers the limits need enabled there.
+		own[""] = "/"
+		_ = os.WriteFile(filepath.Join(l.Unified, "cgroup.subtree_control"), []byte("+cpu +memory +pids"), 0o644)
 		dir := mk("", l.Unified)
+		write = func(dir, file string, v string) {
+			if err := os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644); err != nil {
+				tb.Skipf("cannot set %s/%s (controller not delegated here?): %v", dir, file, err)
+			}
+		}
 		if limits.CPUQuotaUsec > 0 {
 			write(dir, "cpu.max", fmt.Sprintf("%d %d", limits.CPUQuotaUsec, period(limits)))
 		}
