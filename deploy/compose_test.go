@@ -161,6 +161,17 @@ func TestComposeSidecar(t *testing.T) {
 	if _, ok := cfg.Receivers["wasm_runtime"]; !ok {
 		t.Error("sidecar config: no wasm_runtime receiver")
 	}
+	// edge_profile's state directory must be writable: a tmpfs owned by the sidecar's user.
+	stateDir, _ := lookup(yamlMap(t, configPath, config), "extensions", "edge_profile", "storage_directory")
+	uid, _, _ := strings.Cut(side.User, ":")
+	writable := false
+	for _, tm := range side.Tmpfs {
+		target, opts, _ := strings.Cut(tm, ":")
+		writable = writable || (target == stateDir && slices.Contains(strings.Split(opts, ","), "uid="+uid))
+	}
+	if !writable {
+		t.Errorf("otelcol-virt: storage_directory %v is not a tmpfs owned by uid %s (tmpfs %v)", stateDir, uid, side.Tmpfs)
+	}
 	checkComposeBackend(t, p, cfg)
 }
 
@@ -330,6 +341,9 @@ func TestComposeHostOverride(t *testing.T) {
 		t.Errorf("host mode: user %q; added capabilities need uid 0", side.User)
 	}
 	checkLockedDown(t, "otelcol-virt (host mode)", side)
+	if !slices.Equal(side.Tmpfs, []string{"/var/lib/otelcol-virt:uid=0,gid=0,mode=0700,size=16m"}) {
+		t.Errorf("host mode: the state tmpfs must belong to uid 0, got %v", side.Tmpfs)
+	}
 	config, err := os.ReadFile(configPath)
 	if err != nil {
 		t.Fatal(err)

@@ -572,6 +572,7 @@ func TestKubernetesAgentDaemonSet(t *testing.T) {
 			checkMemory(t, where, ctr, cfg)
 			checkImage(t, where, ctr)
 			checkAgentPrometheus(t, where, ctr, cfg)
+			checkStateDirectory(t, where, pod, ctr, data)
 			checkSelectorsAndServices(t, c)
 			checkAgentExportsToGateway(t, where, c, cfg)
 			checkSampling(t, where, overlay, cfg)
@@ -645,6 +646,27 @@ func checkAgentPrometheus(t *testing.T, where string, ctr corev1.Container, cfg 
 	if prom["translation_strategy"] != "UnderscoreEscapingWithSuffixes" {
 		t.Errorf("%s: the rules expect translation_strategy UnderscoreEscapingWithSuffixes, got %v", where, prom["translation_strategy"])
 	}
+}
+
+// checkStateDirectory: with a read-only root filesystem, edge_profile's storage_directory must
+// be a writable volume of the pod's own (an emptyDir, not the host).
+func checkStateDirectory(t *testing.T, where string, pod corev1.PodSpec, ctr corev1.Container, config []byte) {
+	t.Helper()
+	dir, _ := lookup(yamlMap(t, where, config), "extensions", "edge_profile", "storage_directory")
+	if dir == nil {
+		t.Fatalf("%s: set edge_profile storage_directory; its default is on the read-only root", where)
+	}
+	for _, m := range ctr.VolumeMounts {
+		if m.MountPath != dir {
+			continue
+		}
+		for _, v := range pod.Volumes {
+			if v.Name == m.Name && v.EmptyDir != nil && !m.ReadOnly {
+				return
+			}
+		}
+	}
+	t.Errorf("%s: storage_directory %v is not a writable emptyDir mount", where, dir)
 }
 
 // TestKubernetesPodMonitor: the optional PodMonitor selects the collectors' pods and scrapes
