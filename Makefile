@@ -92,3 +92,10 @@ IMAGE ?= otelcol-virt:$(IMAGE_VERSION)
 image:
 	DOCKER_BUILDKIT=1 docker build --build-arg BUILDER_VERSION=$(BUILDER_VERSION) \
 	  --build-arg VERSION=$(IMAGE_VERSION) -t $(IMAGE) -f Dockerfile .
+
+## soak: the long soak (10 minutes at 5k spans/s through the real binary; SOAK_DURATION=... to change)
+SOAK_DURATION ?= 10m
+.PHONY: soak
+soak: tools $(BIN)/otelcol-virt
+	OTELCOL_VIRT_BIN=$(ROOT)/$(BIN)/otelcol-virt OTELCOL_VIRT_TOOLS=$(TOOLS) OTELCOL_VIRT_SOAK_DURATION=$(SOAK_DURATION) \
+	  $(GO) test -count=1 -timeout 2h -run '^TestSoak$$' -v ./internal/e2e
