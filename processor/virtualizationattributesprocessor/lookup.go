@@ -147,6 +147,14 @@ func (p *virtProcessor) lookup(k cacheKey) *instanceInfo {
 			return build(pi)
 		}
 	case keyServiceInstance:
+		if pid, ok := strings.CutPrefix(k.s, "pid:"); ok {
+			if n, err := strconv.Atoi(pid); err == nil && n > 1 {
+				if pi, ok := readProc(p.fs, n); ok {
+					return build(pi)
+				}
+			}
+			return nil
+		}
 		if pi, ok := p.index.byContainer[k.s]; ok {
 			return build(pi)
 		}

@@ -130,10 +130,12 @@ func TestAssociationWithRealProcessesInRealCgroups(t *testing.T) {
 		{"process.pid": int64(podPID)},
 		{"process.pid": int64(dockerPID)},
 		{"process.pid": int64(plain.Process.Pid)},
+		{"service.instance.id": fmt.Sprintf("pid:%d", dockerPID)},
 		{"container.id": randomHex(t, 64)}, // no such container: stays a miss
 	}
 	want := []struct{ level, runtime string }{
-		{"container", "docker"}, {"container", ""}, {"container", ""}, {"container", "docker"}, {"process", ""}, {"", ""},
+		{"container", "docker"}, {"container", ""}, {"container", ""}, {"container", "docker"}, {"process", ""},
+		{"container", "docker"}, {"", ""},
 	}
 	// The first batch is never delayed by the lookup: it goes through without instance
 	// attributes while the lookup runs, later batches carry them.
@@ -147,7 +149,7 @@ func TestAssociationWithRealProcessesInRealCgroups(t *testing.T) {
 		td, err := p.processTraces(context.Background(), tracesWith(resources...))
 		require.NoError(t, err)
 		done := true
-		for i := range want[:5] {
+		for i := range want[:6] {
 			if _, ok := td.ResourceSpans().At(i).Resource().Attributes().Get(attrIsolationLevel); !ok {
 				done = false
 			}

@@ -83,6 +83,10 @@ func (p *virtProcessor) detect() *hostAttrs {
 }
 
 func (p *virtProcessor) start(context.Context, component.Host) error {
+	if !p.fs.Exists("/proc/self") && !p.fs.Exists("/proc/1") {
+		p.logger.Warn("root_path has no /proc: host detection sees only CPUID and the instance lookup finds nothing; mount the host's / there (e.g. hostPath / at /hostfs)",
+			zap.String("root_path", p.fs.Root()))
+	}
 	ha := p.host.Load()
 	p.logger.Info("Host isolation layers detected", zap.String("layers", ha.summary()),
 		zap.String("isolation_level", ha.host.IsolationLevel), zap.String("confidence", string(ha.host.Confidence)))

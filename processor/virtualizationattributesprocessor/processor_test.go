@@ -16,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/registry"
 	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
@@ -306,4 +308,21 @@ func TestPIDOneIsNeverLookedUp(t *testing.T) {
 		_, ok := td.ResourceSpans().At(i).Resource().Attributes().Get(attrIsolationLevel)
 		assert.False(t, ok, "pid 1 is a container's own view of itself, not the node's init")
 	}
+}
+
+func TestEmptyRootPathWarns(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.RootPath = t.TempDir()
+	cfg.Association.Lookup = false
+	core, logs := observer.New(zap.WarnLevel)
+	set := processortest.NewNopSettings(Type)
+	set.Logger = zap.New(core)
+	p, err := newVirtProcessorWithCPUID(cfg, set, virtdetect.NoCPUID)
+	require.NoError(t, err)
+	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
+	defer p.shutdown(context.Background())
+	require.Equal(t, 1, logs.FilterMessageSnippet("root_path has no /proc").Len(), "a wrong mount is reported once")
+	td, err := p.processTraces(context.Background(), tracesWith(map[string]any{"service.name": "x"}))
+	require.NoError(t, err)
+	assert.Equal(t, "none", strAttr(t, td.ResourceSpans().At(0).Resource().Attributes(), attrHostIsolationLevel))
 }
