@@ -61,3 +61,8 @@ func FuzzParseBootTime(f *testing.F) {
 	seed(f, "proc_stat")
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseBootTime(b) })
 }
+
+func FuzzParseNetDev(f *testing.F) {
+	seed(f, "net_dev")
+	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseNetDev(b) })
+}

@@ -190,3 +190,28 @@ func TestAtoi(t *testing.T) {
 		t.Errorf("atou max = %d %v", v, ok)
 	}
 }
+
+func TestParseNetDev(t *testing.T) {
+	d, err := ParseNetDev(fixture(t, "net_dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.RxBytes == 0 || d.TxBytes == 0 {
+		t.Errorf("no traffic parsed: %+v", d)
+	}
+	in := "Inter-|   Receive                                                |  Transmit\n" +
+		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n" +
+		"    lo: 1000 10 0 0 0 0 0 0 1000 10 0 0 0 0 0 0\n" +
+		"  eth0: 5000 50 1 2 0 0 0 0 7000 70 3 4 0 0 0 0\n" +
+		"  tap0: 100 1 0 0 0 0 0 0 200 2 0 0 0 0 0 0\n"
+	d, err = ParseNetDev([]byte(in))
+	want := NetDev{RxBytes: 5100, TxBytes: 7200, RxPackets: 51, TxPackets: 72, RxErrors: 1, TxErrors: 3, RxDropped: 2, TxDropped: 4}
+	if err != nil || d != want {
+		t.Errorf("got %+v %v, want %+v (loopback excluded)", d, err, want)
+	}
+	for _, bad := range []string{"h\nh\neth0 1 2\n", "h\nh\neth0: 1 2 3\n", "h\nh\neth0: x 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n"} {
+		if _, err := ParseNetDev([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseNetDev(%q) = %v", bad, err)
+		}
+	}
+}

@@ -53,6 +53,9 @@ type procEntry struct {
 	fdLimit     uint64
 	fdLimitRead time.Time
 	fdLimitOK   bool
+
+	netns     string // target of ns/net, "" until read
+	netnsRead bool
 }
 
 // procCgroups are a process's cgroup paths.

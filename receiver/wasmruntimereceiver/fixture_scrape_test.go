@@ -20,7 +20,7 @@ func scrapeRoot(t *testing.T, name string, tweak func(*Config)) (pmetric.Metrics
 	require.NoError(t, err)
 	cfg := testConfig()
 	cfg.RootPath = root
-	for _, n := range []string{"wasm_runtime.pressure.stall_time", "wasm_runtime.connection.count", "wasm_runtime.memory.peak", "wasm_runtime.disk.operations", "process.context_switches"} {
+	for _, n := range []string{"container.network.io", "wasm_runtime.pressure.stall_time", "wasm_runtime.connection.count", "wasm_runtime.memory.peak", "wasm_runtime.disk.operations", "process.context_switches"} {
 		cfg.Metrics[n] = metadataEnabled(true)
 	}
 	if tweak != nil {
@@ -77,6 +77,8 @@ func TestFixtureRunwasiOnV2Systemd(t *testing.T) {
 	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.connection.count", "wasm_runtime.connection.state", "listen"))
 	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.connection.count", "wasm_runtime.connection.state", "established"), "inode 6003 belongs to another process")
 	assert.Equal(t, 4.0, mustValue(t, rm, "process.unix.file_descriptor.count"))
+	assert.Equal(t, 18874368.0, mustValue(t, rm, "container.network.io", "network.io.direction", "receive"), "pod network namespace, loopback excluded")
+	assert.Equal(t, 1048576.0, mustValue(t, rm, "container.network.io", "network.io.direction", "transmit"))
 	assert.Equal(t, 1024.0, mustValue(t, rm, "wasm_runtime.file_descriptor.limit"))
 	assert.Equal(t, 6.0, mustValue(t, rm, "process.thread.count"))
 	_, ok := value(rm, "process.cpu.time")
@@ -85,6 +87,8 @@ func TestFixtureRunwasiOnV2Systemd(t *testing.T) {
 	// The shim's main process has no cgroup of its own: a separate process-tree instance.
 	main := mustResource(t, md, "900")
 	assert.Equal(t, "process", resAttr(main, "wasm_runtime.instance.grouping"))
+	_, ok = value(main, "container.network.io")
+	assert.False(t, ok, "the host's namespace says nothing about one instance")
 
 	snap := registry.Shared().Snapshot()
 	in, ok := snap.ByContainerID(cid)

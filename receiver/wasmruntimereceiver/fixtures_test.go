@@ -34,6 +34,8 @@ type fixtureProc struct {
 	noStat      bool     // listed in /proc but gone (vanished mid-scrape)
 	netTCP      string
 	noFileLimit string
+	netns       string // ns/net link target; the host's when empty
+	netDev      string
 }
 
 type fixtureRoot struct {
@@ -119,6 +121,19 @@ func (f fixtureRoot) write(tb testing.TB, dir string) {
 			if err := os.Symlink(target, filepath.Join(pd, "fd", fmt.Sprint(i))); err != nil && !os.IsExist(err) {
 				tb.Fatal(err)
 			}
+		}
+		netns := p.netns
+		if netns == "" {
+			netns = "net:[4026531840]"
+		}
+		if err := os.MkdirAll(filepath.Join(pd, "ns"), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.Symlink(netns, filepath.Join(pd, "ns", "net")); err != nil && !os.IsExist(err) {
+			tb.Fatal(err)
+		}
+		if p.netDev != "" {
+			writeFile(tb, filepath.Join(pd, "net", "dev"), p.netDev)
 		}
 		if p.exe != "" {
 			if err := os.Symlink(p.exe, filepath.Join(pd, "exe")); err != nil && !os.IsExist(err) {
@@ -263,7 +278,12 @@ func scenarios() []fixtureRoot {
 				{pid: 800, ppid: 1, comm: "containerd", exe: "/usr/bin/containerd", args: []string{"/usr/bin/containerd"}, cgroup: "0::/system.slice/containerd.service\n", startTicks: 3000, rssPages: 12000},
 				{pid: 900, ppid: 1, comm: "containerd-shim", exe: "/usr/local/bin/containerd-shim-wasmtime-v1", args: []string{"/usr/local/bin/containerd-shim-wasmtime-v1", "-namespace", "k8s.io", "-id", cid}, cgroup: "0::/system.slice/containerd.service\n", startTicks: 5000, rssPages: 2000},
 				{pid: 901, ppid: 900, comm: "containerd-shim", exe: "/usr/local/bin/containerd-shim-wasmtime-v1", args: []string{"/usr/local/bin/containerd-shim-wasmtime-v1", "-namespace", "k8s.io", "-id", cid}, cgroup: "0::" + runwasiScope + "\n", startTicks: 5010, utime: 700, stime: 110, threads: 6, rssPages: 27000,
-					fds: []string{"/dev/null", "socket:[5001]", "socket:[5002]", "/var/lib/app/data.db"},
+					fds:   []string{"/dev/null", "socket:[5001]", "socket:[5002]", "/var/lib/app/data.db"},
+					netns: "net:[4026532310]",
+					netDev: "Inter-|   Receive                                                |  Transmit\n" +
+						" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n" +
+						"    lo:    2240      28    0    0    0     0          0         0     2240      28    0    0    0     0       0          0\n" +
+						"  eth0: 18874368   14020    0    0    0     0          0         0  1048576    9120    0    0    0     0       0          0\n",
 					netTCP: "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
 						"   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5001 1 0000000059434106 100 0 0 10 0\n" +
 						"   1: 0100007F:1F90 0100007F:D494 01 00000000:00000000 00:00000000 00000000     0        0 5002 1 0000000059434107 20 0 0 10 -1\n" +

@@ -1,6 +1,7 @@
 package wasmruntimereceiver
 
 import (
+	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/cgroup/cgrouptest"
 	"github.com/otelcol-virt/otelcol-virt/internal/registry"
 )
 
@@ -56,4 +58,45 @@ func TestHostProcessTree(t *testing.T) {
 	in, ok := snap.ByPID(cmd.Process.Pid)
 	require.True(t, ok, "instance not published to the registry")
 	assert.Equal(t, "sleeper", in.Runtime)
+}
+
+// TestOwnNetworkNamespace runs a process in a network namespace of its own (unshare -n, as a
+// container runtime would) and checks container.network.io is read from that namespace, while
+// a process in the host's namespace gets none.
+func TestOwnNetworkNamespace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs root and unshare; skipped with -short")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and util-linux unshare")
+	}
+	g := cgrouptest.New(t, cgrouptest.Limits{})
+	isolated := g.Command(unshare, "--net", "--", "sleep", "301")
+	require.NoError(t, isolated.Start())
+	t.Cleanup(func() { _ = isolated.Process.Kill(); _ = isolated.Wait() })
+	host := exec.Command("sleep", "302")
+	require.NoError(t, host.Start())
+	t.Cleanup(func() { _ = host.Process.Kill(); _ = host.Wait() })
+
+	cfg := testConfig()
+	cfg.Runtimes = []RuntimeMatcher{{Name: "sleeper", Kind: KindContainer, Comm: "^sleep$", Cmdline: "^sleep 30[12]$"}}
+	cfg.Metrics["container.network.io"] = metadataEnabled(true)
+	s := newTestScraper(t, cfg)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		md := scrapeOnce(t, s)
+		rmIso, ok1 := findResource(md, "process.pid", strconv.Itoa(isolated.Process.Pid))
+		rmHost, ok2 := findResource(md, "process.pid", strconv.Itoa(host.Process.Pid))
+		if ok1 && ok2 {
+			rx, ok := value(rmIso, "container.network.io", "network.io.direction", "receive")
+			require.True(t, ok, "no network io for the isolated process: %s", dump(rmIso))
+			assert.Equal(t, 0.0, rx, "a fresh namespace has only a loopback, which is excluded")
+			_, ok = value(rmHost, "container.network.io")
+			assert.False(t, ok)
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "processes not discovered")
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -68,6 +68,8 @@ func (r *fileReader) read(path string) ([]byte, error) {
 		if err != nil {
 			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 		}
+		// Read until read(2) returns 0: a short read is not the end of a procfs file
+		// (/proc/<pid>/net/tcp comes in page-sized chunks).
 		if m == 0 {
 			return r.buf[:n], nil
 		}

@@ -60,6 +60,7 @@ type wasmRuntimeScraper struct {
 	layout               cgroup.Layout
 	layoutErr            error
 	bootTime             time.Time
+	hostNetns            string
 	pageSize             int64
 
 	matchers []*matcher
@@ -132,6 +133,14 @@ func (s *wasmRuntimeScraper) start(context.Context, component.Host) error {
 		s.logger.Warn("cannot read the boot time; uptime metrics are disabled", zap.Error(err))
 	}
 	s.detectLayout()
+	// The host's network namespace is pid 1's; when that is not readable (pid 1 in another
+	// user namespace) the collector's own stands in.
+	for _, p := range []string{"1", "self"} {
+		if ns, err := s.r.readlink(filepath.Join(s.procRoot, p, "ns", "net")); err == nil {
+			s.hostNetns = ns
+			break
+		}
+	}
 	return nil
 }
 
@@ -539,6 +548,9 @@ func (s *wasmRuntimeScraper) scrapeInstance(in *instance, now time.Time, ts pcom
 	mb.Int(m.ProcessPagingFaults, int64(minflt), m.AttrSystemPagingFaultType, "minor")
 	if wantConn {
 		s.connectionMetrics(mainProc.e)
+	}
+	if mb.Enabled(m.ContainerNetworkIO) {
+		s.networkIO(mainProc.e)
 	}
 	if !s.bootTime.IsZero() {
 		up := now.Sub(procStart).Seconds()

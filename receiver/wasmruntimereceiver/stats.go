@@ -270,3 +270,32 @@ func (s *wasmRuntimeScraper) connectionMetrics(e *procEntry) {
 		s.mb.Int(m.WasmRuntimeConnectionCount, byState[st], m.AttrNetworkTransport, "tcp", m.AttrConnectionState, name)
 	}
 }
+
+// networkIO reports the traffic of the main process's network namespace when it has one of its
+// own (the host's counters would say nothing about the instance). The namespace is read once
+// per process lifetime.
+func (s *wasmRuntimeScraper) networkIO(e *procEntry) {
+	if !e.netnsRead {
+		e.netnsRead = true
+		ns, err := s.r.readlink(e.dir + "ns/net")
+		if err != nil {
+			s.fail(err)
+		}
+		e.netns = ns
+	}
+	if e.netns == "" || s.hostNetns == "" || e.netns == s.hostNetns {
+		return
+	}
+	d, err := s.r.read(e.dir + "net/dev")
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	nd, err := proc.ParseNetDev(d)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.mb.Int(m.ContainerNetworkIO, int64(nd.RxBytes), m.AttrNetworkIODirection, "receive")
+	s.mb.Int(m.ContainerNetworkIO, int64(nd.TxBytes), m.AttrNetworkIODirection, "transmit")
+}

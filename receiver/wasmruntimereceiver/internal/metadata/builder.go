@@ -86,7 +86,7 @@ func (b *Builder) PutBool(name string, v bool) {
 // pointsHint pre-sizes the data point slices of metrics that carry one point per attribute
 // value, saving the slice regrowths pdata would otherwise do for every instance.
 var pointsHint = func() (h [NumMetrics]int) {
-	for _, id := range []MetricID{ContainerCPUTime, ProcessCPUTime, ContainerDiskIO, WasmRuntimeDiskOperations, ProcessPagingFaults, ProcessContextSwitches} {
+	for _, id := range []MetricID{ContainerCPUTime, ProcessCPUTime, ContainerDiskIO, WasmRuntimeDiskOperations, ContainerNetworkIO, ProcessPagingFaults, ProcessContextSwitches} {
 		h[id] = 2
 	}
 	h[WasmRuntimeLimitConfigured] = 4

@@ -40,6 +40,7 @@ const (
 	WasmRuntimeLimitConfigured
 	ContainerDiskIO
 	WasmRuntimeDiskOperations
+	ContainerNetworkIO
 	WasmRuntimePressureStallTime
 	ProcessThreadCount
 	ProcessUnixFileDescriptorCount
@@ -100,6 +101,7 @@ var Metrics = [NumMetrics]MetricDef{
 	WasmRuntimeLimitConfigured:                {Name: "wasm_runtime.limit.configured", Description: "1 when a limit of the resource applies to the instance, 0 when it is unlimited.", Unit: "1", Kind: Gauge, Double: false, Monotonic: false, EnabledByDefault: true},
 	ContainerDiskIO:                           {Name: "container.disk.io", Description: "Bytes read and written to block devices by the cgroup (io.stat, blkio.throttle.io_service_bytes).", Unit: "By", Kind: Sum, Double: false, Monotonic: true, EnabledByDefault: true},
 	WasmRuntimeDiskOperations:                 {Name: "wasm_runtime.disk.operations", Description: "Block I/O operations of the cgroup (io.stat rios/wios, blkio.throttle.io_serviced).", Unit: "{operation}", Kind: Sum, Double: false, Monotonic: true, EnabledByDefault: false},
+	ContainerNetworkIO:                        {Name: "container.network.io", Description: "Bytes received and sent on the non-loopback interfaces of the instance's network namespace (/proc/<pid>/net/dev). Only for instances in a network namespace of their own; one extra read per instance.", Unit: "By", Kind: Sum, Double: false, Monotonic: true, EnabledByDefault: false},
 	WasmRuntimePressureStallTime:              {Name: "wasm_runtime.pressure.stall_time", Description: "Total time tasks of the cgroup were stalled on the resource (cpu.pressure, memory.pressure, io.pressure \"total\").", Unit: "s", Kind: Sum, Double: true, Monotonic: true, EnabledByDefault: false},
 	ProcessThreadCount:                        {Name: "process.thread.count", Description: "Threads of the instance's processes.", Unit: "{thread}", Kind: Sum, Double: false, Monotonic: false, EnabledByDefault: true},
 	ProcessUnixFileDescriptorCount:            {Name: "process.unix.file_descriptor.count", Description: "Open file descriptors of the instance's processes.", Unit: "{file_descriptor}", Kind: Sum, Double: false, Monotonic: false, EnabledByDefault: true},
@@ -170,6 +172,7 @@ const (
 	AttrLimitResource            = "wasm_runtime.limit.resource"
 	AttrPressureResource         = "wasm_runtime.pressure.resource"
 	AttrPressureScope            = "wasm_runtime.pressure.scope"
+	AttrNetworkIODirection       = "network.io.direction"
 	AttrNetworkTransport         = "network.transport"
 	AttrConnectionState          = "wasm_runtime.connection.state"
 	AttrErrorReason              = "wasm_runtime.error.reason"
