@@ -314,3 +314,27 @@ func softNoFile(t *testing.T, pid int) uint64 {
 	t.Fatal("no Max open files line")
 	return 0
 }
+
+// Attack 2, carried through: a guest growing past its cgroup's memory limit is OOM-killed, and
+// the kill is counted on the instance. The guest runs under a small supervising shell (matched
+// as the instance, as a runtime's shim would be) so the instance outlives the killed guest.
+func TestWasmMemoryOOMKill(t *testing.T) {
+	w := needIntegration(t)
+	wasm := testwasm.Build(t, "memgrow")
+	g := cgrouptest.New(t, cgrouptest.Limits{MemoryBytes: 96 << 20})
+	script := `"$0" run -cachedir "$1" "$2" 400; echo guest-exited; exec sleep 120`
+	cmd := g.Command("/bin/sh", "-c", script, w, filepath.Join(testwasm.Dir(), "cache"), wasm)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+
+	cfg := testConfig()
+	cfg.Runtimes = []RuntimeMatcher{{Name: "oom-supervisor", Kind: KindWasm, Comm: "^(sh|sleep)$", Cmdline: `memgrow|^sleep 120$`}}
+	s := newTestScraper(t, cfg)
+	rm := scrapeUntil(t, s, cmd.Process.Pid, 60*time.Second, "an OOM kill counted", func(rm pmetric.ResourceMetrics) bool {
+		k, ok := value(rm, "wasm_runtime.memory.oom.kills")
+		return ok && k >= 1
+	})
+	assert.Equal(t, "cgroup", resAttr(rm, "wasm_runtime.instance.grouping"))
+	assert.Equal(t, float64(96<<20), mustValue(t, rm, "wasm_runtime.memory.limit"))
+	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.limit.configured", "wasm_runtime.limit.resource", "memory"))
+}
