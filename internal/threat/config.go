@@ -34,12 +34,14 @@ type Config struct {
 	_ struct{}
 }
 
-// ThresholdRule fires when a measurement is at or above Threshold for ConsecutiveScrapes scrapes
-// in a row, and clears on the first scrape below it.
+// ThresholdRule fires when a measurement is beyond Threshold for ConsecutiveScrapes scrapes in a
+// row, and clears after ClearScrapes scrapes in a row within it (like Prometheus' for and
+// keep_firing_for), so that a value hovering around the bound does not flap.
 type ThresholdRule struct {
 	Enabled            bool    `mapstructure:"enabled"`
 	Threshold          float64 `mapstructure:"threshold"`
 	ConsecutiveScrapes int     `mapstructure:"consecutive_scrapes"`
+	ClearScrapes       int     `mapstructure:"clear_scrapes"`
 }
 
 // RuleToggle is a rule without parameters.
@@ -60,12 +62,12 @@ type LimitsRule struct {
 func NewDefaultConfig() Config {
 	return Config{
 		Enabled:         true,
-		CPU:             ThresholdRule{Enabled: true, Threshold: 0.8, ConsecutiveScrapes: 6},
-		Memory:          ThresholdRule{Enabled: true, Threshold: 0.9, ConsecutiveScrapes: 1},
+		CPU:             ThresholdRule{Enabled: true, Threshold: 0.8, ConsecutiveScrapes: 6, ClearScrapes: 3},
+		Memory:          ThresholdRule{Enabled: true, Threshold: 0.9, ConsecutiveScrapes: 1, ClearScrapes: 1},
 		OOMKill:         RuleToggle{Enabled: true},
-		FileDescriptors: ThresholdRule{Enabled: true, Threshold: 1000, ConsecutiveScrapes: 1},
-		FileCreation:    ThresholdRule{Enabled: true, Threshold: 100, ConsecutiveScrapes: 1},
-		Connections:     ThresholdRule{Enabled: true, Threshold: 500, ConsecutiveScrapes: 1},
+		FileDescriptors: ThresholdRule{Enabled: true, Threshold: 1000, ConsecutiveScrapes: 1, ClearScrapes: 1},
+		FileCreation:    ThresholdRule{Enabled: true, Threshold: 100, ConsecutiveScrapes: 1, ClearScrapes: 1},
+		Connections:     ThresholdRule{Enabled: true, Threshold: 500, ConsecutiveScrapes: 1, ClearScrapes: 1},
 		Limits:          LimitsRule{Enabled: true, Require: []string{LimitCPU, LimitMemory, LimitPIDs}},
 	}
 }
@@ -88,6 +90,9 @@ func (cfg *Config) Validate() error {
 		}
 		if r.ConsecutiveScrapes < 1 || r.ConsecutiveScrapes > 10000 {
 			errs = append(errs, fmt.Errorf("threats.%s.consecutive_scrapes: %d must be between 1 and 10000 (e.g. consecutive_scrapes: 3)", field, r.ConsecutiveScrapes))
+		}
+		if r.ClearScrapes < 1 || r.ClearScrapes > 10000 {
+			errs = append(errs, fmt.Errorf("threats.%s.clear_scrapes: %d must be between 1 and 10000 (e.g. clear_scrapes: 3)", field, r.ClearScrapes))
 		}
 	}
 	// A ratio of a CPU quota may exceed 1 briefly (accounting lags), never 10.

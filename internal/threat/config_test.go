@@ -32,8 +32,8 @@ func TestConfigDefaults(t *testing.T) {
 func TestConfigCustom(t *testing.T) {
 	cfg := loadConfig(t, "custom")
 	require.NoError(t, cfg.Validate())
-	assert.Equal(t, ThresholdRule{Enabled: true, Threshold: 0.5, ConsecutiveScrapes: 3}, cfg.CPU)
-	assert.Equal(t, ThresholdRule{Enabled: true, Threshold: 0.75, ConsecutiveScrapes: 1}, cfg.Memory, "unset fields keep their default")
+	assert.Equal(t, ThresholdRule{Enabled: true, Threshold: 0.5, ConsecutiveScrapes: 3, ClearScrapes: 5}, cfg.CPU)
+	assert.Equal(t, ThresholdRule{Enabled: true, Threshold: 0.75, ConsecutiveScrapes: 1, ClearScrapes: 1}, cfg.Memory, "unset fields keep their default")
 	assert.False(t, cfg.OOMKill.Enabled)
 	assert.Equal(t, 2, cfg.Connections.ConsecutiveScrapes)
 	assert.Equal(t, []string{"memory"}, cfg.Limits.Require)
@@ -46,6 +46,7 @@ func TestConfigInvalid(t *testing.T) {
 	for _, want := range []string{
 		"threats.cpu.threshold: 0 is out of range",
 		"threats.cpu.consecutive_scrapes: 0 must be between 1 and 10000",
+		"threats.cpu.clear_scrapes: 0 must be between 1 and 10000",
 		"threats.memory.threshold: 1.2 is out of range (0, 1]",
 		"threats.connections.threshold: -5 is out of range",
 		`threats.limits.require[1]: "disk" is not one of cpu, memory, pids`,

@@ -50,7 +50,8 @@ const EventsMetricName = "otelcol_wasm_runtime_threat_events"
 // ruleState is the state machine of one rule on one instance: idle, counting breaching scrapes,
 // or firing.
 type ruleState struct {
-	streak int
+	streak int // breaching scrapes in a row
+	calm   int // non-breaching scrapes in a row while firing
 	firing bool
 	since  time.Time
 	value  float64
@@ -148,7 +149,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, samples []Sample) 
 			}
 		}
 		for i, r := range e.rules {
-			on, bound, scrapes := r.settings(&e.cfg)
+			on, bound, scrapes, clearAfter := r.settings(&e.cfg)
 			rs := &st.rules[i]
 			if !on {
 				continue
@@ -170,10 +171,14 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, samples []Sample) 
 				}
 			case holds:
 				rs.streak++
+				rs.calm = 0
 				rs.value = v
 			case rs.firing:
-				e.emit(ctx, out, s.Key, s.Resource, r, StateCleared, ClearRecovered, v, bound, r.describe(v, bound, s), rs, now, s.Limits)
-				*rs = ruleState{}
+				rs.calm++
+				if rs.calm >= clearAfter {
+					e.emit(ctx, out, s.Key, s.Resource, r, StateCleared, ClearRecovered, v, bound, r.describe(v, bound, s), rs, now, s.Limits)
+					*rs = ruleState{}
+				}
 			default:
 				rs.streak = 0
 			}
@@ -196,7 +201,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, samples []Sample) 
 			if !rs.firing {
 				continue
 			}
-			_, bound, _ := r.settings(&e.cfg)
+			_, bound, _, _ := r.settings(&e.cfg)
 			e.emit(ctx, out, key, st.resource, r, StateCleared, ClearInstanceGone, rs.value, bound,
 				"instance is gone", rs, now, st.limits)
 		}

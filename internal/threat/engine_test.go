@@ -59,23 +59,35 @@ func cpu(v float64) Sample {
 }
 
 func TestCPUNeedsConsecutiveScrapes(t *testing.T) {
-	cfg := only(RuleCPUExhaustion, func(c *Config) { c.CPU.ConsecutiveScrapes = 3 })
+	cfg := only(RuleCPUExhaustion, func(c *Config) { c.CPU.ConsecutiveScrapes, c.CPU.ClearScrapes = 3, 1 })
 	got := run(t, cfg, []Sample{cpu(0.9), cpu(0.9), cpu(0.5), cpu(0.9), cpu(0.9), cpu(0.9), cpu(0.95), cpu(1.2), cpu(0.2), cpu(0.1)})
 	want := [][]string{nil, nil, nil, nil, nil, {"cpu_exhaustion:firing"}, nil, nil, {"cpu_exhaustion:cleared"}, nil}
 	assert.Equal(t, want, got)
 }
 
 func TestCPUBoundIsInclusive(t *testing.T) {
-	cfg := only(RuleCPUExhaustion, func(c *Config) { c.CPU.ConsecutiveScrapes = 1 })
+	cfg := only(RuleCPUExhaustion, func(c *Config) { c.CPU.ConsecutiveScrapes, c.CPU.ClearScrapes = 1, 1 })
 	assert.Equal(t, [][]string{{"cpu_exhaustion:firing"}, nil, {"cpu_exhaustion:cleared"}},
 		run(t, cfg, []Sample{cpu(0.8), cpu(0.8), cpu(0.7999)}))
 }
 
 func TestUnknownHoldsState(t *testing.T) {
-	cfg := only(RuleCPUExhaustion, func(c *Config) { c.CPU.ConsecutiveScrapes = 2 })
+	cfg := only(RuleCPUExhaustion, func(c *Config) { c.CPU.ConsecutiveScrapes, c.CPU.ClearScrapes = 2, 1 })
 	// An unknown scrape neither breaks the streak nor clears.
 	assert.Equal(t, [][]string{nil, nil, {"cpu_exhaustion:firing"}, nil, nil, {"cpu_exhaustion:cleared"}},
 		run(t, cfg, []Sample{cpu(0.9), cpu(Unknown), cpu(0.9), cpu(Unknown), cpu(-1), cpu(0.1)}))
+}
+
+func TestClearScrapesHysteresis(t *testing.T) {
+	cfg := only(RuleCPUExhaustion, func(c *Config) { c.CPU.ConsecutiveScrapes, c.CPU.ClearScrapes = 2, 3 })
+	// A value hovering around the bound fires once; only three calm scrapes in a row clear it,
+	// and a breach among them starts the count again.
+	got := run(t, cfg, []Sample{cpu(0.9), cpu(0.9), cpu(0.7), cpu(0.9), cpu(0.7), cpu(0.7), cpu(0.9), cpu(0.1), cpu(0.1), cpu(0.1), cpu(0.1)})
+	want := [][]string{nil, {"cpu_exhaustion:firing"}, nil, nil, nil, nil, nil, nil, nil, {"cpu_exhaustion:cleared"}, nil}
+	assert.Equal(t, want, got)
+	// Disappearing does not wait.
+	assert.Equal(t, [][]string{nil, {"cpu_exhaustion:firing"}, nil, {"cpu_exhaustion:cleared"}},
+		run(t, cfg, []Sample{cpu(0.9), cpu(0.9), cpu(0.1), {}}))
 }
 
 func TestMemory(t *testing.T) {
@@ -235,7 +247,7 @@ func TestNewEngineRejectsInvalid(t *testing.T) {
 
 func ExampleEngine_Evaluate() {
 	cfg := NewDefaultConfig()
-	cfg.CPU.ConsecutiveScrapes = 2
+	cfg.CPU.ConsecutiveScrapes, cfg.CPU.ClearScrapes = 2, 1
 	e, _ := NewEngine(cfg, nil)
 	s := NewSample("pid:42:1000", map[string]any{"wasm_runtime.instance.id": "pid:42:1000"})
 	s.Limits = &Limits{CPU: true, Memory: true, PIDs: true}

@@ -50,6 +50,8 @@ func FuzzEngine(f *testing.F) {
 		}
 		cfg := NewDefaultConfig()
 		cfg.CPU.ConsecutiveScrapes = int(data[0]%5) + 1
+		cfg.CPU.ClearScrapes = int(data[0]/5%4) + 1
+		cfg.Connections.ClearScrapes = int(data[5]%3) + 1
 		cfg.CPU.Threshold = float64(data[1]%200+1) / 100
 		cfg.Memory.Threshold = float64(data[2]%100+1) / 100
 		cfg.FileDescriptors.Threshold = float64(data[3])

@@ -131,7 +131,7 @@ func TestSamplerMapsReceiverMetrics(t *testing.T) {
 
 func TestMetricsConsumerSendsEventsOnly(t *testing.T) {
 	cfg := NewDefaultConfig()
-	cfg.CPU.ConsecutiveScrapes = 2
+	cfg.CPU.ConsecutiveScrapes, cfg.CPU.ClearScrapes = 2, 1
 	e, err := NewEngine(cfg, nil)
 	require.NoError(t, err)
 	sink := new(consumertest.LogsSink)

@@ -40,16 +40,17 @@ type rule struct {
 	above bool
 	// measure returns the rule's value for the sample, false when it is unknown.
 	measure func(s Sample, prev *instanceState) (float64, bool)
-	// settings returns whether the rule is on, its bound and its consecutive scrapes.
-	settings func(cfg *Config) (bool, float64, int)
+	// settings returns whether the rule is on, its bound, and the scrapes in a row it must hold
+	// to fire and must not hold to clear.
+	settings func(cfg *Config) (on bool, bound float64, fire, clear int)
 	describe func(v, bound float64, s Sample) string
 }
 
 func ratio(v float64) (float64, bool) { return v, !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0 }
 func count(v int64) (float64, bool)   { return float64(v), v >= 0 }
 
-func threshold(r ThresholdRule) (bool, float64, int) {
-	return r.Enabled, r.Threshold, r.ConsecutiveScrapes
+func threshold(r ThresholdRule) (bool, float64, int, int) {
+	return r.Enabled, r.Threshold, r.ConsecutiveScrapes, r.ClearScrapes
 }
 
 // rules, in the order their events are emitted within an instance.
@@ -57,7 +58,7 @@ var rules = []rule{
 	{
 		id: RuleCPUExhaustion, vector: VectorCPU, severity: plog.SeverityNumberWarn, unit: "1",
 		measure:  func(s Sample, _ *instanceState) (float64, bool) { return ratio(s.CPUUtilization) },
-		settings: func(c *Config) (bool, float64, int) { return threshold(c.CPU) },
+		settings: func(c *Config) (bool, float64, int, int) { return threshold(c.CPU) },
 		describe: func(v, b float64, s Sample) string {
 			basis := "one core (no CPU limit)"
 			if s.Limits != nil && s.Limits.CPU {
@@ -69,7 +70,7 @@ var rules = []rule{
 	{
 		id: RuleMemoryExhaustion, vector: VectorMemory, severity: plog.SeverityNumberError, unit: "1",
 		measure:  func(s Sample, _ *instanceState) (float64, bool) { return ratio(s.MemoryUtilization) },
-		settings: func(c *Config) (bool, float64, int) { return threshold(c.Memory) },
+		settings: func(c *Config) (bool, float64, int, int) { return threshold(c.Memory) },
 		describe: func(v, b float64, _ Sample) string {
 			return fmt.Sprintf("memory at %.0f%% of its limit, bound %.0f%%", v*100, b*100)
 		},
@@ -86,7 +87,7 @@ var rules = []rule{
 			}
 			return float64(s.OOMKills - prev.oomKills), true
 		},
-		settings: func(c *Config) (bool, float64, int) { return c.OOMKill.Enabled, 0, 1 },
+		settings: func(c *Config) (bool, float64, int, int) { return c.OOMKill.Enabled, 0, 1, 1 },
 		describe: func(v, _ float64, _ Sample) string {
 			return fmt.Sprintf("%.0f process(es) of the instance killed by the OOM killer since the last scrape", v)
 		},
@@ -94,7 +95,7 @@ var rules = []rule{
 	{
 		id: RuleFDExhaustion, vector: VectorFilesystem, severity: plog.SeverityNumberWarn, unit: "{file_descriptor}", above: true,
 		measure:  func(s Sample, _ *instanceState) (float64, bool) { return count(s.FileDescriptors) },
-		settings: func(c *Config) (bool, float64, int) { return threshold(c.FileDescriptors) },
+		settings: func(c *Config) (bool, float64, int, int) { return threshold(c.FileDescriptors) },
 		describe: func(v, b float64, _ Sample) string {
 			return fmt.Sprintf("%.0f open file descriptors, bound %.0f", v, b)
 		},
@@ -102,7 +103,7 @@ var rules = []rule{
 	{
 		id: RuleFileSpam, vector: VectorFilesystem, severity: plog.SeverityNumberWarn, unit: "{file}/s", above: true,
 		measure:  func(s Sample, _ *instanceState) (float64, bool) { return ratio(s.FileCreationRate) },
-		settings: func(c *Config) (bool, float64, int) { return threshold(c.FileCreation) },
+		settings: func(c *Config) (bool, float64, int, int) { return threshold(c.FileCreation) },
 		describe: func(v, b float64, _ Sample) string {
 			return fmt.Sprintf("%.1f files created per second, bound %.1f", v, b)
 		},
@@ -110,7 +111,7 @@ var rules = []rule{
 	{
 		id: RuleConnectionFlood, vector: VectorNetwork, severity: plog.SeverityNumberWarn, unit: "{connection}", above: true,
 		measure:  func(s Sample, _ *instanceState) (float64, bool) { return count(s.TCPConnections) },
-		settings: func(c *Config) (bool, float64, int) { return threshold(c.Connections) },
+		settings: func(c *Config) (bool, float64, int, int) { return threshold(c.Connections) },
 		describe: func(v, b float64, _ Sample) string {
 			return fmt.Sprintf("%.0f TCP connections, bound %.0f", v, b)
 		},
@@ -118,7 +119,7 @@ var rules = []rule{
 	{
 		id: RuleMissingLimits, vector: VectorPosture, severity: plog.SeverityNumberWarn, unit: "{limit}", above: true,
 		// Filled in by the engine, which knows the required limits.
-		settings: func(c *Config) (bool, float64, int) { return c.Limits.Enabled, 0, 1 },
+		settings: func(c *Config) (bool, float64, int, int) { return c.Limits.Enabled, 0, 1, 1 },
 		describe: func(v, _ float64, s Sample) string {
 			return fmt.Sprintf("instance runs without %s limit(s)", strings.Join(missingLimits(s.Limits, nil), ", "))
 		},
