@@ -103,6 +103,8 @@ var fixtureWants = map[string]fixtureWant{
 	"systemd-nspawn": {layers: []string{"container:systemd-nspawn/high"}, role: RoleHost, isolation: IsolationContainer, technology: ContainerNspawn},
 	"docker-in-kvm-vm": {layers: []string{"hypervisor:kvm/high", "vmm:qemu/high", "container:docker/high"}, hypType: TypeBareMetal,
 		role: RoleGuest, isolation: IsolationVM, technology: VMMQEMU},
+	"docker-desktop-wsl2": {layers: []string{"hypervisor:hyperv/high", "guest:wsl/medium", "container:docker/high"}, hypType: TypeBareMetal,
+		role: RoleGuest, isolation: IsolationVM, technology: GuestWSL},
 	// This very machine: a container marker inside a Firecracker micro-VM on KVM.
 	"firecracker-kvm-docker": {layers: []string{"hypervisor:kvm/high", "vmm:firecracker/high", "container:docker/medium"},
 		hypType: TypeBareMetal, role: RoleGuest, isolation: IsolationMicroVM, technology: VMMFirecracker},

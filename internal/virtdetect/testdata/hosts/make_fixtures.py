@@ -414,6 +414,17 @@ def build():
      .init("".join(f"{i}:{c}:/docker/{DOCKER_ID}\n" for i, c in enumerate(["cpu,cpuacct", "memory", "pids"], 1))))
 
 
+    (Fixture("docker-desktop-wsl2", reconstructed("a container of Docker Desktop's WSL2 backend on Windows 11", [
+        "Docker Desktop runs containers in its docker-desktop WSL2 distribution: the container sees the WSL2 kernel "
+        "release '5.15.153.1-microsoft-standard-WSL2', Hyper-V's CPUID 'Microsoft Hv' and hyperv clocksource",
+        "Docker's /.dockerenv and /docker/<id> cgroups (cgroup v1 layout of the docker-desktop distribution)"]), "Microsoft Hv")
+     .kernel("5.15.153.1-microsoft-standard-WSL2", version="Linux version 5.15.153.1-microsoft-standard-WSL2 (root@941d701f84f1) (gcc (GCC) 11.2.0) #1 SMP Fri Mar 29 23:14:13 UTC 2024")
+     .cpu("Intel(R) Core(TM) i7-1185G7 @ 3.00GHz").clock("hyperv_clocksource_tsc_page tsc acpi_pm", "tsc")
+     .file("/.dockerenv")
+     .init("".join(f"{i}:{c}:/docker/{DOCKER_ID}\n" for i, c in enumerate(["cpu,cpuacct", "memory", "pids"], 1)),
+           {"PATH": "/usr/bin:/bin", "HOSTNAME": DOCKER_ID[:12]}))
+
+
 def capture(name, origin):
     """Copy this machine's signals (only what detection reads; environment values are not copied)."""
     from shutil import copyfile
