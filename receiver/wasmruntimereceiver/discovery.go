@@ -1,7 +1,8 @@
 package wasmruntimereceiver
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,6 +127,7 @@ type instance struct {
 func (s *wasmRuntimeScraper) discover(now time.Time) {
 	s.gen++
 	s.procs = s.procs[:0]
+	s.instances = s.instances[:0]
 	clear(s.byPID)
 	var err error
 	s.pids, err = s.r.listPIDs(s.procRoot, s.pids[:0])
@@ -177,8 +179,8 @@ func (s *wasmRuntimeScraper) discover(now time.Time) {
 			s.matched = append(s.matched, i)
 		}
 	}
-	sort.Slice(s.matched, func(a, b int) bool {
-		return s.procs[s.matched[a]].st.StartTime < s.procs[s.matched[b]].st.StartTime
+	slices.SortFunc(s.matched, func(a, b int) int {
+		return cmp.Compare(s.procs[a].st.StartTime, s.procs[b].st.StartTime)
 	})
 
 	s.instances = s.instances[:0]

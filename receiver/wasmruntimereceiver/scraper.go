@@ -299,7 +299,10 @@ func (s *wasmRuntimeScraper) resolveSource(in *instance, c int) (cgroup.Source, 
 		return cgroup.Source{}, false
 	}
 	if d, ok := s.layout.V1[ctrlNames[c]]; ok {
-		if in.paths[c] == "" {
+		// An instance that owns a cgroup in other hierarchies but sits at the root of this
+		// one (a runtime that did not use every controller) has no figures here: the root's
+		// are the host's.
+		if in.paths[c] == "" || (in.cgroupKey && in.paths[c] == "/") {
 			return cgroup.Source{}, false
 		}
 		return cgroup.Source{Dir: filepath.Join(d, in.paths[c])}, true

@@ -96,7 +96,7 @@ func New(tb testing.TB, limits Limits) *Group {
 		return g
 	}
 	seen := map[string]bool{}
-	for _, ctrl := range []string{"cpu", "cpuacct", "memory", "pids"} {
+	for _, ctrl := range []string{"cpu", "cpuacct", "memory", "pids", "blkio"} {
 		mount, ok := l.V1[ctrl]
 		if !ok {
 			continue
