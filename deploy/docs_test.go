@@ -41,7 +41,7 @@ func TestDeploymentGuideMatchesTheRepository(t *testing.T) {
 	}
 
 	var sources strings.Builder
-	for _, f := range []string{"capabilities_test.go", "kubernetes_test.go", "compose_test.go", "monitoring_test.go", "dockerfile_test.go", "prometheus_e2e_test.go"} {
+	for _, f := range []string{"capabilities_test.go", "kubernetes_test.go", "compose_test.go", "monitoring_test.go", "dockerfile_test.go", "prometheus_e2e_test.go", "daemonset_view_test.go"} {
 		sources.Write(readRepoFile(t, "deploy", f))
 	}
 	for _, m := range regexp.MustCompile("`(Test[A-Za-z]+)`").FindAllStringSubmatch(doc, -1) {
