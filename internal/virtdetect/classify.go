@@ -359,6 +359,10 @@ func Classify(o Observations) Host {
 	default:
 		h.Role = RoleNone
 	}
+	if name == HypervisorXen && o.Xen.GuestType != "" && len(h.Layers) > 0 {
+		// PV, HVM or PVH: how much of the machine Xen emulates for this domain.
+		h.Layers[0].Evidence = append(h.Layers[0].Evidence, "xen.guest_type="+o.Xen.GuestType)
+	}
 	if h.Role == RoleDom0 && len(h.Layers) > 0 {
 		// dom0 runs on Xen but is the host's control domain: keep the layer, say so.
 		h.Layers[0].Evidence = append(h.Layers[0].Evidence, "xen.dom0")

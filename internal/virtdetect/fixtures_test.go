@@ -36,6 +36,7 @@ type fixtureWant struct {
 	isolation  string
 	technology string
 	orch       string
+	evidence   string // expected in the outermost layer's evidence
 }
 
 // fixtureWants is what each captured or reconstructed host must yield. The reasoning for the
@@ -49,11 +50,11 @@ var fixtureWants = map[string]fixtureWant{
 	"qemu-tcg": {layers: []string{"hypervisor:tcg/medium", "vmm:qemu/high"}, hypType: TypeEmulated,
 		role: RoleGuest, isolation: IsolationVM, technology: VMMQEMU},
 	"xen-hvm-domu": {layers: []string{"hypervisor:xen/high"}, hypType: TypeBareMetal, role: RoleGuest,
-		isolation: IsolationVM, technology: HypervisorXen},
+		isolation: IsolationVM, technology: HypervisorXen, evidence: "xen.guest_type=HVM"},
 	"xen-pv-domu": {layers: []string{"hypervisor:xen/high"}, hypType: TypeBareMetal, role: RoleGuest,
-		isolation: IsolationVM, technology: HypervisorXen},
+		isolation: IsolationVM, technology: HypervisorXen, evidence: "xen.guest_type=PV"},
 	"xen-dom0": {layers: []string{"hypervisor:xen/high"}, hypType: TypeBareMetal, role: RoleDom0,
-		isolation: IsolationVM, technology: HypervisorXen},
+		isolation: IsolationVM, technology: HypervisorXen, evidence: "xen.dom0"},
 	"hyperv": {layers: []string{"hypervisor:hyperv/high"}, hypType: TypeBareMetal, role: RoleGuest,
 		isolation: IsolationVM, technology: HypervisorHyperV},
 	"azure": {layers: []string{"hypervisor:hyperv/high"}, hypType: TypeBareMetal, role: RoleGuest, cloud: "azure",
@@ -137,6 +138,9 @@ func TestFixtures(t *testing.T) {
 			assert.Equal(t, want.isolation, h.IsolationLevel, "isolation level")
 			assert.Equal(t, want.technology, h.IsolationTechnology, "isolation technology")
 			assert.Equal(t, want.orch, h.Orchestrator, "orchestrator")
+			if want.evidence != "" {
+				assert.Contains(t, h.Layers[0].Evidence, want.evidence)
+			}
 		})
 	}
 	assert.Equal(t, len(fixtureWants), seen, "every expectation has a fixture")

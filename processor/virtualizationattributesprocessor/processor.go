@@ -90,6 +90,10 @@ func (p *virtProcessor) start(context.Context, component.Host) error {
 	ha := p.host.Load()
 	p.logger.Info("Host isolation layers detected", zap.String("layers", ha.summary()),
 		zap.String("isolation_level", ha.host.IsolationLevel), zap.String("confidence", string(ha.host.Confidence)))
+	for _, l := range ha.host.Layers {
+		p.logger.Debug("Isolation layer evidence", zap.String("layer", l.String()),
+			zap.String("confidence", string(l.Confidence)), zap.Strings("evidence", l.Evidence))
+	}
 	if p.cfg.RefreshInterval > 0 {
 		p.wg.Add(1)
 		go p.refreshLoop()
