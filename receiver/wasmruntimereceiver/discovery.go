@@ -36,6 +36,7 @@ type procEntry struct {
 	comm  string
 	dir   string // <proc>/<pid>/
 	stat  string // <proc>/<pid>/stat
+	fd    string // <proc>/<pid>/fd
 	gen   uint64
 
 	matchDone bool
@@ -155,7 +156,7 @@ func (s *wasmRuntimeScraper) discover(now time.Time) {
 		}
 		if e == nil || e.start != st.StartTime || e.comm != string(comm) {
 			dir := s.procRoot + "/" + strconv.Itoa(pid) + "/"
-			e = &procEntry{pid: pid, start: st.StartTime, comm: string(comm), dir: dir, stat: dir + "stat"}
+			e = &procEntry{pid: pid, start: st.StartTime, comm: string(comm), dir: dir, stat: dir + "stat", fd: dir + "fd"}
 			s.entries[pid] = e
 		}
 		e.gen = s.gen

@@ -469,7 +469,7 @@ func (s *wasmRuntimeScraper) scrapeInstance(in *instance, now time.Time, ts pcom
 		threads += p.st.NumThreads
 		var n int64
 		if wantFDs {
-			c, err := s.r.countDir(p.e.dir + "fd")
+			c, err := s.r.countDir(p.e.fd)
 			if err != nil {
 				s.fail(err)
 			} else {
