@@ -132,4 +132,36 @@ service:
 	}
 	_, ok := last.Get(attrIsolationLevel)
 	assert.False(t, ok, "a resource without identity gets no instance attributes")
+
+	// The stock load generator, as users run it: its spans carry the same layers, and with the
+	// container's id (already resolved above) the instance's isolation.
+	if _, err := e2e.ToolPath("telemetrygen"); err != nil {
+		t.Logf("telemetrygen part skipped: %v", err)
+		return
+	}
+	args := []string{"traces", "--otlp-insecure", "--otlp-endpoint", otlpEndpoint, "--traces", "2", "--service", "telemetrygen-e2e"}
+	if pid != 0 {
+		args = append(args, "--otlp-attributes", fmt.Sprintf("container.id=%q", containerID))
+	}
+	e2e.Telemetrygen(t, 30*time.Second, args...)
+	require.True(t, sink.WaitFor(30*time.Second, func(s *e2e.Sink) bool {
+		for _, r := range s.Requests() {
+			rss := r.Traces.ResourceSpans()
+			for i := 0; i < rss.Len(); i++ {
+				attrs := rss.At(i).Resource().Attributes()
+				if name, _ := attrs.Get("service.name"); name.Str() != "telemetrygen-e2e" {
+					continue
+				}
+				if !assert.Equal(t, want.LayerNames(), sliceAttr(attrs, attrLayers)) {
+					return true
+				}
+				if pid != 0 {
+					assert.Equal(t, "container", strAttr(t, attrs, attrIsolationLevel))
+					assert.Equal(t, "docker", strAttr(t, attrs, attrRuntimeName))
+				}
+				return true
+			}
+		}
+		return false
+	}), "telemetrygen's spans never reached the sink")
 }
