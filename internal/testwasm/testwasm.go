@@ -54,7 +54,15 @@ func Build(tb testing.TB, guest string) string {
 	if _, err := os.Stat(goBin); err != nil {
 		goBin = "go"
 	}
-	tmp := out + ".tmp"
+	// Several test binaries may build the same guest at once: each writes its own temporary
+	// file and renames it into place.
+	f, err := os.CreateTemp(Dir(), guest+"-*.tmp")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmp := f.Name()
+	f.Close()
+	defer os.Remove(tmp)
 	cmd := exec.Command(goBin, "build", "-o", tmp, "./"+guest)
 	cmd.Dir = sourceDir()
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")

@@ -40,6 +40,32 @@ type Group struct {
 
 var seq atomic.Int64
 
+const prefix = "otelcol-virt-test-"
+
+// removeStale removes test cgroups left by test processes that were killed before their
+// cleanup ran (the kernel refuses to remove one that still has processes, which is fine).
+func removeStale(l cgroup.Layout, own map[string]string) {
+	var mounts []string
+	for c, m := range l.V1 {
+		mounts = append(mounts, filepath.Join(m, own[c]))
+	}
+	if l.Unified != "" {
+		mounts = append(mounts, filepath.Join(l.Unified, own[""]), l.Unified)
+	}
+	for _, dir := range mounts {
+		matches, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
+		for _, m := range matches {
+			pid, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(filepath.Base(m), prefix), "-", 2)[0])
+			if err != nil || pid == os.Getpid() {
+				continue
+			}
+			if syscall.Kill(pid, 0) == syscall.ESRCH {
+				_ = os.Remove(m)
+			}
+		}
+	}
+}
+
 // New creates a cgroup with limits, or skips the test when that is impossible here.
 func New(tb testing.TB, limits Limits) *Group {
 	tb.Helper()
@@ -54,7 +80,8 @@ func New(tb testing.TB, limits Limits) *Group {
 	if err != nil {
 		tb.Skipf("reading /proc/self/cgroup: %v", err)
 	}
-	name := fmt.Sprintf("otelcol-virt-test-%d-%d", os.Getpid(), seq.Add(1))
+	name := fmt.Sprintf("%s%d-%d", prefix, os.Getpid(), seq.Add(1))
+	removeStale(l, own)
 	g := &Group{Paths: map[string]string{}, Layout: l}
 	tb.Cleanup(func() { g.remove(tb) })
 	mk := func(ctrl, mount string) string {
