@@ -177,6 +177,10 @@ func reasonIndex(r string) int {
 
 func (s *wasmRuntimeScraper) scrape(context.Context) (pmetric.Metrics, error) {
 	now := time.Now()
+	if len(s.r.buf) > 1<<20 {
+		// A huge file (the TCP table of a busy host) grew the buffer; do not keep it.
+		s.r.buf = make([]byte, 16<<10)
+	}
 	if s.layoutErr != nil {
 		s.detectLayout()
 	}
