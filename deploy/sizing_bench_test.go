@@ -88,19 +88,10 @@ func selfMetric(b *testing.B, endpoint, name string) float64 {
 // BenchmarkAgentSpans: CPU and memory of a node agent (the Kubernetes overlays' agent.yaml)
 // taking about 10k spans/s over OTLP/gRPC and exporting to an OTLP sink.
 func BenchmarkAgentSpans(b *testing.B) {
-	telemetrygen, err := e2e.ToolPath("telemetrygen")
-	if err != nil {
-		b.Skip(err)
-	}
 	for _, preset := range []string{"edge", "cloud"} {
 		b.Run(preset, func(b *testing.B) {
-			bin := e2e.CollectorBinary(b)
 			sink := e2e.NewSink(b)
-			grpc, self := e2e.FreeEndpoint(b), e2e.FreeEndpoint(b)
 			set := []string{
-				"extensions::health_check::endpoint=" + e2e.FreeEndpoint(b),
-				"receivers::otlp::protocols::grpc::endpoint=" + grpc,
-				"receivers::otlp::protocols::http::endpoint=" + e2e.FreeEndpoint(b),
 				"receivers::wasm_runtime::root_path=/",
 				"exporters::prometheus::endpoint=" + e2e.FreeEndpoint(b),
 			}
@@ -109,43 +100,72 @@ func BenchmarkAgentSpans(b *testing.B) {
 			} else {
 				set = append(set, "exporters::otlp_grpc/gateway::endpoint="+sink.GRPCEndpoint)
 			}
-			for i := 0; i < b.N; i++ {
-				c := e2e.StartCollector(b, e2e.Options{
-					Binary:            bin,
-					Configs:           []string{repoPath(k8sDir, "overlays", preset, "agent.yaml")},
-					Set:               set,
-					Env:               map[string]string{"K8S_POD_IP": "127.0.0.1", "K8S_NODE_NAME": "bench"},
-					TelemetryEndpoint: self,
-				})
-				time.Sleep(2 * time.Second) // let start-up settle before measuring
-				before := readProcUsage(b, c.Pid())
-				b.ReportMetric(float64(before.rss)/1024, "MiB-rss-idle")
-				spansBefore := selfMetric(b, self, "otelcol_receiver_accepted_spans_total")
-				// 4 workers x 2500/s; telemetrygen's rate counts one per trace of a root and a
-				// child span, and it reaches about 10k spans/s accepted here.
-				gen := exec.Command(telemetrygen, "traces", "--otlp-endpoint="+grpc, "--otlp-insecure",
-					"--workers=4", "--rate=2500", "--child-spans=1", "--duration="+sizingRun.String())
-				gen.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-				start := time.Now()
-				if out, err := gen.CombinedOutput(); err != nil {
-					b.Fatalf("telemetrygen: %v\n%s", err, out)
-				}
-				elapsed := time.Since(start)
-				after := readProcUsage(b, c.Pid())
-				spans := selfMetric(b, self, "otelcol_receiver_accepted_spans_total") - spansBefore
-				if spans == 0 {
-					b.Fatal("the collector accepted no span")
-				}
-				rate := spans / elapsed.Seconds()
-				cores := (after.cpu - before.cpu).Seconds() / elapsed.Seconds()
-				b.ReportMetric(rate, "spans/s")
-				b.ReportMetric(cores, "cores")
-				b.ReportMetric(cores*10000/rate, "cores/10k-spans/s")
-				b.ReportMetric(float64(after.hwmKB)/1024, "MiB-peak-rss")
-				b.ReportMetric(float64(after.rss)/1024, "MiB-rss")
-				_ = c.Stop()
-			}
+			benchmarkSpanLoad(b, repoPath(k8sDir, "overlays", preset, "agent.yaml"), set,
+				map[string]string{"K8S_POD_IP": "127.0.0.1", "K8S_NODE_NAME": "bench"})
 		})
+	}
+}
+
+// BenchmarkGatewaySpans: the same load through the gateway's configuration (base/gateway.yaml),
+// exporting OTLP/gRPC to a sink standing for the backend.
+func BenchmarkGatewaySpans(b *testing.B) {
+	sink := e2e.NewSink(b)
+	benchmarkSpanLoad(b, repoPath(k8sDir, "base", "gateway.yaml"), nil, map[string]string{
+		"K8S_POD_IP":                    "127.0.0.1",
+		"OTELCOL_VIRT_BACKEND_ENDPOINT": sink.GRPCEndpoint,
+		"OTELCOL_VIRT_BACKEND_INSECURE": "true",
+	})
+}
+
+// benchmarkSpanLoad starts the collector with config (listeners moved to free ports), sends it
+// spans with telemetrygen for sizingRun, and reports its CPU and memory.
+func benchmarkSpanLoad(b *testing.B, config string, set []string, env map[string]string) {
+	telemetrygen, err := e2e.ToolPath("telemetrygen")
+	if err != nil {
+		b.Skip(err)
+	}
+	bin := e2e.CollectorBinary(b)
+	grpc, self := e2e.FreeEndpoint(b), e2e.FreeEndpoint(b)
+	set = append([]string{
+		"extensions::health_check::endpoint=" + e2e.FreeEndpoint(b),
+		"receivers::otlp::protocols::grpc::endpoint=" + grpc,
+		"receivers::otlp::protocols::http::endpoint=" + e2e.FreeEndpoint(b),
+	}, set...)
+	for i := 0; i < b.N; i++ {
+		c := e2e.StartCollector(b, e2e.Options{
+			Binary:            bin,
+			Configs:           []string{config},
+			Set:               set,
+			Env:               env,
+			TelemetryEndpoint: self,
+		})
+		time.Sleep(2 * time.Second) // let start-up settle before measuring
+		before := readProcUsage(b, c.Pid())
+		b.ReportMetric(float64(before.rss)/1024, "MiB-rss-idle")
+		spansBefore := selfMetric(b, self, "otelcol_receiver_accepted_spans_total")
+		// 4 workers x 2500/s; telemetrygen's rate counts one per trace of a root and a child
+		// span, and it reaches about 10k spans/s accepted here.
+		gen := exec.Command(telemetrygen, "traces", "--otlp-endpoint="+grpc, "--otlp-insecure",
+			"--workers=4", "--rate=2500", "--child-spans=1", "--duration="+sizingRun.String())
+		gen.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		start := time.Now()
+		if out, err := gen.CombinedOutput(); err != nil {
+			b.Fatalf("telemetrygen: %v\n%s", err, out)
+		}
+		elapsed := time.Since(start)
+		after := readProcUsage(b, c.Pid())
+		spans := selfMetric(b, self, "otelcol_receiver_accepted_spans_total") - spansBefore
+		if spans == 0 {
+			b.Fatal("the collector accepted no span")
+		}
+		rate := spans / elapsed.Seconds()
+		cores := (after.cpu - before.cpu).Seconds() / elapsed.Seconds()
+		b.ReportMetric(rate, "spans/s")
+		b.ReportMetric(cores, "cores")
+		b.ReportMetric(cores*10000/rate, "cores/10k-spans/s")
+		b.ReportMetric(float64(after.hwmKB)/1024, "MiB-peak-rss")
+		b.ReportMetric(float64(after.rss)/1024, "MiB-rss")
+		_ = c.Stop()
 	}
 }
 
