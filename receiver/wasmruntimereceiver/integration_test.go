@@ -158,10 +158,12 @@ func TestWasmCPUExhaustion(t *testing.T) {
 	scrapeOnce(t, s)
 	time.Sleep(1500 * time.Millisecond)
 
-	rm := scrapeUntil(t, s, cmd.Process.Pid, 20*time.Second, "CPU at its quota and throttled", func(rm pmetric.ResourceMetrics) bool {
+	// On a busy machine the guest may get less than its quota; what matters is that it is
+	// held to the quota (never above) and throttled, and that usage and utilisation agree.
+	rm := scrapeUntil(t, s, cmd.Process.Pid, 60*time.Second, "CPU near its quota and throttled", func(rm pmetric.ResourceMetrics) bool {
 		u, ok := value(rm, "wasm_runtime.cpu.limit.utilization")
 		th, _ := value(rm, "wasm_runtime.cpu.throttled_periods")
-		return ok && u > 0.7 && th > 0
+		return ok && u > 0.5 && th > 0
 	})
 	t.Log(dump(rm))
 	assert.Equal(t, "wazero", resAttr(rm, "wasm_runtime.runtime"))
@@ -177,7 +179,10 @@ func TestWasmCPUExhaustion(t *testing.T) {
 	assert.InDelta(t, 0.5, lim, 1e-9)
 	usage, ok := value(rm, "container.cpu.usage")
 	require.True(t, ok)
-	assert.InDelta(t, 0.5, usage, 0.15, "a spinning guest held to 0.5 CPU")
+	assert.Greater(t, usage, 0.25)
+	assert.LessOrEqual(t, usage, 0.5*1.1, "a spinning guest held to 0.5 CPU")
+	util, _ := value(rm, "wasm_runtime.cpu.limit.utilization")
+	assert.InDelta(t, usage/0.5, util, 1e-9)
 	cpuOn, _ := value(rm, "wasm_runtime.limit.configured", "wasm_runtime.limit.resource", "cpu")
 	memOn, memOK := value(rm, "wasm_runtime.limit.configured", "wasm_runtime.limit.resource", "memory")
 	assert.Equal(t, 1.0, cpuOn)
