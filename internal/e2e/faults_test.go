@@ -1,0 +1,279 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// faultConfig is an edge-style pipeline written out in stock components, so that the fault
+// tests do not depend on how edge_profile expands its presets: OTLP in, straight into an
+// otlp_grpc exporter whose queue is on disk (file_storage) and which retries forever. With no
+// batch processor in front, the receiver acknowledges a request only once it is in the
+// persistent queue.
+func faultConfig(otlp, storageDir, sink string) string {
+	return fmt.Sprintf(`
+extensions:
+  file_storage:
+    directory: %s
+    timeout: 2s
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s
+exporters:
+  otlp_grpc:
+    endpoint: %s
+    compression: none
+    tls: {insecure: true}
+    timeout: 5s
+    sending_queue:
+      enabled: true
+      storage: file_storage
+      queue_size: 100000
+    retry_on_failure:
+      enabled: true
+      initial_interval: 100ms
+      max_interval: 1s
+      max_elapsed_time: 0
+service:
+  extensions: [file_storage]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [otlp_grpc]
+`, storageDir, otlp, sink)
+}
+
+type faultRig struct {
+	sink      *CountingSink
+	otlp      string
+	telemetry string
+	storage   string
+	config    string
+}
+
+func newFaultRig(t *testing.T, storage string) *faultRig {
+	t.Helper()
+	sink, err := StartCountingSink(CountingSinkOptions{TrackIDs: true})
+	require.NoError(t, err)
+	t.Cleanup(sink.Close)
+	r := &faultRig{sink: sink, otlp: FreeEndpoint(t), telemetry: FreeEndpoint(t), storage: storage}
+	if r.storage == "" {
+		r.storage = t.TempDir()
+	}
+	r.config = WriteConfig(t, faultConfig(r.otlp, r.storage, sink.GRPCEndpoint))
+	return r
+}
+
+func (r *faultRig) start(t *testing.T) *Collector {
+	t.Helper()
+	return StartCollector(t, Options{Configs: []string{r.config}, TelemetryEndpoint: r.telemetry})
+}
+
+// send sends n spans of unique ids over OTLP/gRPC, 100 per request, and fails the test if the
+// collector refuses any of them. (telemetrygen is not used here: with --rate 0 its SDK batch
+// processor drops what overflows its 2048-span queue, and these tests count every span.)
+func (r *faultRig) send(t *testing.T, n int) {
+	t.Helper()
+	conn, err := grpc.NewClient(r.otlp, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	client := ptraceotlp.NewGRPCClient(conn)
+	for sent := 0; sent < n; {
+		batch := min(100, n-sent)
+		td := testTraces(batch, 0)
+		spans := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+		for i := 0; i < spans.Len(); i++ {
+			var tid [16]byte
+			_, _ = rand.Read(tid[:])
+			spans.At(i).SetTraceID(tid)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := client.Export(ctx, ptraceotlp.NewExportRequestFromTraces(td))
+		cancel()
+		require.NoError(t, err, "the collector accepts spans %d..%d", sent, sent+batch)
+		sent += batch
+	}
+}
+
+func (r *faultRig) metric(t *testing.T, names ...string) float64 {
+	t.Helper()
+	m, err := ScrapeMetrics(r.telemetry)
+	require.NoError(t, err)
+	v, _ := m.Get(names...)
+	return v
+}
+
+func (r *faultRig) waitQueued(t *testing.T, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		return r.metric(t, "otelcol_exporter_queue_size") >= float64(n) || r.metric(t, "otelcol_exporter_queue_size") > 0 && r.sink.Rejected() > 0
+	}, 30*time.Second, 200*time.Millisecond, "the spans wait in the persistent queue")
+}
+
+// Backend down, then back: every span accepted during the outage is delivered once it returns.
+func TestFaultBackendOutage(t *testing.T) {
+	skipShort(t)
+	r := newFaultRig(t, "")
+	c := r.start(t)
+
+	r.sink.SetFailing(true)
+	const n = 4000
+	r.send(t, n)
+	require.Eventually(t, func() bool { return r.sink.Rejected() >= 3 }, 30*time.Second, 100*time.Millisecond,
+		"the exporter keeps retrying against the failing backend")
+	time.Sleep(2 * time.Second) // several retry rounds
+	assert.Zero(t, r.sink.Spans(), "nothing gets through while the backend is down")
+
+	r.sink.SetFailing(false)
+	require.True(t, r.sink.WaitForSpans(n, 60*time.Second), "every span arrives after the outage: %d of %d", r.sink.Spans(), n)
+	time.Sleep(time.Second)
+	unique, dups := r.sink.UniqueSpans()
+	t.Logf("outage: %d requests refused by the backend, then %d unique spans delivered, %d duplicates", r.sink.Rejected(), unique, dups)
+	assert.Equal(t, int64(n), unique, "zero loss")
+	assert.Zero(t, dups, "no duplicates: nothing reached the backend before it came back")
+	assert.Zero(t, r.metric(t, "otelcol_exporter_send_failed_spans_total", "otelcol_exporter_send_failed_spans"), "nothing dropped")
+	require.NoError(t, c.Stop())
+}
+
+// SIGKILL of the collector during an outage, then a restart on the same storage: the queue
+// survives, every span is delivered, duplicates are counted.
+func TestFaultKillDuringOutage(t *testing.T) {
+	skipShort(t)
+	r := newFaultRig(t, "")
+	c := r.start(t)
+
+	r.sink.SetFailing(true)
+	const n = 20000
+	r.send(t, n)
+	accepted := r.metric(t, "otelcol_receiver_accepted_spans_total", "otelcol_receiver_accepted_spans")
+	require.Equal(t, float64(n), accepted, "the receiver accepted every span")
+	require.Eventually(t, func() bool { return r.sink.Rejected() >= 1 }, 30*time.Second, 100*time.Millisecond)
+
+	// The backend comes back and the kill lands while the queue drains: some requests are
+	// delivered, some in flight, some still queued, and the removal of delivered ones from the
+	// on-disk queue may not have happened yet.
+	r.sink.SetFailing(false)
+	for r.sink.Spans() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	c.Kill()
+	deliveredBeforeKill := r.sink.Spans()
+	require.Less(t, deliveredBeforeKill, int64(n), "the kill landed before the queue drained")
+
+	r.sink.SetFailing(false)
+	c2 := r.start(t)
+	require.True(t, r.sink.WaitForSpans(n, 90*time.Second), "every accepted span arrives after the restart")
+	time.Sleep(2 * time.Second)
+	unique, dups := r.sink.UniqueSpans()
+	t.Logf("kill during outage: %d spans delivered before the kill, %d unique after the restart, %d duplicates (at-least-once replay)",
+		deliveredBeforeKill, unique, dups)
+	assert.Equal(t, int64(n), unique, "zero loss")
+	assert.LessOrEqual(t, dups, deliveredBeforeKill, "only spans delivered before the kill can be replayed")
+	require.NoError(t, c2.Stop())
+}
+
+// mountTmpfs mounts a tmpfs of the given size at a new directory; it skips when it cannot.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir, err := os.MkdirTemp("", "otelcol-virt-fullfs-")
+	require.NoError(t, err)
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0755"); err != nil {
+		_ = os.Remove(dir)
+		t.Skipf("cannot mount a tmpfs (needs CAP_SYS_ADMIN): %v", err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Unmount(dir, syscall.MNT_DETACH)
+		_ = os.Remove(dir)
+	})
+	return dir
+}
+
+func resizeTmpfs(t *testing.T, dir, size string) {
+	t.Helper()
+	require.NoError(t, syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT, "size="+size+",mode=0755"))
+}
+
+func freeBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var st syscall.Statfs_t
+	require.NoError(t, syscall.Statfs(dir, &st))
+	return int64(st.Bavail) * st.Bsize
+}
+
+// The file_storage directory on a full filesystem: the collector keeps serving (it refuses
+// what it cannot queue instead of dropping it silently), says why, and recovers once there is
+// space again, delivering everything it accepted.
+func TestFaultStorageFull(t *testing.T) {
+	skipShort(t)
+	dir := mountTmpfs(t, "1m")
+	r := newFaultRig(t, dir)
+	c := r.start(t)
+	r.sink.SetFailing(true)
+
+	// Fill the disk: far more than 1 MiB of spans while the backend is down. telemetrygen
+	// reports the refusals; it must not stop the test.
+	bin, err := ToolPath("telemetrygen")
+	require.NoError(t, err)
+	out, _ := runTool(2*time.Minute, bin, "traces", "--otlp-endpoint", r.otlp, "--otlp-insecure",
+		"--traces", "15000", "--child-spans", "1", "--rate", "0", "--workers", "2")
+	t.Logf("free space on the queue's filesystem: %d bytes", freeBytes(t, dir))
+
+	select {
+	case <-c.Done():
+		t.Fatalf("collector exited when the disk filled up:\n%s", c.Output())
+	default:
+	}
+	accepted := r.metric(t, "otelcol_receiver_accepted_spans_total", "otelcol_receiver_accepted_spans")
+	refused := r.metric(t, "otelcol_receiver_refused_spans_total", "otelcol_receiver_refused_spans")
+	enqueueFailed := r.metric(t, "otelcol_exporter_enqueue_failed_spans_total", "otelcol_exporter_enqueue_failed_spans")
+	t.Logf("full disk: accepted %.0f, refused %.0f, enqueue failed %.0f", accepted, refused, enqueueFailed)
+	require.Positive(t, accepted, "the queue took spans until the disk was full")
+	assert.Positive(t, refused+enqueueFailed, "what did not fit is refused, not silently dropped")
+	reported := strings.Contains(c.Output(), "no space left on device") || enqueueFailed > 0
+	assert.True(t, reported, "the collector reports the full disk (log or enqueue_failed metric):\n%s", truncate([]byte(c.Output()), 3000))
+	if !strings.Contains(out, "rror") {
+		t.Logf("telemetrygen saw no errors:\n%s", truncate([]byte(out), 2000))
+	}
+
+	// Still serving: small requests are answered (accepted or refused), the process is up.
+	_, err = runTool(time.Minute, bin, "traces", "--otlp-endpoint", r.otlp, "--otlp-insecure",
+		"--traces", "5", "--child-spans", "1", "--rate", "0")
+	t.Logf("a request on the full disk: %v", err)
+	select {
+	case <-c.Done():
+		t.Fatalf("collector exited on the full disk:\n%s", c.Output())
+	default:
+	}
+
+	// Space returns, then the backend: every accepted span is delivered, new data flows.
+	resizeTmpfs(t, dir, "64m")
+	r.sink.SetFailing(false)
+	acceptedBefore := r.metric(t, "otelcol_receiver_accepted_spans_total", "otelcol_receiver_accepted_spans")
+	require.True(t, r.sink.WaitForSpans(int64(acceptedBefore), 90*time.Second),
+		"every span accepted before and during the full disk arrives: %d of %.0f", r.sink.Spans(), acceptedBefore)
+	r.send(t, 1000)
+	total := r.metric(t, "otelcol_receiver_accepted_spans_total", "otelcol_receiver_accepted_spans")
+	require.Equal(t, acceptedBefore+1000, total, "the collector accepts everything again once there is space")
+	require.True(t, r.sink.WaitForSpans(int64(total), 60*time.Second), "and delivers it: %d of %.0f", r.sink.Spans(), total)
+	unique, dups := r.sink.UniqueSpans()
+	t.Logf("after recovery: %d unique spans delivered of %.0f accepted, %d duplicates", unique, total, dups)
+	assert.Equal(t, int64(total), unique, "zero loss of accepted spans")
+	require.NoError(t, c.Stop())
+}
