@@ -3,8 +3,11 @@ package virtualizationattributesprocessor
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,7 +71,8 @@ service:
       processors: [virtualization_attributes]
       exporters: [otlp_grpc]
 `, otlpEndpoint, sink.GRPCEndpoint))
-	e2e.StartCollector(t, e2e.Options{Binary: bin, Configs: []string{cfg}})
+	telemetry := e2e.FreeEndpoint(t)
+	e2e.StartCollector(t, e2e.Options{Binary: bin, Configs: []string{cfg}, TelemetryEndpoint: telemetry})
 
 	conn, err := grpc.NewClient(otlpEndpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
@@ -132,6 +136,23 @@ service:
 	}
 	_, ok := last.Get(attrIsolationLevel)
 	assert.False(t, ok, "a resource without identity gets no instance attributes")
+
+	// The association self-metric, as the collector exports it.
+	resp, err := http.Get("http://" + telemetry + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wantResult := `result="none"`
+	if pid != 0 {
+		wantResult = `result="hit"`
+	}
+	found = false
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "otelcol_processor_virtualization_attributes_associations") && strings.Contains(line, wantResult) {
+			found = true
+		}
+	}
+	assert.True(t, found, "self-metric with %s missing from:\n%s", wantResult, body)
 
 	// The stock load generator, as users run it: its spans carry the same layers, and with the
 	// container's id (already resolved above) the instance's isolation.
