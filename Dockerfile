@@ -27,10 +27,12 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 COPY . .
 # The builder generates distributions/otelcol-virt/_build (it replaces the project module with
-# this checkout) and compiles it; `go version -m` proves the result was linked without cgo.
+# this checkout; it does not create the directory's parents) and compiles it; `go version -m`
+# proves the result was linked without cgo.
 RUN --mount=type=cache,target=/root/.cache/go-build \
     --mount=type=cache,target=/go/pkg/mod \
-    builder --config builder-config.yaml \
+    mkdir -p distributions/otelcol-virt/_build \
+    && builder --config builder-config.yaml \
     && go version -m distributions/otelcol-virt/_build/otelcol-virt | grep -q 'CGO_ENABLED=0' \
     && install -D -m 0555 distributions/otelcol-virt/_build/otelcol-virt /out/otelcol-virt
 

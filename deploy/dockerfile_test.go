@@ -2,7 +2,9 @@ package deploy
 
 import (
 	"bytes"
+	"debug/elf"
 	"fmt"
+	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
 
 // dockerfile is the Dockerfile as BuildKit's own front end reads it.
@@ -427,5 +431,173 @@ func TestMakeImageTarget(t *testing.T) {
 		if !strings.Contains(line, want) {
 			t.Errorf("make image runs %q, which lacks %q", line, want)
 		}
+	}
+}
+
+// TestDockerfileBuildStageRuns replays the build stage without a Docker engine: the build
+// context as BuildKit sends it (the repository filtered by .dockerignore), the stage's ENV,
+// WORKDIR, COPY and RUN instructions in order, run by sh. Two adaptations, both stated: the
+// builder is the one `make tools` installed (the test above pins it to the Dockerfile's
+// version instead of downloading it again), and absolute paths outside WORKDIR (/out) are
+// placed under a temporary directory. The result must be a static binary that validates the
+// image's default command line.
+func TestDockerfileBuildStageRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the distribution from the Docker build context")
+	}
+	builder, err := e2e.ToolPath("builder")
+	if err != nil {
+		t.Skip(err)
+	}
+	df := parseDockerfile(t)
+	build := df.stages[0]
+	root := t.TempDir()
+	context := filepath.Join(root, "context")
+	copyBuildContext(t, context)
+
+	outside := filepath.Join(root, "fs") // stands for the stage's / outside WORKDIR
+	env := append(os.Environ(), "PATH="+filepath.Dir(builder)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	for k, v := range df.metaArgs {
+		env = append(env, k+"="+v)
+	}
+	workdir := ""
+	for _, c := range build.Commands {
+		switch c := c.(type) {
+		case *instructions.ArgCommand:
+		case *instructions.EnvCommand:
+			for _, kv := range c.Env {
+				env = append(env, kv.Key+"="+kv.Value)
+			}
+		case *instructions.WorkdirCommand:
+			workdir = filepath.Join(outside, c.Path)
+			if err := os.MkdirAll(workdir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		case *instructions.CopyCommand:
+			if c.From != "" {
+				t.Fatalf("build stage COPY --from=%s is not replayed", c.From)
+			}
+			for _, src := range c.SourcePaths {
+				copyTree(t, filepath.Join(context, src), workdir)
+			}
+		case *instructions.RunCommand:
+			line := strings.Join(c.CmdLine, " ")
+			if strings.HasPrefix(line, "go install go.opentelemetry.io/collector/cmd/builder@") {
+				continue // the pinned builder from .tools is on PATH
+			}
+			line = strings.ReplaceAll(line, " /out/", " "+outside+"/out/")
+			cmd := exec.Command("sh", "-ec", line)
+			cmd.Dir, cmd.Env = workdir, env
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("RUN %s: %v\n%s", line, err, out)
+			}
+		default:
+			t.Fatalf("build stage instruction %T is not replayed", c)
+		}
+	}
+	bin := filepath.Join(outside, "out", "otelcol-virt")
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatalf("the build stage produced no binary at /out/otelcol-virt: %v", err)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("the binary has a program interpreter: it is dynamically linked")
+		}
+	}
+	f.Close()
+
+	// The image's default command line, run by this binary.
+	final := df.stages[len(df.stages)-1]
+	var args []string
+	for _, a := range defaultCommand(t, final) {
+		if p, ok := strings.CutPrefix(a, "--config="); ok {
+			for _, c := range commandsOf[*instructions.CopyCommand](final) {
+				if c.From == "" && c.DestPath == p {
+					a = "--config=" + filepath.Join(context, c.SourcePaths[0])
+				}
+			}
+		}
+		args = append(args, a)
+	}
+	out, err := exec.Command(bin, append([]string{"validate"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("the built binary rejects the image's default command line: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "components").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "wasm_runtime") {
+		t.Errorf("the built binary lacks wasm_runtime: %v\n%s", err, out)
+	}
+}
+
+// copyBuildContext copies the repository's files as BuildKit sends them: tracked and untracked
+// but not git-ignored files, minus what .dockerignore excludes.
+func copyBuildContext(t *testing.T, dst string) {
+	t.Helper()
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(readRepoFile(t, ".dockerignore")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("git", "-C", repoPath(), "ls-files", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Skipf("listing the repository files needs git: %v", err)
+	}
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if excluded, _ := pm.MatchesOrParentMatches(f); excluded {
+			continue
+		}
+		data, err := os.ReadFile(repoPath(f))
+		if err != nil {
+			continue // deleted in the work tree
+		}
+		info, _ := os.Stat(repoPath(f))
+		writeFileMode(t, filepath.Join(dst, f), data, info.Mode().Perm())
+	}
+}
+
+// copyTree copies src (a file or a directory) into the directory dst, as COPY does.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	info, err := os.Stat(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.IsDir() {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFileMode(t, filepath.Join(dst, filepath.Base(src)), data, info.Mode().Perm())
+		return
+	}
+	err = filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fi, _ := d.Info()
+		writeFileMode(t, filepath.Join(dst, rel), data, fi.Mode().Perm())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFileMode(t *testing.T, path string, data []byte, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, mode); err != nil {
+		t.Fatal(err)
 	}
 }
