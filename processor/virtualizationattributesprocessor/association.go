@@ -64,6 +64,8 @@ type cacheEntry struct {
 	info    *instanceInfo // nil: known not to be a local instance
 	snap    *registry.Snapshot
 	expires int64 // unix nanoseconds; 0 for registry entries (valid while snap is current)
+	// regMiss is the registry snapshot last found not to know the key of a lookup entry.
+	regMiss *registry.Snapshot
 }
 
 // assocCache is a bounded map of associations, one map per key kind so that a lookup hashes a

@@ -170,14 +170,23 @@ func (p *virtProcessor) associate(attrs pcommon.Map, b *batch) (*instanceInfo, b
 		tried = true
 		e, cached := p.cache.get(k)
 		if snap != nil && k.kind != keyConnection {
-			if cached && e.snap == snap {
+			switch {
+			case cached && e.snap == snap:
 				if e.info != nil {
 					return e.info, true
 				}
-			} else if in := lookupSnapshot(snap, k); in != nil {
-				info := newInstanceInfo(in.Kind, in.Runtime, in.VMM, p.cfg.ResourceAttributes)
-				p.cache.put(k, cacheEntry{info: info, snap: snap})
-				return info, true
+			case cached && e.regMiss == snap:
+				// This snapshot was asked already and does not know k: skip its maps until the next one.
+			default:
+				if in := lookupSnapshot(snap, k); in != nil {
+					info := newInstanceInfo(in.Kind, in.Runtime, in.VMM, p.cfg.ResourceAttributes)
+					p.cache.put(k, cacheEntry{info: info, snap: snap})
+					return info, true
+				}
+				if cached && e.snap == nil {
+					e.regMiss = snap
+					p.cache.put(k, e)
+				}
 			}
 		}
 		if cached && e.snap == nil && e.expires > now {

@@ -326,3 +326,28 @@ func TestEmptyRootPathWarns(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "none", strAttr(t, td.ResourceSpans().At(0).Resource().Attributes(), attrHostIsolationLevel))
 }
+
+// An association answered by the own lookup's cache while the registry is fresh (but does not
+// know the pod) allocates nothing, like a registry hit.
+func TestLookupHitWithFreshRegistryDoesNotAllocate(t *testing.T) {
+	p, _ := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	reg := &registry.Registry{}
+	reg.Publish([]registry.Instance{{Key: "other", Kind: registry.KindWasm, Pids: []int{5}, PodUID: "someone-else"}})
+	p.registry = reg
+	info := newInstanceInfo(registry.KindContainer, "containerd", "", p.cfg.ResourceAttributes)
+	p.cache.put(cacheKey{kind: keyPod, s: "pod-from-lookup"}, cacheEntry{info: info, expires: time.Now().Add(time.Hour).UnixNano()})
+	attrs := pcommon.NewMap()
+	attrs.PutStr("k8s.pod.uid", "pod-from-lookup")
+	b := p.begin(context.Background())
+	got, _ := p.associate(attrs, &b) // the first batch asks the snapshot, then remembers its answer
+	require.Same(t, info, got)
+	e, _ := p.cache.get(cacheKey{kind: keyPod, s: "pod-from-lookup"})
+	assert.Same(t, b.snap, e.regMiss, "the snapshot's miss is remembered, so it is not asked per batch")
+	allocs := testing.AllocsPerRun(100, func() {
+		got, _ := p.associate(attrs, &b)
+		if got != info {
+			t.Fatal("lost the association")
+		}
+	})
+	assert.Zero(t, allocs)
+}
