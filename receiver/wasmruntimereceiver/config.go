@@ -34,6 +34,11 @@ type Config struct {
 	// (wazero hosts, custom VMMs) are discovered too.
 	Runtimes []RuntimeMatcher `mapstructure:"runtimes"`
 
+	// MaxOpenFiles bounds the files (usage counters, /proc/<pid>/stat) kept open between
+	// scrapes so that each is re-read with a single pread instead of open, read and close.
+	// 0 disables the cache.
+	MaxOpenFiles int `mapstructure:"max_open_files"`
+
 	// Include, when not empty, keeps only the instances it matches; Exclude then drops the
 	// instances it matches.
 	Include Filter `mapstructure:"include"`
@@ -126,6 +131,9 @@ func (cfg *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("%s.attributes.%s: the expression needs a capture group for the value, e.g. '--name=(\\S+)'", field, attr))
 			}
 		}
+	}
+	if cfg.MaxOpenFiles < 0 {
+		errs = append(errs, fmt.Errorf("max_open_files: must be 0 (no cache) or positive, got %d", cfg.MaxOpenFiles))
 	}
 	for name, f := range map[string]Filter{"include": cfg.Include, "exclude": cfg.Exclude} {
 		for i, k := range f.Kinds {

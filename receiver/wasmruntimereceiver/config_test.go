@@ -26,6 +26,7 @@ func TestLoadConfig(t *testing.T) {
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, 10*time.Second, cfg.CollectionInterval)
 				assert.Empty(t, cfg.RootPath)
+				assert.Equal(t, 16384, cfg.MaxOpenFiles)
 			},
 		},
 		{
@@ -33,6 +34,7 @@ func TestLoadConfig(t *testing.T) {
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, 30*time.Second, cfg.CollectionInterval)
 				assert.Equal(t, "/hostfs", cfg.RootPath)
+				assert.Equal(t, 512, cfg.MaxOpenFiles)
 				require.Len(t, cfg.Runtimes, 1)
 				assert.Equal(t, RuntimeMatcher{Name: "wazero", Kind: KindWasm, Comm: "^wazero$",
 					Attributes: map[string]string{"wasm_runtime.wasm.module": `([^ /]+\.wasm)`}}, cfg.Runtimes[0])
@@ -53,6 +55,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(Type, "bad_metric"), wantErr: "metrics::container.cpu.tme: unknown metric"},
 		{id: component.NewIDWithName(Type, "bad_attribute_regex"), wantErr: "runtimes[0].attributes.wasm_runtime.vm.name: the expression needs a capture group"},
 		{id: component.NewIDWithName(Type, "bad_filter_kind"), wantErr: "include.kinds[0]"},
+		{id: component.NewIDWithName(Type, "bad_max_open_files"), wantErr: "max_open_files: must be 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

@@ -144,7 +144,7 @@ func (s *wasmRuntimeScraper) discover(now time.Time) {
 		} else {
 			path = s.procRoot + "/" + strconv.Itoa(pid) + "/stat"
 		}
-		data, err := s.r.read(path)
+		data, err := s.r.readCached(path)
 		if err != nil {
 			s.fail(err)
 			continue

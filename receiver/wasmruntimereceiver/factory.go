@@ -23,11 +23,16 @@ func NewFactory() receiver.Factory {
 	return receiver.NewFactory(Type, createDefaultConfig, receiver.WithMetrics(createMetrics, stability))
 }
 
+// defaultMaxOpenFiles covers the per-scrape files of about 2,000 instances (8 each) or a host
+// with that many processes; start lowers it to a quarter of the descriptor limit when needed.
+const defaultMaxOpenFiles = 16384
+
 func createDefaultConfig() component.Config {
 	cc := scraperhelper.NewDefaultControllerConfig()
 	cc.CollectionInterval = 10 * time.Second
 	return &Config{
 		ControllerConfig:   cc,
+		MaxOpenFiles:       defaultMaxOpenFiles,
 		Metrics:            metadata.DefaultMetricsConfig(),
 		ResourceAttributes: metadata.DefaultResourceAttributesConfig(),
 	}

@@ -194,6 +194,7 @@ func TestFixtureBrokenFiles(t *testing.T) {
 	cfg.RootPath = root
 	s := newScraper(cfg, set)
 	require.NoError(t, s.start(t.Context(), nil))
+	t.Cleanup(func() { _ = s.shutdown(t.Context()) })
 	for i := 0; i < 3; i++ {
 		md := scrapeOnce(t, s)
 		rm := mustResource(t, md, "6002")

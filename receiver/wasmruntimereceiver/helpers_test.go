@@ -22,6 +22,7 @@ func newTestScraper(t testing.TB, cfg *Config) *wasmRuntimeScraper {
 	require.NoError(t, cfg.Validate())
 	s := newScraper(cfg, receivertest.NewNopSettings(Type))
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { _ = s.shutdown(context.Background()) }) // closes the cached files
 	return s
 }
 

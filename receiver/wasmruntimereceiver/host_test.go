@@ -100,3 +100,39 @@ func TestOwnNetworkNamespace(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestOpenFileCache checks the descriptors kept between scrapes: usage files stay open while
+// read, are closed once their process is gone, and all are closed at shutdown.
+func TestOpenFileCache(t *testing.T) {
+	cmd := exec.Command("sleep", "303")
+	require.NoError(t, cmd.Start())
+	pid := strconv.Itoa(cmd.Process.Pid)
+	cfg := testConfig()
+	cfg.Runtimes = []RuntimeMatcher{{Name: "sleeper", Kind: KindWasm, Comm: "^sleep$", Cmdline: "^sleep 303$"}}
+	s := newTestScraper(t, cfg)
+	scrapeOnce(t, s)
+	md := scrapeOnce(t, s)
+	_, ok := findResource(md, "process.pid", pid)
+	require.True(t, ok)
+	statPath := s.procRoot + "/" + pid + "/stat"
+	_, cached := s.r.fds[statPath]
+	assert.True(t, cached, "the stat file of a live process stays open")
+	assert.LessOrEqual(t, len(s.r.fds), s.r.maxOpen)
+
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	md = scrapeOnce(t, s)
+	_, ok = findResource(md, "process.pid", pid)
+	assert.False(t, ok, "instance gone with its process")
+	_, cached = s.r.fds[statPath]
+	assert.False(t, cached, "closed once the process is gone")
+
+	require.NoError(t, s.shutdown(t.Context()))
+	assert.Empty(t, s.r.fds)
+
+	// Without the cache every read opens and closes its file.
+	cfg.MaxOpenFiles = 0
+	s = newTestScraper(t, cfg)
+	scrapeOnce(t, s)
+	assert.Empty(t, s.r.fds)
+}

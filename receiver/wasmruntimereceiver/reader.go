@@ -27,8 +27,20 @@ type fileReader struct {
 	buf   []byte
 	dents []byte
 	reads int64
+
+	// fds keeps the files read at every scrape open, up to maxOpen, so that each later read
+	// is one pread(2) at offset 0 (procfs and cgroupfs regenerate the content) instead of
+	// open, read and close. Files not read during a scrape are closed at its end.
+	fds     map[string]*cachedFD
+	maxOpen int
+	gen     uint64
 	// trace, when set, records every operation (benchmarks replay it as their floor).
 	trace *[]traceOp
+}
+
+type cachedFD struct {
+	fd  int
+	gen uint64
 }
 
 // traceOp is one recorded read.
@@ -44,7 +56,82 @@ func (r *fileReader) record(kind byte, path string) {
 }
 
 func newFileReader() *fileReader {
-	return &fileReader{buf: make([]byte, 16<<10), dents: make([]byte, 8<<10)}
+	return &fileReader{buf: make([]byte, 16<<10), dents: make([]byte, 8<<10), fds: map[string]*cachedFD{}}
+}
+
+// readCached reads a file that is read at every scrape, through the open-file cache.
+func (r *fileReader) readCached(path string) ([]byte, error) {
+	if r.maxOpen <= 0 {
+		return r.read(path)
+	}
+	r.reads++
+	r.record('r', path)
+	if c, ok := r.fds[path]; ok {
+		c.gen = r.gen
+		if data, err := r.pread(c.fd); err == nil {
+			return data, nil
+		}
+		// The process exited (ESRCH) or the cgroup was removed (ENODEV); the path may now
+		// name a new one: reopen once.
+		syscall.Close(c.fd)
+		delete(r.fds, path)
+	}
+	fd, err := open(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	data, err := r.pread(fd)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	if len(r.fds) < r.maxOpen {
+		r.fds[path] = &cachedFD{fd: fd, gen: r.gen}
+	} else {
+		syscall.Close(fd)
+	}
+	return data, nil
+}
+
+func (r *fileReader) pread(fd int) ([]byte, error) {
+	n := 0
+	for {
+		if n == len(r.buf) {
+			r.buf = append(r.buf, make([]byte, len(r.buf))...)
+		}
+		m, err := syscall.Pread(fd, r.buf[n:], int64(n))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			return r.buf[:n], nil
+		}
+		n += m
+	}
+}
+
+// beginScrape starts a cache generation.
+func (r *fileReader) beginScrape() { r.gen++ }
+
+// endScrape closes the cached files that were not read during the scrape.
+func (r *fileReader) endScrape() {
+	for p, c := range r.fds {
+		if c.gen != r.gen {
+			syscall.Close(c.fd)
+			delete(r.fds, p)
+		}
+	}
+}
+
+// closeAll closes every cached file.
+func (r *fileReader) closeAll() {
+	for p, c := range r.fds {
+		syscall.Close(c.fd)
+		delete(r.fds, p)
+	}
 }
 
 // read returns the file's content; the slice is valid until the next read.

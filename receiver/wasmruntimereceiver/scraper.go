@@ -114,6 +114,7 @@ func newScraper(cfg *Config, set receiver.Settings) *wasmRuntimeScraper {
 	if s.logger == nil {
 		s.logger = zap.NewNop()
 	}
+	s.r.maxOpen = cfg.MaxOpenFiles
 	s.matchers = append(userMatchers(cfg.Runtimes), builtinCatalog()...)
 	s.mb = m.NewBuilder(cfg.Metrics, cfg.ResourceAttributes, set.BuildInfo.Version)
 	return s
@@ -133,6 +134,11 @@ func (s *wasmRuntimeScraper) start(context.Context, component.Host) error {
 		s.logger.Warn("cannot read the boot time; uptime metrics are disabled", zap.Error(err))
 	}
 	s.detectLayout()
+	// Never let the cache take more than a quarter of the descriptors the process may open.
+	var rl syscall.Rlimit
+	if s.r.maxOpen > 0 && syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur > 0 && rl.Cur < uint64(4*s.r.maxOpen) {
+		s.r.maxOpen = int(rl.Cur / 4)
+	}
 	// The host's network namespace is pid 1's; when that is not readable (pid 1 in another
 	// user namespace) the collector's own stands in.
 	for _, p := range []string{"1", "self"} {
@@ -154,7 +160,10 @@ func (s *wasmRuntimeScraper) detectLayout() {
 	}
 }
 
-func (s *wasmRuntimeScraper) shutdown(context.Context) error { return nil }
+func (s *wasmRuntimeScraper) shutdown(context.Context) error {
+	s.r.closeAll()
+	return nil
+}
 
 // fail counts an error by reason; the first of each reason in a scrape is logged at its end.
 func (s *wasmRuntimeScraper) fail(err error) {
@@ -184,6 +193,8 @@ func (s *wasmRuntimeScraper) scrape(context.Context) (pmetric.Metrics, error) {
 	if s.layoutErr != nil {
 		s.detectLayout()
 	}
+	s.r.beginScrape()
+	defer s.r.endScrape()
 	s.discover(now)
 	ts := pcommon.NewTimestampFromTime(now)
 	for k := range s.instances {
@@ -337,7 +348,17 @@ func (s *wasmRuntimeScraper) resolveSource(in *instance, c int) (cgroup.Source, 
 	return cgroup.Source{Dir: filepath.Join(s.layout.Unified, p), V2: true}, true
 }
 
+// readStat reads a file that changes between scrapes (usage counters) through the open-file
+// cache; readFile reads files that are re-read only when their cache expires (limits).
+func (s *wasmRuntimeScraper) readStat(dir, name string) ([]byte, bool) {
+	return s.readPath(dir, name, true)
+}
+
 func (s *wasmRuntimeScraper) readFile(dir, name string) ([]byte, bool) {
+	return s.readPath(dir, name, false)
+}
+
+func (s *wasmRuntimeScraper) readPath(dir, name string, cached bool) ([]byte, bool) {
 	k := pathKey{dir, name}
 	p, ok := s.paths[k]
 	if !ok {
@@ -347,7 +368,13 @@ func (s *wasmRuntimeScraper) readFile(dir, name string) ([]byte, bool) {
 		p = dir + "/" + name
 		s.paths[k] = p
 	}
-	data, err := s.r.read(p)
+	var data []byte
+	var err error
+	if cached {
+		data, err = s.r.readCached(p)
+	} else {
+		data, err = s.r.read(p)
+	}
 	if err != nil {
 		s.failIn(dir, err)
 		return nil, false
@@ -487,7 +514,7 @@ func (s *wasmRuntimeScraper) scrapeInstance(in *instance, now time.Time, ts pcom
 			}
 		}
 		if wantCtx {
-			if d, ok := s.readFile(p.e.dir[:len(p.e.dir)-1], "status"); ok {
+			if d, ok := s.readStat(p.e.dir[:len(p.e.dir)-1], "status"); ok {
 				if ps, err := proc.ParseStatus(d); err == nil {
 					vol += ps.VoluntaryCtxtSwitches
 					invol += ps.NonvoluntaryCtxtSwitches

@@ -16,7 +16,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 	// CPU: v2 cpu.stat has usage and throttling; v1 splits them over cpuacct.stat and
 	// cpu.stat, and the latter only moves when a quota is set.
 	if src, ok := s.source(in, ctrlCPU); ok && src.V2 {
-		if d, ok := s.readFile(src.Dir, "cpu.stat"); ok {
+		if d, ok := s.readStat(src.Dir, "cpu.stat"); ok {
 			if cs, err := cgroup.ParseCPUStat(d); err == nil {
 				user, sys := float64(cs.UserUsec)/1e6, float64(cs.SystemUsec)/1e6
 				mb.Double(m.ContainerCPUTime, user, m.AttrCPUMode, "user")
@@ -31,7 +31,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 		}
 	} else {
 		if src, ok := s.source(in, ctrlCPUAcct); ok {
-			if d, ok := s.readFile(src.Dir, "cpuacct.stat"); ok {
+			if d, ok := s.readStat(src.Dir, "cpuacct.stat"); ok {
 				if cs, err := cgroup.ParseCPUAcctStat(d); err == nil {
 					mb.Double(m.ContainerCPUTime, float64(cs.User)/clockTicks, m.AttrCPUMode, "user")
 					mb.Double(m.ContainerCPUTime, float64(cs.System)/clockTicks, m.AttrCPUMode, "system")
@@ -42,7 +42,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 			}
 		}
 		if ok && st.cpuLimOK && !st.cpuLimit.Unlimited && s.wantThrottling() {
-			if d, ok := s.readFile(src.Dir, "cpu.stat"); ok {
+			if d, ok := s.readStat(src.Dir, "cpu.stat"); ok {
 				if cs, err := cgroup.ParseCPUStat(d); err == nil {
 					throttling(mb, cs)
 				} else {
@@ -60,7 +60,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 		}
 		var usage uint64
 		usageOK := false
-		if d, ok := s.readFile(src.Dir, usageFile); ok {
+		if d, ok := s.readStat(src.Dir, usageFile); ok {
 			if v, err := cgroup.ParseUint(d); err == nil {
 				usage, usageOK = v, true
 				mb.Int(m.ContainerMemoryUsage, int64(v))
@@ -69,7 +69,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 			}
 		}
 		if mb.Enabled(m.ContainerMemoryWorkingSet) || mb.Enabled(m.ContainerMemoryRss) || mb.Enabled(m.WasmRuntimeMemoryLimitUtilization) {
-			if d, ok := s.readFile(src.Dir, "memory.stat"); ok {
+			if d, ok := s.readStat(src.Dir, "memory.stat"); ok {
 				if ms, err := cgroup.ParseMemoryStat(d); err == nil {
 					mb.Int(m.ContainerMemoryRss, int64(ms.Anon))
 					if usageOK {
@@ -85,7 +85,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 			}
 		}
 		if mb.Enabled(m.WasmRuntimeMemoryOOMEvents) || mb.Enabled(m.WasmRuntimeMemoryOOMKills) {
-			if d, ok := s.readFile(src.Dir, eventsFile); ok {
+			if d, ok := s.readStat(src.Dir, eventsFile); ok {
 				if ev, err := cgroup.ParseMemoryEvents(d); err == nil {
 					if ev.HasOOM {
 						mb.Int(m.WasmRuntimeMemoryOOMEvents, int64(ev.OOM))
@@ -97,7 +97,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 			}
 		}
 		if mb.Enabled(m.WasmRuntimeMemoryPeak) {
-			if d, ok := s.readFile(src.Dir, peakFile); ok {
+			if d, ok := s.readStat(src.Dir, peakFile); ok {
 				if v, err := cgroup.ParseUint(d); err == nil {
 					mb.Int(m.WasmRuntimeMemoryPeak, int64(v))
 				} else {
@@ -109,7 +109,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 
 	// Pids.
 	if src, ok := s.source(in, ctrlPids); ok && mb.Enabled(m.WasmRuntimePidsCurrent) {
-		if d, ok := s.readFile(src.Dir, "pids.current"); ok {
+		if d, ok := s.readStat(src.Dir, "pids.current"); ok {
 			if v, err := cgroup.ParseUint(d); err == nil {
 				mb.Int(m.WasmRuntimePidsCurrent, int64(v))
 			} else {
@@ -122,7 +122,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 	wantBytes, wantOps := mb.Enabled(m.ContainerDiskIO), mb.Enabled(m.WasmRuntimeDiskOperations)
 	if src, ok := s.source(in, ctrlBlkio); ok && (wantBytes || wantOps) {
 		if src.V2 {
-			if d, ok := s.readFile(src.Dir, "io.stat"); ok {
+			if d, ok := s.readStat(src.Dir, "io.stat"); ok {
 				if io, err := cgroup.ParseIOStat(d); err == nil {
 					mb.Int(m.ContainerDiskIO, int64(io.ReadBytes), m.AttrDiskIODirection, "read")
 					mb.Int(m.ContainerDiskIO, int64(io.WriteBytes), m.AttrDiskIODirection, "write")
@@ -146,7 +146,7 @@ func (s *wasmRuntimeScraper) cgroupStats(in *instance, st *instState) (cpuSecond
 	if mb.Enabled(m.WasmRuntimePressureStallTime) && s.layoutErr == nil && s.layout.Unified != "" && in.unified != "" {
 		dir := s.layout.Unified + in.unified
 		for _, res := range [...]string{"cpu", "memory", "io"} {
-			d, err := s.r.read(dir + "/" + res + ".pressure")
+			d, err := s.r.readCached(dir + "/" + res + ".pressure")
 			if err != nil {
 				s.fail(err)
 				continue
@@ -177,9 +177,9 @@ func throttling(mb *m.Builder, cs cgroup.CPUStat) {
 
 // blkio reads the hierarchical variant of a v1 blkio file when the kernel has it.
 func (s *wasmRuntimeScraper) blkio(dir, base string, id m.MetricID) {
-	d, err := s.r.read(dir + "/" + base + "_recursive")
+	d, err := s.r.readCached(dir + "/" + base + "_recursive")
 	if err != nil {
-		if d, err = s.r.read(dir + "/" + base); err != nil {
+		if d, err = s.r.readCached(dir + "/" + base); err != nil {
 			s.fail(err)
 			return
 		}
@@ -286,7 +286,7 @@ func (s *wasmRuntimeScraper) networkIO(e *procEntry) {
 	if e.netns == "" || s.hostNetns == "" || e.netns == s.hostNetns {
 		return
 	}
-	d, err := s.r.read(e.dir + "net/dev")
+	d, err := s.r.readCached(e.dir + "net/dev")
 	if err != nil {
 		s.fail(err)
 		return
