@@ -35,7 +35,7 @@ func TestComponentsListed(t *testing.T) {
 	require.NoError(t, err)
 	for _, want := range []string{
 		"name: file_log", "name: prometheus", "name: prometheus_remote_write", "name: resource",
-		"name: zpages", "name: pprof", "name: bearer_token_auth",
+		"name: zpages", "name: pprof", "name: bearertokenauth",
 	} {
 		assert.Contains(t, string(out), want)
 	}
