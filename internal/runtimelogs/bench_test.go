@@ -59,6 +59,11 @@ func fixtureLines(b *testing.B, file string) []string {
 	return lines
 }
 
+func readFixtureFile(file string) (string, error) {
+	b, err := os.ReadFile(filepath.Join("testdata", "fixtures", file))
+	return string(b), err
+}
+
 func benchOperators(b *testing.B, ops []operator.Config, lines []string, source string) {
 	var emitted atomic.Int64
 	set := componenttest.NewNopTelemetrySettings()
