@@ -288,6 +288,43 @@ scrape_configs:
 		time.Sleep(500 * time.Millisecond)
 	}
 
+	// Real series, real rule evaluation: for every resource the wazero instance runs without a
+	// limit, Prometheus holds a pending WasmInstanceWithoutLimits alert for it (pending, for its
+	// `for:` is 15 minutes), and for no other resource.
+	unlimited := map[string]bool{}
+	for _, s := range prom.waitFor(t, `wasm_runtime_limit_configured_ratio`+sel, 15*time.Second) {
+		if s.Value[1] == "0" {
+			unlimited[s.Metric["wasm_runtime_limit_resource"]] = true
+		}
+	}
+	wantPending := map[string]bool{}
+	for r := range unlimited {
+		if r == "cpu" || r == "memory" {
+			wantPending[r] = true
+		}
+	}
+	pendingQuery := `ALERTS{alertname="WasmInstanceWithoutLimits",alertstate="pending",process_pid="` + pid + `"}`
+	gotPending := map[string]bool{}
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		res, err := prom.query(pendingQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotPending = map[string]bool{}
+		for _, s := range res {
+			gotPending[s.Metric["wasm_runtime_limit_resource"]] = true
+		}
+		if fmt.Sprint(gotPending) == fmt.Sprint(wantPending) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if fmt.Sprint(gotPending) != fmt.Sprint(wantPending) {
+		t.Errorf("pending WasmInstanceWithoutLimits alerts for %v, want one per unlimited cpu/memory resource %v", gotPending, wantPending)
+	}
+	t.Logf("unlimited resources of the wazero instance: %v; pending alerts: %v", unlimited, gotPending)
+
 	// Every dashboard query runs; the instance panels show the wazero instance.
 	for _, q := range dashboardQueries(t) {
 		res, err := prom.query(q)
