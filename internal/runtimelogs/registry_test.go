@@ -71,3 +71,41 @@ func TestFirecrackerRecordsJoinTheirVM(t *testing.T) {
 	}
 	assert.Equal(t, 3, joined)
 }
+
+// TestRunwasiPodLogs reads a Kubernetes pod log file of a WasmEdge (runwasi) pod: the container
+// parser unwraps the CRI lines and names the pod from the path, the WasmEdge preset parses the
+// error spread over four lines, and the pod uid joins the records to the pod's instance.
+func TestRunwasiPodLogs(t *testing.T) {
+	dir, err := filepath.Abs(filepath.Join("testdata", "pods"))
+	require.NoError(t, err)
+	cfg := &Config{Sources: []SourceConfig{{
+		Runtime: "wasmedge", Name: "runwasi", Format: FormatContainer,
+		Include: []string{filepath.Join(dir, "*_*_*", "*", "*.log")}, StartAt: StartAtBeginning,
+		PollInterval: 20 * time.Millisecond, MultilineFlushPeriod: 100 * time.Millisecond,
+	}}}
+	sink, _ := startReceiver(t, cfg, RegistryResolver(testRegistry()), nil)
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 2 }, 10*time.Second, 20*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	recs := flatten(sink.AllLogs())
+	require.Len(t, recs, 2)
+	var trap, hello record
+	for _, r := range recs {
+		if r.Attributes[AttrTrapCode] != nil {
+			trap = r
+		} else {
+			hello = r
+		}
+	}
+	assert.Equal(t, "memory_out_of_bounds", trap.Attributes[AttrTrapCode])
+	assert.Equal(t, "0x408", trap.Attributes[AttrErrorCode])
+	assert.Equal(t, "to_test", trap.Attributes[AttrWasmFunction])
+	assert.Equal(t, "stderr", trap.Attributes["log.iostream"])
+	assert.Contains(t, trap.Body, "Bytecode offset: 0x0000019c")
+	for _, r := range []record{trap, hello} {
+		assert.Equal(t, "/kubepods/pod1/abc", r.Resource["wasm_runtime.instance.id"], r.Body)
+		assert.Equal(t, "49cc7c1f-d370-2c40-b268-6ea7486091d3", r.Resource["k8s.pod.uid"])
+		assert.Equal(t, "wasm-app", r.Resource["k8s.pod.name"])
+		assert.Equal(t, "app", r.Resource["k8s.container.name"])
+	}
+	assert.Equal(t, "hello from the guest", hello.Body)
+}
