@@ -136,6 +136,7 @@ func (s *wasmRuntimeScraper) discover(now time.Time) {
 		s.fail(err)
 		return
 	}
+	s.discoveredAt = time.Now()
 	for _, pid := range s.pids {
 		e := s.entries[pid]
 		path := ""

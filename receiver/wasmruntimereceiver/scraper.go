@@ -61,6 +61,7 @@ type wasmRuntimeScraper struct {
 	layoutErr            error
 	bootTime             time.Time
 	hostNetns            string
+	discoveredAt         time.Time // when the process table was read
 	pageSize             int64
 
 	matchers []*matcher
@@ -529,11 +530,15 @@ func (s *wasmRuntimeScraper) scrapeInstance(in *instance, now time.Time, ts pcom
 		}
 	})
 
+	// Usage is a rate: pair each CPU reading with the time it was taken, not with the start of
+	// the scrape (discovery takes longer on a busy host and would skew the interval).
 	cpuSeconds := float64(utime+stime) / clockTicks
+	cpuAt := s.discoveredAt
 	cgroupCPU := false
 	if in.cgroupKey {
+		at := time.Now()
 		if sec, ok := s.cgroupStats(in, st); ok {
-			cpuSeconds, cgroupCPU = sec, true
+			cpuSeconds, cgroupCPU, cpuAt = sec, true, at
 		}
 	}
 	if !cgroupCPU {
@@ -542,11 +547,11 @@ func (s *wasmRuntimeScraper) scrapeInstance(in *instance, now time.Time, ts pcom
 	}
 	usage, haveUsage := 0.0, false
 	if st.hasPrev {
-		if dt := now.Sub(st.prevTime).Seconds(); dt > 0 && cpuSeconds >= st.prevCPU {
+		if dt := cpuAt.Sub(st.prevTime).Seconds(); dt > 0 && cpuSeconds >= st.prevCPU {
 			usage, haveUsage = (cpuSeconds-st.prevCPU)/dt, true
 		}
 	}
-	st.prevCPU, st.prevTime, st.hasPrev = cpuSeconds, now, true
+	st.prevCPU, st.prevTime, st.hasPrev = cpuSeconds, cpuAt, true
 	if haveUsage {
 		mb.Double(m.WasmRuntimeCPUUsage, usage)
 		if cgroupCPU {
