@@ -140,13 +140,12 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, samples []Sample) 
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Key < sorted[j].Key })
 
 	for _, s := range sorted {
-		prev := e.instances[s.Key]
-		st := &instanceState{resource: s.Resource, limits: s.Limits, oomKills: s.OOMKills, rules: make([]ruleState, len(e.rules))}
-		if prev != nil {
-			copy(st.rules, prev.rules)
-			if s.OOMKills < 0 {
-				st.oomKills = prev.oomKills
-			}
+		// The state is updated in place; prev is nil for an instance seen for the first time.
+		st := e.instances[s.Key]
+		prev := st
+		if st == nil {
+			st = &instanceState{oomKills: -1, rules: make([]ruleState, len(e.rules))}
+			e.instances[s.Key] = st
 		}
 		for i, r := range e.rules {
 			on, bound, scrapes, clearAfter := r.settings(&e.cfg)
@@ -183,7 +182,10 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, samples []Sample) 
 				rs.streak = 0
 			}
 		}
-		e.instances[s.Key] = st
+		st.resource, st.limits = s.Resource, s.Limits
+		if s.OOMKills >= 0 {
+			st.oomKills = s.OOMKills
+		}
 	}
 
 	// Instances that disappeared clear what they had firing.
