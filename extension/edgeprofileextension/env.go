@@ -38,12 +38,13 @@ func parseCPUMax(s string) (float64, bool) {
 	if len(f) != 2 || f[0] == "max" {
 		return 0, false
 	}
-	q, err1 := strconv.ParseFloat(f[0], 64)
-	p, err2 := strconv.ParseFloat(f[1], 64)
-	if err1 != nil || err2 != nil || q <= 0 || p <= 0 {
+	// Both are integers in microseconds; parsing as floats would accept NaN and Inf.
+	q, err1 := strconv.ParseUint(f[0], 10, 64)
+	p, err2 := strconv.ParseUint(f[1], 10, 64)
+	if err1 != nil || err2 != nil || q == 0 || p == 0 {
 		return 0, false
 	}
-	return q / p, true
+	return float64(q) / float64(p), true
 }
 
 // cgroupMemoryLimit returns the memory limit of the process's cgroup (v2 memory.max, else v1

@@ -77,6 +77,9 @@ func ExpandConfig(conf *confmap.Conf) ([]component.ID, error) {
 		if len(signals) == 0 {
 			continue // the extension runs without routing (status and control only)
 		}
+		if ext, _ := conf.Get("connectors::" + id.String() + "::extension").(string); ext == id.String() {
+			continue // already expanded (a configuration printed after conversion): idempotent
+		}
 		if err := expandOne(conf, id, signals, delta); err != nil {
 			errs = append(errs, fmt.Errorf("extensions::%s: %w", id, err))
 			continue

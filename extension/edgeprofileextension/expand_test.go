@@ -146,3 +146,14 @@ func TestExpandNoEdgeProfileIsNoop(t *testing.T) {
 	assert.Empty(t, ids)
 	assert.Equal(t, in, conf.ToStringMap())
 }
+
+func TestExpandIsIdempotent(t *testing.T) {
+	conf := userConf(map[string]any{"profile": "edge", "endpoint": "otlp.example.com"})
+	_, err := ExpandConfig(conf)
+	require.NoError(t, err)
+	once := conf.ToStringMap()
+	again := confmap.NewFromStringMap(once)
+	_, err = ExpandConfig(again)
+	require.NoError(t, err)
+	assert.Equal(t, once, again.ToStringMap())
+}

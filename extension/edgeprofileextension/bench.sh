@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Bytes on the wire and collector CPU per 10,000 spans for each edge_profile preset, beside a
+# stock pipeline with the same sampler and exporter settings (no routing connector).
+# Usage: extension/edgeprofileextension/bench.sh [repetitions]   (from anywhere in the repo)
+# Needs the binary (make bin/otelcol-virt) and telemetrygen (make tools); prints a Markdown table.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+make -s bin/otelcol-virt .tools/telemetrygen >/dev/null
+out="$(mktemp)"
+EDGE_PROFILE_BENCH=1 EDGE_PROFILE_BENCH_REPS="${1:-3}" EDGE_PROFILE_BENCH_OUT="$out" \
+  OTELCOL_VIRT_BIN="$root/bin/otelcol-virt" \
+  go test -count=1 -timeout 30m -run '^TestPresetCostComparison$' ./extension/edgeprofileextension/ >/dev/null
+cat "$out"
+rm -f "$out"

@@ -1,0 +1,156 @@
+package edgeprofileextension_test
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/pipeline"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-virt/otelcol-virt/extension/edgeprofileextension"
+	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
+)
+
+// TestPresetCostComparison is the benchmark behind the table in README.md: for each preset it
+// sends the same spans through (a) edge_profile (routing connector -> generated pipeline) and
+// (b) a stock pipeline built from exactly the same sampler and exporter settings without the
+// connector, and reports bytes on the wire and collector CPU per 10,000 spans. It only reports;
+// run it with bench.sh (EDGE_PROFILE_BENCH=1).
+func TestPresetCostComparison(t *testing.T) {
+	if os.Getenv("EDGE_PROFILE_BENCH") == "" {
+		t.Skip("benchmark; run extension/edgeprofileextension/bench.sh")
+	}
+	const spansPerRun = 60_000 // 4 telemetrygen workers x 7,500 traces of two spans
+	reps := 3
+	if v, err := strconv.Atoi(os.Getenv("EDGE_PROFILE_BENCH_REPS")); err == nil && v > 0 {
+		reps = v
+	}
+	type result struct {
+		cpu  []float64 // CPU seconds per 10,000 spans sent
+		wire []float64 // bytes on the wire per 10,000 spans sent
+	}
+	results := map[string]*result{}
+	for _, preset := range []string{"edge", "cloud", "hybrid"} {
+		for rep := 0; rep < reps; rep++ {
+			for _, variant := range []string{"edge_profile", "stock"} {
+				key := preset + "/" + variant
+				if results[key] == nil {
+					results[key] = &result{}
+				}
+				cpu, wire := runCostOnce(t, preset, variant, spansPerRun)
+				results[key].cpu = append(results[key].cpu, cpu*10_000/spansPerRun)
+				results[key].wire = append(results[key].wire, wire*10_000/spansPerRun)
+			}
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| preset | pipeline | bytes on the wire / 10k spans | collector CPU ms / 10k spans (median of %d) | CPU vs stock |\n|---|---|---:|---:|---:|\n", reps)
+	for _, preset := range []string{"edge", "cloud", "hybrid"} {
+		stock := median(results[preset+"/stock"].cpu)
+		for _, variant := range []string{"stock", "edge_profile"} {
+			r := results[preset+"/"+variant]
+			c := median(r.cpu)
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.1f | %+.1f %% |\n", preset, variant, median(r.wire), c*1000, 100*(c-stock)/stock)
+		}
+	}
+	t.Log("\n" + b.String())
+	if out := os.Getenv("EDGE_PROFILE_BENCH_OUT"); out != "" {
+		require.NoError(t, os.WriteFile(out, []byte(b.String()), 0o644))
+	}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// runCostOnce runs one collector, sends spans and returns the collector's CPU seconds while
+// it handled them and the bytes that reached the sink.
+func runCostOnce(t *testing.T, preset, variant string, spans int) (cpuSeconds, wireBytes float64) {
+	sink := e2e.NewSink(t)
+	otlp := e2e.FreeEndpoint(t)
+	extCfg := map[string]any{
+		"profile":           preset,
+		"storage_directory": t.TempDir(),
+		"endpoints": map[string]any{
+			"otlp_http": sink.HTTPEndpoint,
+			"otlp_grpc": "http://" + sink.GRPCEndpoint,
+		},
+		"control": map[string]any{"endpoint": e2e.FreeEndpoint(t)},
+	}
+	user := map[string]any{
+		"extensions": map[string]any{"edge_profile": extCfg},
+		"receivers":  map[string]any{"otlp": map[string]any{"protocols": map[string]any{"grpc": map[string]any{"endpoint": otlp}}}},
+		"service": map[string]any{
+			"extensions": []any{"edge_profile"},
+			"pipelines": map[string]any{
+				"traces": map[string]any{"receivers": []any{"otlp"}, "exporters": []any{"edge_profile"}},
+			},
+		},
+	}
+	conf := confmap.NewFromStringMap(user)
+	_, err := edgeprofileextension.ExpandConfig(conf)
+	require.NoError(t, err)
+	final := conf.ToStringMap()
+	if variant == "stock" {
+		final = stockEquivalent(t, final, preset, otlp)
+	}
+	raw, err := yaml.Marshal(final)
+	require.NoError(t, err)
+	c := e2e.StartCollector(t, e2e.Options{Configs: []string{e2e.WriteConfig(t, string(raw))}})
+	time.Sleep(time.Second)
+	before := processCPU(t, c.Pid())
+	const workers = 4 // --traces counts per worker
+	telemetrygen(t, "--otlp-endpoint", otlp, "--otlp-insecure", "--traces", fmt.Sprint(spans/2/workers),
+		"--child-spans", "0", "--rate", "2500", "--workers", fmt.Sprint(workers))
+	time.Sleep(2 * time.Second) // full batches are out; partial ones do not change the CPU figure
+	cpuSeconds = processCPU(t, c.Pid()) - before
+	require.NoError(t, c.Stop())
+	// Counted after shutdown, which flushes the partial batches: the figure covers every span.
+	for _, r := range sink.Requests() {
+		if r.Signal == "traces" {
+			wireBytes += float64(r.WireBytes)
+		}
+	}
+	return cpuSeconds, wireBytes
+}
+
+// stockEquivalent rewires the expanded configuration as a plain pipeline: the receiver feeds
+// the preset's sampler and exporter directly, without the routing connector and the other
+// presets' pipelines. The extension stays (it is idle: no control request, no auto mode).
+func stockEquivalent(t *testing.T, m map[string]any, preset, otlp string) map[string]any {
+	names := edgeprofileextension.Names{}
+	require.NoError(t, names.Extension.UnmarshalText([]byte("edge_profile")))
+	svc := m["service"].(map[string]any)
+	pipelines := svc["pipelines"].(map[string]any)
+	gen := pipelines[names.Pipeline(pipeline.SignalTraces, preset).String()].(map[string]any)
+	delete(m, "connectors")
+	svc["pipelines"] = map[string]any{
+		"traces": map[string]any{
+			"receivers":  []any{"otlp"},
+			"processors": gen["processors"],
+			"exporters":  gen["exporters"],
+		},
+	}
+	return m
+}
+
+// processCPU returns utime+stime of a process in seconds.
+func processCPU(t *testing.T, pid int) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	// Fields after the command name, which is in parentheses and may contain spaces.
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+}
