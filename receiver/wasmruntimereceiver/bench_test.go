@@ -84,35 +84,56 @@ func BenchmarkScrape(b *testing.B) {
 		root := benchRoot(b, n)
 		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
 			s := benchScraper(b, root, nil)
-			ops := traceScrape(b, s)
-			if got := len(s.instances); got != n {
-				b.Fatalf("%d instances discovered, want %d", got, n)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := s.scrape(b.Context()); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportPerInstance(b, s, n, ops)
+			benchLoop(b, s, n)
+		})
+		// The same without the open-file cache: every read is open, read, close.
+		b.Run(fmt.Sprintf("instances=%d/reopen", n), func(b *testing.B) {
+			s := benchScraper(b, root, func(c *Config) { c.MaxOpenFiles = 0 })
+			benchLoop(b, s, n)
 		})
 	}
 }
 
-// BenchmarkFloor replays the scrape's file operations only.
+func benchLoop(b *testing.B, s *wasmRuntimeScraper, n int) {
+	ops := traceScrape(b, s)
+	if got := len(s.instances); got != n {
+		b.Fatalf("%d instances discovered, want %d", got, n)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.scrape(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportPerInstance(b, s, n, ops)
+}
+
+// BenchmarkFloor replays the scrape's file operations only: with open, read and close for
+// each file ("reopen"), and with the files kept open and re-read by pread ("pread"), the
+// strategy of the receiver's default open-file cache.
 func BenchmarkFloor(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		root := benchRoot(b, n)
-		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
-			s := benchScraper(b, root, nil)
-			ops := traceScrape(b, s)
-			r := newFileReader()
-			b.ReportAllocs()
-			for b.Loop() {
-				replay(r, ops)
+		for _, cached := range []bool{true, false} {
+			name := fmt.Sprintf("instances=%d/pread", n)
+			if !cached {
+				name = fmt.Sprintf("instances=%d/reopen", n)
 			}
-			reportPerInstance(b, s, n, ops)
-		})
+			b.Run(name, func(b *testing.B) {
+				s := benchScraper(b, root, nil)
+				ops := traceScrape(b, s)
+				r := newFileReader()
+				if cached {
+					r.maxOpen = 1 << 20
+				}
+				b.Cleanup(r.closeAll)
+				b.ReportAllocs()
+				for b.Loop() {
+					replay(r, ops)
+				}
+				reportPerInstance(b, s, n, ops)
+			})
+		}
 	}
 }
 
@@ -121,7 +142,7 @@ func replay(r *fileReader, ops []traceOp) {
 	for _, op := range ops {
 		switch op.kind {
 		case 'r':
-			_, _ = r.read(op.path)
+			_, _ = r.readCached(op.path)
 		case 'c':
 			_, _ = r.countDir(op.path)
 		case 'l':
