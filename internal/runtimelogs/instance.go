@@ -2,6 +2,8 @@ package runtimelogs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,13 +75,20 @@ func newInstanceConfig(id string, resolver Resolver) *instanceConfig {
 	}
 }
 
-func (c *instanceConfig) addSource(s SourceConfig) {
+func (c *instanceConfig) addSource(s SourceConfig) error {
 	info := sourceInfo{runtime: s.Runtime}
 	if s.PIDFromPath != "" {
-		info.pid = regexp.MustCompile(s.PIDFromPath) // checked by Validate
-		info.pidGroup = info.pid.SubexpIndex("pid")
+		re, err := regexp.Compile(s.PIDFromPath)
+		if err != nil {
+			return fmt.Errorf("pid_from_path: %w", err)
+		}
+		if info.pidGroup = re.SubexpIndex("pid"); info.pidGroup < 0 {
+			return errors.New("pid_from_path: no group named pid")
+		}
+		info.pid = re
 	}
 	c.sources[s.Name] = info
+	return nil
 }
 
 func (c *instanceConfig) Build(set component.TelemetrySettings) (operator.Operator, error) {

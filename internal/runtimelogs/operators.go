@@ -33,7 +33,9 @@ func (cfg *Config) Operators(resolver Resolver) ([]operator.Config, error) {
 			}
 			ops = append(ops, oc)
 		}
-		inst.addSource(s)
+		if err := inst.addSource(s); err != nil {
+			return nil, fmt.Errorf("logs source %q: %w", s.Name, err)
+		}
 	}
 	// The shared last operator has no output: the adapter connects it to its emitter.
 	return append(ops, operator.NewConfig(inst)), nil
