@@ -23,6 +23,7 @@ type registryResolver struct {
 	snap  *registry.Snapshot
 	attrs []map[string]any // per instance of snap, built on first use
 	byVM  map[string]int
+	index map[*registry.Instance]int
 }
 
 func (r *registryResolver) Resolve(ref InstanceRef) (map[string]any, bool) {
@@ -34,7 +35,9 @@ func (r *registryResolver) Resolve(ref InstanceRef) (map[string]any, bool) {
 	defer r.mu.Unlock()
 	if snap != r.snap {
 		r.snap, r.attrs, r.byVM = snap, make([]map[string]any, len(snap.Instances)), map[string]int{}
+		r.index = make(map[*registry.Instance]int, len(snap.Instances))
 		for i := range snap.Instances {
+			r.index[&snap.Instances[i]] = i
 			if id := snap.Instances[i].Attributes["wasm_runtime.vm.id"]; id != "" {
 				r.byVM[id] = i
 			}
@@ -44,12 +47,12 @@ func (r *registryResolver) Resolve(ref InstanceRef) (map[string]any, bool) {
 	switch {
 	case ref.PID > 0:
 		if in, ok := snap.ByPID(ref.PID); ok {
-			idx = r.index(in)
+			idx = r.index[in]
 		}
 	case ref.PodUID != "":
 		if ins := snap.ByPodUID(ref.PodUID); len(ins) > 0 {
 			// A pod's Wasm containers share its sandbox; the first is the best guess.
-			idx = r.index(ins[0])
+			idx = r.index[ins[0]]
 		}
 	case ref.VMID != "":
 		if i, ok := r.byVM[ref.VMID]; ok {
@@ -63,15 +66,6 @@ func (r *registryResolver) Resolve(ref InstanceRef) (map[string]any, bool) {
 		r.attrs[idx] = instanceAttributes(&snap.Instances[idx])
 	}
 	return r.attrs[idx], true
-}
-
-func (r *registryResolver) index(in *registry.Instance) int {
-	for i := range r.snap.Instances {
-		if &r.snap.Instances[i] == in {
-			return i
-		}
-	}
-	return -1
 }
 
 // Integer resource attributes the registry carries as strings.
