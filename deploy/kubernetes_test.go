@@ -3,11 +3,13 @@ package deploy
 import (
 	"bufio"
 	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -898,5 +900,32 @@ func TestKubernetesAgentConfigsFollowThePresets(t *testing.T) {
 				t.Errorf("overlays/%s: compression %s, the preset uses %s", overlay, c, spec.compression)
 			}
 		}
+	}
+}
+
+// TestKubernetesPrometheusRuleMatchesTheRules: the PrometheusRule for the Prometheus Operator
+// decodes strictly and carries exactly the rules of monitoring/prometheus.
+func TestKubernetesPrometheusRuleMatchesTheRules(t *testing.T) {
+	objs := decodeManifests(t, "extras/prometheusrule.yaml", readRepoFile(t, k8sDir, "extras", "prometheusrule.yaml"))
+	if len(objs) != 1 {
+		t.Fatalf("want one PrometheusRule, got %d objects", len(objs))
+	}
+	pr, ok := objs[0].(*monitoringv1.PrometheusRule)
+	if !ok {
+		t.Fatalf("want a PrometheusRule, got %T", objs[0])
+	}
+	data, err := stdjson.Marshal(pr.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got ruleFile
+	if err := stdjson.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := loadRules(t)
+	if !reflect.DeepEqual(got, want) {
+		g, _ := stdjson.MarshalIndent(got, "", " ")
+		w, _ := stdjson.MarshalIndent(want, "", " ")
+		t.Errorf("extras/prometheusrule.yaml differs from %s:\n got %s\nwant %s", rulesFile, g, w)
 	}
 }
