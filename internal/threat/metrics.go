@@ -21,11 +21,27 @@ const (
 	attrConnState     = "wasm_runtime.connection.state"
 )
 
-// RequiredMetrics are the receiver metrics the rules read; a scraper that feeds a Sampler must
-// have them enabled.
-var RequiredMetrics = []string{
-	metricCPULimitUtilization, metricCPUUsage, metricMemoryUtilization, metricOOMKills,
-	metricFDCount, metricConnections, metricLimitConfigured,
+// RequiredMetrics returns the receiver metrics the enabled rules read; a scraper that feeds a
+// Sampler must have them enabled. The connection count is only asked for when its rule is on:
+// it costs a readlink per descriptor.
+func (cfg *Config) RequiredMetrics() []string {
+	if !cfg.Enabled {
+		return nil
+	}
+	var out []string
+	add := func(on bool, names ...string) {
+		if on {
+			out = append(out, names...)
+		}
+	}
+	// The CPU rule needs to know whether a CPU limit applies (utilisation of the limit or of a core).
+	add(cfg.CPU.Enabled, metricCPULimitUtilization, metricCPUUsage, metricLimitConfigured)
+	add(cfg.Memory.Enabled, metricMemoryUtilization)
+	add(cfg.OOMKill.Enabled, metricOOMKills)
+	add(cfg.FileDescriptors.Enabled || cfg.FileCreation.Enabled, metricFDCount)
+	add(cfg.Connections.Enabled, metricConnections)
+	add(cfg.Limits.Enabled, metricLimitConfigured)
+	return out
 }
 
 // Sampler turns the wasm_runtime receiver's per-instance metrics into samples, so that the rules

@@ -155,3 +155,14 @@ func TestMetricsConsumerSendsEventsOnly(t *testing.T) {
 	d, _ := lr.Attributes().Get(AttrDuration)
 	assert.Equal(t, 20.0, d.Double())
 }
+
+func TestRequiredMetrics(t *testing.T) {
+	cfg := NewDefaultConfig()
+	assert.ElementsMatch(t, []string{metricCPULimitUtilization, metricCPUUsage, metricLimitConfigured, metricMemoryUtilization,
+		metricOOMKills, metricFDCount, metricConnections, metricLimitConfigured}, cfg.RequiredMetrics())
+	cfg.Connections.Enabled, cfg.CPU.Enabled, cfg.Limits.Enabled = false, false, false
+	assert.ElementsMatch(t, []string{metricMemoryUtilization, metricOOMKills, metricFDCount}, cfg.RequiredMetrics(),
+		"no readlink per descriptor without the connection rule")
+	cfg.Enabled = false
+	assert.Empty(t, cfg.RequiredMetrics())
+}
