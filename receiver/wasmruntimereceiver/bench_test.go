@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -211,4 +210,12 @@ func BenchmarkFloorRealProcesses(b *testing.B) {
 	}
 }
 
-var _ = filepath.Join
+
+// TestMain removes the generated benchmark roots, which outlive single benchmarks.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range benchRoots {
+		_ = os.RemoveAll(d)
+	}
+	os.Exit(code)
+}
