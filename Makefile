@@ -99,3 +99,13 @@ SOAK_DURATION ?= 10m
 soak: tools $(BIN)/otelcol-virt
 	OTELCOL_VIRT_BIN=$(ROOT)/$(BIN)/otelcol-virt OTELCOL_VIRT_TOOLS=$(TOOLS) OTELCOL_VIRT_SOAK_DURATION=$(SOAK_DURATION) \
 	  $(GO) test -count=1 -timeout 2h -run '^TestSoak$$' -v ./internal/e2e
+
+## bench-e2e: build otelcol-virt, otelcol-virt-edge and the stock baseline (bench/stock/manifest.yaml),
+## run them side by side under telemetrygen load; writes docs/benchmarks.md and bench/results/benchmarks.svg
+BENCH_FLAGS ?=
+.PHONY: bench-e2e bench/_build/otelcol-stock/otelcol-stock
+bench/_build/otelcol-stock/otelcol-stock: $(TOOLS)/builder
+	@mkdir -p $(BIN) bench/_build/otelcol-stock
+	flock $(BIN)/.build.lock $(TOOLS)/builder --config bench/stock/manifest.yaml
+bench-e2e: tools $(BIN)/otelcol-virt $(BIN)/otelcol-virt-edge bench/_build/otelcol-stock/otelcol-stock
+	OTELCOL_VIRT_TOOLS=$(TOOLS) $(GO) run ./bench/driver $(BENCH_FLAGS)

@@ -1,0 +1,505 @@
+// Command driver runs the side-by-side benchmark of otelcol-virt against a stock collector
+// built from the same release (bench/stock/manifest.yaml), under the same load from
+// telemetrygen, and writes docs/benchmarks.md and bench/results/benchmarks.svg.
+//
+// Each preset (edge, cloud) is run as shipped in examples/ by otelcol-virt (edge_profile,
+// virtualization_attributes, wasm_runtime scraping user-defined instances) and, for the stock
+// collector, as the same stock pipeline the preset expands to, without our components. Runs
+// alternate between the two collectors; the table reports medians.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
+	"sigs.k8s.io/yaml"
+)
+
+var (
+	flagStock     = flag.String("stock", "bench/_build/otelcol-stock/otelcol-stock", "stock collector binary")
+	flagVirt      = flag.String("virt", "bin/otelcol-virt", "otelcol-virt binary")
+	flagEdge      = flag.String("edge", "bin/otelcol-virt-edge", "otelcol-virt-edge binary")
+	flagRuns      = flag.Int("runs", 3, "runs per collector, preset and load")
+	flagDuration  = flag.Duration("duration", 10*time.Second, "load duration of each run")
+	flagIdle      = flag.Duration("idle", 20*time.Second, "idle measurement window")
+	flagInstances = flag.Int("instances", 50, "instances the wasm_runtime receiver scrapes")
+	flagPresets   = flag.String("presets", "cloud,edge", "presets to run")
+	flagLoads     = flag.String("loads", "1000,10000,0", "offered spans/s per run; 0 is saturation (no throttling)")
+	flagOut       = flag.String("out", "docs/benchmarks.md", "report")
+	flagChart     = flag.String("chart", "bench/results/benchmarks.svg", "chart")
+)
+
+// run is one measurement of one collector under one load.
+type run struct {
+	Dist, Preset string
+	Load         int // offered spans/s, 0 = saturation
+	CPUSeconds   float64
+	PeakRSS      int64
+	Accepted     float64
+	Refused      float64
+	Exported     float64
+	Dropped      float64 // refused + send failed + enqueue failed
+	AtSink       int64
+	WireBytes    int64
+	P99          time.Duration
+	Seconds      float64 // load window
+}
+
+func main() {
+	log.SetFlags(log.Ltime)
+	flag.Parse()
+	root := e2e.RepoRoot()
+	if err := os.Chdir(root); err != nil {
+		log.Fatal(err)
+	}
+	tg, err := e2e.ToolPath("telemetrygen")
+	if err != nil {
+		log.Fatal(err)
+	}
+	instances, stopInstances := startInstances(*flagInstances)
+	defer stopInstances()
+
+	bins := map[string]string{"stock": abs(*flagStock), "otelcol-virt": abs(*flagVirt)}
+	var runs []run
+	presets := strings.Split(*flagPresets, ",")
+	loads := parseLoads(*flagLoads)
+	order := []string{"stock", "otelcol-virt"}
+	for _, preset := range presets {
+		for _, load := range loads {
+			for i := range *flagRuns {
+				// Alternate which collector goes first, so drift of the machine hits both.
+				o := order
+				if i%2 == 1 {
+					o = []string{order[1], order[0]}
+				}
+				for _, dist := range o {
+					r, err := measure(bins[dist], dist, preset, load, tg, instances)
+					if err != nil {
+						log.Fatalf("%s %s %d: %v", dist, preset, load, err)
+					}
+					log.Printf("%-12s %-5s load %-6s cpu %.2fs rss %.1fMiB accepted %.0f (%.0f/s) exported %.0f dropped %.0f wire %dB p99 %s",
+						dist, preset, loadName(load), r.CPUSeconds, mib(r.PeakRSS), r.Accepted, r.Accepted/r.Seconds, r.Exported, r.Dropped, r.WireBytes, r.P99)
+					runs = append(runs, r)
+				}
+			}
+		}
+	}
+	idle := measureIdle(bins, abs(*flagEdge), instances)
+	writeReport(runs, idle, presets, loads)
+}
+
+func abs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := os.Stat(a); err != nil {
+		log.Fatalf("%s: %v (run `make bench-e2e`, which builds it)", p, err)
+	}
+	return a
+}
+
+func parseLoads(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			log.Fatalf("-loads: %v", err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func loadName(l int) string {
+	if l == 0 {
+		return "max"
+	}
+	return fmt.Sprintf("%dk", l/1000)
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// startInstances starts n long-sleeping processes under a distinct name, the instances a
+// user-defined wasm_runtime runtime matches (comm ^bench-instance$).
+func startInstances(n int) (string, func()) {
+	dir, err := os.MkdirTemp("", "otelcol-virt-bench-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		log.Fatal(err)
+	}
+	raw, err := os.ReadFile(sleep)
+	if err != nil {
+		log.Fatal(err)
+	}
+	bin := filepath.Join(dir, "bench-instance")
+	if err := os.WriteFile(bin, raw, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	var cmds []*exec.Cmd
+	for range n {
+		c := exec.Command(bin, "86400")
+		c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := c.Start(); err != nil {
+			log.Fatal(err)
+		}
+		cmds = append(cmds, c)
+	}
+	runtimes := "receivers:\n  wasm_runtime:\n    runtimes:\n      - {name: bench, kind: wasm, comm: '^bench-instance$'}\n"
+	cfg := filepath.Join(dir, "instances.yaml")
+	if err := os.WriteFile(cfg, []byte(runtimes), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	return cfg, func() {
+		for _, c := range cmds {
+			_ = c.Process.Kill()
+			_ = c.Wait()
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
+// collector is a running collector process.
+type collector struct {
+	cmd       *exec.Cmd
+	out       *strings.Builder
+	telemetry string
+	otlp      string
+	tmp       string
+}
+
+func freeEndpoint() string {
+	// e2e.FreeEndpoint needs a testing.TB; this is the same thing.
+	l, err := netListen()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// configFor returns the --config and --set arguments of a preset for one collector.
+func configFor(dist, preset string, sink *e2e.CountingSink, instances, tmp, otlp, otlpHTTP string) []string {
+	ports := []string{
+		"--set", "receivers::otlp::protocols::grpc::endpoint=" + otlp,
+		"--set", "receivers::otlp::protocols::http::endpoint=" + otlpHTTP,
+		"--set", "extensions::health_check::endpoint=" + freeEndpoint(),
+		"--set", "exporters::prometheus::endpoint=" + freeEndpoint(),
+	}
+	if dist != "stock" {
+		example := filepath.Join(e2e.RepoRoot(), "examples", preset+".yaml")
+		if dist == "otelcol-virt-edge" {
+			// The edge distribution has no Prometheus exporter: the metrics go out over OTLP only.
+			example = withoutPrometheus(example, tmp)
+			ports = ports[:6]
+		}
+		args := []string{"--config", example, "--config", instances}
+		args = append(args, ports...)
+		return append(args,
+			"--set", "extensions::edge_profile::control::endpoint="+freeEndpoint(),
+			"--set", "extensions::edge_profile::storage_directory="+tmp,
+			"--set", "extensions::edge_profile::endpoints::otlp_http="+sink.HTTPEndpoint,
+			"--set", "extensions::edge_profile::endpoints::otlp_grpc=http://"+sink.GRPCEndpoint,
+		)
+	}
+	cfg := filepath.Join(tmp, "stock.yaml")
+	if err := os.WriteFile(cfg, []byte(stockConfig(preset, sink, tmp)), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	return append([]string{"--config", cfg}, ports...)
+}
+
+// stockConfig is the stock pipeline a preset expands to (extension/edgeprofileextension
+// expand.go), without our components: the same receivers, memory_limiter, sampler, exporter
+// batching, compression, queue and retries.
+func stockConfig(preset string, sink *e2e.CountingSink, tmp string) string {
+	memory := "limit_percentage: 80\n    spike_limit_percentage: 20"
+	exporter := fmt.Sprintf(`otlp_grpc:
+    endpoint: %s
+    tls: {insecure: true}
+    compression: none
+    retry_on_failure: {enabled: true}
+    sending_queue:
+      enabled: true
+      sizer: items
+      queue_size: 200000
+      block_on_overflow: true
+      batch: {sizer: items, min_size: 512, max_size: 512, flush_timeout: 30s}`, sink.GRPCEndpoint)
+	exporterID := "otlp_grpc"
+	sampler, storage, storageExt := "", "", ""
+	tracesProcessors := "[memory_limiter]"
+	if preset == "edge" {
+		memory = "limit_mib: 128\n    spike_limit_mib: 32"
+		exporterID = "otlp_http"
+		exporter = fmt.Sprintf(`otlp_http:
+    endpoint: %s
+    compression: gzip
+    retry_on_failure: {enabled: true, max_elapsed_time: 0s, max_interval: 30s}
+    sending_queue:
+      enabled: true
+      sizer: items
+      queue_size: 200000
+      block_on_overflow: true
+      storage: file_storage
+      batch: {sizer: items, min_size: 32, max_size: 32, flush_timeout: 5s}`, sink.HTTPEndpoint)
+		sampler = "  probabilistic_sampler:\n    mode: proportional\n    sampling_percentage: 10\n"
+		tracesProcessors = "[memory_limiter, probabilistic_sampler]"
+		storage = fmt.Sprintf("  file_storage:\n    directory: %s\n    create_directory: true\n    fsync: true\n", filepath.Join(tmp, "queue"))
+		storageExt = ", file_storage"
+	}
+	return fmt.Sprintf(`extensions:
+  health_check:
+    endpoint: localhost:13133
+%sreceivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: localhost:4317}
+      http: {endpoint: localhost:4318}
+processors:
+  memory_limiter:
+    check_interval: 1s
+    %s
+%sexporters:
+  prometheus:
+    endpoint: localhost:9464
+  %s
+service:
+  extensions: [health_check%s]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: %s
+      exporters: [%s]
+    metrics:
+      receivers: [otlp]
+      processors: [memory_limiter]
+      exporters: [prometheus, %s]
+`, storage, memory, sampler, exporter, storageExt, tracesProcessors, exporterID, exporterID)
+}
+
+func startCollector(bin string, args []string, telemetry string) (*collector, error) {
+	host, port, _ := strings.Cut(telemetry, ":")
+	args = append(args, "--config", fmt.Sprintf("yaml:service::telemetry::metrics: {level: detailed, readers: [{pull: {exporter: {prometheus: {host: %q, port: %s, without_scope_info: true, without_type_suffix: false}}}}]}", host, port))
+	cmd := exec.Command(bin, args...)
+	out := &strings.Builder{}
+	w := &lockedWriter{b: out}
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &collector{cmd: cmd, out: out, telemetry: telemetry}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(w.String(), "Everything is ready") {
+			return c, nil
+		}
+		if cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	return nil, fmt.Errorf("collector not ready:\n%s", w.String())
+}
+
+func (c *collector) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func measure(bin, dist, preset string, load int, tg, instances string) (run, error) {
+	r := run{Dist: dist, Preset: preset, Load: load}
+	sink, err := e2e.StartCountingSink(e2e.CountingSinkOptions{})
+	if err != nil {
+		return r, err
+	}
+	defer sink.Close()
+	tmp, err := os.MkdirTemp("", "otelcol-virt-bench-run-")
+	if err != nil {
+		return r, err
+	}
+	defer os.RemoveAll(tmp)
+	otlp, otlpHTTP, telemetry := freeEndpoint(), freeEndpoint(), freeEndpoint()
+	c, err := startCollector(bin, configFor(dist, preset, sink, instances, tmp, otlp, otlpHTTP), telemetry)
+	if err != nil {
+		return r, err
+	}
+	defer c.stop()
+	time.Sleep(2 * time.Second) // settle after start
+	pid := c.cmd.Process.Pid
+	cpu0, err := e2e.CPUSeconds(pid)
+	if err != nil {
+		return r, err
+	}
+
+	// telemetrygen paces spans per worker; 1,000 spans/s per worker is what one worker holds
+	// steadily here. Saturation: no pacing, as many workers as cores.
+	workers, rate := 1, 0
+	if load > 0 {
+		workers = max(1, load/1000)
+		rate = load / workers
+	} else {
+		workers = runtime.NumCPU()
+	}
+	start := time.Now()
+	out, err := exec.Command(tg, "traces", "--otlp-endpoint", otlp, "--otlp-insecure",
+		"--duration", flagDuration.String(), "--rate", strconv.Itoa(rate), "--workers", strconv.Itoa(workers),
+		"--child-spans", "1").CombinedOutput()
+	if err != nil {
+		return r, fmt.Errorf("telemetrygen: %v\n%s", err, out)
+	}
+	r.Seconds = time.Since(start).Seconds()
+
+	// Drain: wait until the exported count stops moving. The cloud preset's partial last
+	// batch (< 512 spans, 30 s flush) is not waited for.
+	var m e2e.Metrics
+	deadline := time.Now().Add(20 * time.Second)
+	last, stable := -1.0, 0
+	for time.Now().Before(deadline) {
+		m, err = e2e.ScrapeMetrics(telemetry)
+		if err != nil {
+			return r, err
+		}
+		sent, _ := m.Get("otelcol_exporter_sent_spans_total")
+		if sent == last {
+			stable++
+			if stable >= 3 {
+				break
+			}
+		} else {
+			stable = 0
+		}
+		last = sent
+		time.Sleep(500 * time.Millisecond)
+	}
+	cpu1, err := e2e.CPUSeconds(pid)
+	if err != nil {
+		return r, err
+	}
+	st, err := e2e.ReadProcStats(pid)
+	if err != nil {
+		return r, err
+	}
+	r.CPUSeconds = cpu1 - cpu0
+	r.PeakRSS = st.PeakRSSBytes
+	r.Accepted, _ = m.Get("otelcol_receiver_accepted_spans_total")
+	r.Refused, _ = m.Get("otelcol_receiver_refused_spans_total")
+	r.Exported, _ = m.Get("otelcol_exporter_sent_spans_total")
+	failed, _ := m.Get("otelcol_exporter_send_failed_spans_total")
+	enqFailed, _ := m.Get("otelcol_exporter_enqueue_failed_spans_total")
+	r.Dropped = r.Refused + failed + enqFailed
+	r.AtSink = sink.Spans()
+	r.WireBytes = sink.WireBytes()
+	r.P99 = sink.LatencyQuantile(0.99)
+	return r, nil
+}
+
+// idleResult is one collector measured with no load.
+type idleResult struct {
+	Name       string
+	Config     string
+	BinarySize int64
+	RSS        int64
+	CPUPercent float64 // of one core
+}
+
+func measureIdle(bins map[string]string, edgeBin, instances string) []idleResult {
+	var out []idleResult
+	for _, c := range []struct{ name, bin, dist, preset string }{
+		{"stock (cloud pipeline)", bins["stock"], "stock", "cloud"},
+		{"otelcol-virt (examples/cloud.yaml)", bins["otelcol-virt"], "otelcol-virt", "cloud"},
+		{"otelcol-virt (examples/edge.yaml)", bins["otelcol-virt"], "otelcol-virt", "edge"},
+		{"otelcol-virt-edge (examples/edge.yaml)", edgeBin, "otelcol-virt-edge", "edge"},
+	} {
+		sink, err := e2e.StartCountingSink(e2e.CountingSinkOptions{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		tmp, _ := os.MkdirTemp("", "otelcol-virt-bench-idle-")
+		args := configFor(c.dist, c.preset, sink, instances, tmp, freeEndpoint(), freeEndpoint())
+		col, err := startCollector(c.bin, args, freeEndpoint())
+		if err != nil {
+			log.Printf("idle %s: %v", c.name, err)
+			sink.Close()
+			continue
+		}
+		time.Sleep(5 * time.Second)
+		pid := col.cmd.Process.Pid
+		cpu0, _ := e2e.CPUSeconds(pid)
+		t0 := time.Now()
+		time.Sleep(*flagIdle)
+		cpu1, _ := e2e.CPUSeconds(pid)
+		st, _ := e2e.ReadProcStats(pid)
+		fi, _ := os.Stat(c.bin)
+		r := idleResult{Name: c.name, Config: c.preset, BinarySize: fi.Size(), RSS: st.RSSBytes,
+			CPUPercent: 100 * (cpu1 - cpu0) / time.Since(t0).Seconds()}
+		log.Printf("idle %-40s size %.1fMiB rss %.1fMiB cpu %.2f%%", c.name, mib(r.BinarySize), mib(r.RSS), r.CPUPercent)
+		out = append(out, r)
+		col.stop()
+		sink.Close()
+		_ = os.RemoveAll(tmp)
+	}
+	return out
+}
+
+// withoutPrometheus writes a copy of an example without its Prometheus exporter.
+func withoutPrometheus(example, tmp string) string {
+	raw, err := os.ReadFile(example)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		log.Fatal(err)
+	}
+	if exps, ok := cfg["exporters"].(map[string]any); ok {
+		delete(exps, "prometheus")
+		if len(exps) == 0 {
+			delete(cfg, "exporters")
+		}
+	}
+	svc, _ := cfg["service"].(map[string]any)
+	pipelines, _ := svc["pipelines"].(map[string]any)
+	for _, p := range pipelines {
+		pm, _ := p.(map[string]any)
+		exps, _ := pm["exporters"].([]any)
+		var kept []any
+		for _, e := range exps {
+			if e != "prometheus" {
+				kept = append(kept, e)
+			}
+		}
+		pm["exporters"] = kept
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p := filepath.Join(tmp, "edge-distribution.yaml")
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	return p
+}
