@@ -216,7 +216,10 @@ func (e *edgeProfile) initialProfile() {
 			zap.String("persisted", st.Requested), zap.String("configured", e.cfg.Profile))
 	case st != nil:
 		requested, source = st.Requested, SourceState
-		reason = "restored from " + e.statePath + " (" + st.Source + ": " + st.Reason + ")"
+		reason = st.Reason // already says where it was restored from
+		if st.Source != SourceState {
+			reason = "restored from " + e.statePath + "; set by " + st.Source + ": " + st.Reason
+		}
 		persistedActive = st.Active
 	}
 	if name, ok := e.readWatchFile(); ok {

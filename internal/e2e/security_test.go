@@ -367,10 +367,11 @@ func TestEdgeProfileControlRequiresToken(t *testing.T) {
 extensions:
   edge_profile:
     profile: cloud
+    storage_directory: %s
     control:
       endpoint: 0.0.0.0:%d
       bearer_token: %s
-`, port, token)
+`, t.TempDir(), port, token)
 	pipeline := fmt.Sprintf(`
 receivers:
   otlp:
