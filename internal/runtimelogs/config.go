@@ -82,6 +82,8 @@ func (s SourceConfig) withDefaults() SourceConfig {
 	if s.Preset == "" {
 		if _, ok := presets[s.Runtime]; ok {
 			s.Preset = s.Runtime
+		} else if p, ok := presetAliases[s.Runtime]; ok {
+			s.Preset = p
 		} else {
 			s.Preset = PresetGeneric
 		}

@@ -35,7 +35,8 @@ func TestConfigValid(t *testing.T) {
 	assert.Equal(t, FormatContainer, edge.Format)
 	assert.Equal(t, StartAtEnd, edge.StartAt)
 	assert.Equal(t, 200*time.Millisecond, edge.PollInterval)
-	assert.Equal(t, PresetGeneric, cfg.Sources[4].withDefaults().Preset, "spin has no preset of its own")
+	assert.Equal(t, PresetWasmtime, cfg.Sources[4].withDefaults().Preset, "spin embeds wasmtime")
+	assert.Equal(t, PresetGeneric, SourceConfig{Runtime: "crun"}.withDefaults().Preset)
 
 	ops, err := cfg.Operators(nil)
 	require.NoError(t, err)

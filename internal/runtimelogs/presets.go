@@ -83,6 +83,13 @@ type preset struct {
 	extracts     []extract
 }
 
+// presetAliases gives runtimes built on another one that one's preset: Spin and Slight embed
+// wasmtime and report through the same anyhow chains and tracing-subscriber lines.
+var presetAliases = map[string]string{
+	"spin":   PresetWasmtime,
+	"slight": PresetWasmtime,
+}
+
 // Shared pieces.
 const (
 	iso8601Nano  = `\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?`
