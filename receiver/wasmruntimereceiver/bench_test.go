@@ -210,7 +210,6 @@ func BenchmarkFloorRealProcesses(b *testing.B) {
 	}
 }
 
-
 // TestMain removes the generated benchmark roots, which outlive single benchmarks.
 func TestMain(m *testing.M) {
 	code := m.Run()
