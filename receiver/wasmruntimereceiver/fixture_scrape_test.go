@@ -227,3 +227,34 @@ func TestFixtureBrokenFiles(t *testing.T) {
 	assert.Zero(t, perScrape["vanished"], "vanished processes are churn, not warnings")
 	assert.Equal(t, 3, logs.FilterLevelExact(zap.DebugLevel).FilterMessage("reads failed during scrape").Len())
 }
+
+func TestFixtureEdgeCatalog(t *testing.T) {
+	md, _ := scrapeRoot(t, "v2-edge-catalog", nil)
+	type want struct {
+		runtime, kind, vmm, grouping, module, vmName string
+		vcpus, mem                                   string
+	}
+	for pid, w := range map[string]want{
+		"7001": {runtime: "wasmedge", kind: "wasm", grouping: "process", module: "app_aot.cwasm"},
+		"7002": {runtime: "wasmer", kind: "wasm", grouping: "process"},
+		"7003": {runtime: "iwasm", kind: "wasm", grouping: "cgroup", module: "sensor.wasm"},
+		"7004": {runtime: "cloud-hypervisor", kind: "microvm", vmm: "cloud_hypervisor", grouping: "cgroup", vmName: "edge-vm", vcpus: "2", mem: "536870912"},
+		"7005": {runtime: "crosvm", kind: "microvm", vmm: "crosvm", grouping: "cgroup", vmName: "android", vcpus: "4", mem: "1073741824"},
+		"7006": {runtime: "gvisor", kind: "sandbox", grouping: "process"},
+	} {
+		rm := mustResource(t, md, pid)
+		got := want{
+			runtime: resAttr(rm, "wasm_runtime.runtime"), kind: resAttr(rm, "wasm_runtime.instance.kind"),
+			vmm: resAttr(rm, "wasm_runtime.vmm"), grouping: resAttr(rm, "wasm_runtime.instance.grouping"),
+			module: resAttr(rm, "wasm_runtime.wasm.module"), vmName: resAttr(rm, "wasm_runtime.vm.name"),
+			vcpus: resAttr(rm, "wasm_runtime.vm.vcpus"), mem: resAttr(rm, "wasm_runtime.vm.memory_size"),
+		}
+		assert.Equal(t, w, got, "pid %s", pid)
+	}
+	_, shell := findResource(md, "process.pid", "7000")
+	assert.False(t, shell, "the shell is no instance")
+	sensor := mustResource(t, md, "7003")
+	assert.InDelta(t, 0.1, mustValue(t, sensor, "wasm_runtime.cpu.limit"), 1e-9)
+	assert.Equal(t, 16.0, mustValue(t, sensor, "wasm_runtime.pids.limit"))
+	assert.Equal(t, "true", resAttr(sensor, "wasm_runtime.limits.configured"))
+}

@@ -350,6 +350,28 @@ func scenarios() []fixtureRoot {
 			cgroups: v2Files(kataPod, "max 100000", "2684354560", "max"),
 		},
 		{
+			name: "v2-edge-catalog", mode: "v2",
+			origin: "cgroup v2 edge box running one of each remaining catalog runtime from a shell or a\n" +
+				"systemd service, with command lines as each project documents them: wasmedge (AoT module),\n" +
+				"wasmer, iwasm (WAMR), cloud-hypervisor --cpus boot= --memory size=, crosvm run --cpus --mem,\n" +
+				"and gVisor, whose sandbox process re-executes runsc with argv[0] runsc-sandbox.\n",
+			procs: []fixtureProc{
+				{pid: 7000, ppid: 1, comm: "bash", exe: "/usr/bin/bash", args: []string{"-bash"}, cgroup: "0::/user.slice/user-1000.slice/session-1.scope\n", startTicks: 100},
+				{pid: 7001, ppid: 7000, comm: "wasmedge", exe: "/usr/local/bin/wasmedge", args: []string{"wasmedge", "--dir", ".:.", "app_aot.cwasm"}, cgroup: "0::/user.slice/user-1000.slice/session-1.scope\n", startTicks: 200, utime: 30, rssPages: 3000},
+				{pid: 7002, ppid: 7000, comm: "wasmer", exe: "/usr/local/bin/wasmer", args: []string{"wasmer", "run", "python/python", "--", "-c", "print(1)"}, cgroup: "0::/user.slice/user-1000.slice/session-1.scope\n", startTicks: 210, rssPages: 2000},
+				{pid: 7003, ppid: 1, comm: "iwasm", exe: "/usr/bin/iwasm", args: []string{"/usr/bin/iwasm", "--heap-size=65536", "/opt/sensor/sensor.wasm"}, cgroup: "0::/system.slice/sensor.service\n", startTicks: 300, rssPages: 200},
+				{pid: 7004, ppid: 1, comm: "cloud-hyperviso", exe: "/usr/bin/cloud-hypervisor", args: []string{"cloud-hypervisor", "--api-socket", "path=/run/ch/edge-vm/api.sock", "--kernel", "vmlinux", "--cpus", "boot=2", "--memory", "size=512M"}, cgroup: "0::/system.slice/ch-edge-vm.service\n", startTicks: 400, threads: 5, rssPages: 30000},
+				{pid: 7005, ppid: 1, comm: "crosvm", exe: "/usr/bin/crosvm", args: []string{"crosvm", "run", "--cpus", "4", "--mem", "1024", "--name", "android", "bzImage"}, cgroup: "0::/system.slice/crosvm.service\n", startTicks: 500, rssPages: 40000},
+				{pid: 7006, ppid: 1, comm: "exe", exe: "/usr/local/bin/runsc", args: []string{"runsc-sandbox", "--root=/run/containerd/runsc/k8s.io", "boot", "--bundle=/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc"}, cgroup: "0::/system.slice/containerd.service\n", startTicks: 600, rssPages: 5000},
+				{pid: 7007, ppid: 1, comm: "containerd", exe: "/usr/bin/containerd", args: []string{"/usr/bin/containerd"}, cgroup: "0::/system.slice/containerd.service\n", startTicks: 50},
+			},
+			cgroups: merge(
+				v2Files("/system.slice/sensor.service", "10000 100000", "16777216", "16"),
+				v2Files("/system.slice/ch-edge-vm.service", "max 100000", "max", "max"),
+				v2Files("/system.slice/crosvm.service", "max 100000", "max", "max"),
+			),
+		},
+		{
 			name: "v2-broken", mode: "v2",
 			origin: "Failure cases written by hand: a process listed in /proc whose files are gone (exited\n" +
 				"between the directory listing and the read), a truncated stat line, and a matched\n" +
