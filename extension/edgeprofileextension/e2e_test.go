@@ -29,21 +29,28 @@ import (
 
 // presetRun is one collector started from an example with edge_profile pointed at the sink.
 type presetRun struct {
-	col         *e2e.Collector
-	otlpGRPC    string
-	control     string
-	storage     string
-	configs     []string
-	sets        []string
-	env         map[string]string
-	sink        *e2e.Sink
-	controlAddr string
+	col       *e2e.Collector
+	otlpGRPC  string
+	control   string
+	storage   string
+	configs   []string
+	sets      []string
+	env       map[string]string
+	sink      *e2e.Sink
+	telemetry string // the collector's own metrics endpoint, when set
 }
 
 // startPreset runs a configuration with edge_profile's backends pointed at the sink (gRPC and
 // HTTP on their own ports, hence endpoints rather than the single endpoint) and every listener
 // on a free loopback port.
 func startPreset(t *testing.T, sink *e2e.Sink, configs []string, extraSets ...string) *presetRun {
+	t.Helper()
+	r := newPresetRun(t, sink, configs, extraSets...)
+	r.start(t)
+	return r
+}
+
+func newPresetRun(t *testing.T, sink *e2e.Sink, configs []string, extraSets ...string) *presetRun {
 	t.Helper()
 	r := &presetRun{sink: sink, otlpGRPC: e2e.FreeEndpoint(t), control: e2e.FreeEndpoint(t), storage: t.TempDir(), configs: configs}
 	r.sets = append([]string{
@@ -53,13 +60,12 @@ func startPreset(t *testing.T, sink *e2e.Sink, configs []string, extraSets ...st
 		"extensions::edge_profile::control::endpoint=" + r.control,
 		"receivers::otlp::protocols::grpc::endpoint=" + r.otlpGRPC,
 	}, extraSets...)
-	r.start(t)
 	return r
 }
 
 func (r *presetRun) start(t *testing.T) {
 	t.Helper()
-	r.col = e2e.StartCollector(t, e2e.Options{Configs: r.configs, Set: r.sets, Env: r.env})
+	r.col = e2e.StartCollector(t, e2e.Options{Configs: r.configs, Set: r.sets, Env: r.env, TelemetryEndpoint: r.telemetry})
 }
 
 func example(name string) string { return filepath.Join(e2e.RepoRoot(), "examples", name+".yaml") }
@@ -526,8 +532,14 @@ func TestProfileSurvivesRestart(t *testing.T) {
 	skipShort(t)
 	sink := e2e.NewSink(t)
 	watch := filepath.Join(t.TempDir(), "profile")
-	r := startPreset(t, sink, []string{minimalConfig(t, "edge", "    watch_file: "+watch)})
+	r := newPresetRun(t, sink, []string{minimalConfig(t, "edge", "    watch_file: "+watch)})
+	r.telemetry = e2e.FreeEndpoint(t)
+	r.start(t)
 	setProfile(t, r.control, "hybrid")
+	metrics := scrape(t, r.telemetry)
+	assert.Regexp(t, `otelcol_edge_profile_active\S*\{[^}]*profile="hybrid"[^}]*\} 1\n`, metrics)
+	assert.Regexp(t, `otelcol_edge_profile_active\S*\{[^}]*profile="edge"[^}]*\} 0\n`, metrics)
+	assert.Regexp(t, `otelcol_edge_profile_switches\S*\{[^}]*from="edge"[^}]*source="control"[^}]*to="hybrid"[^}]*\} 1\n`, metrics)
 	require.NoError(t, r.col.Stop())
 	r.start(t)
 	st := status(t, r.control)
@@ -550,6 +562,16 @@ func TestProfileSurvivesRestart(t *testing.T) {
 	st = status(t, r.control)
 	assert.Equal(t, "edge", st.Active, "corrupt state: back to the configured profile")
 	assert.Contains(t, r.col.Output(), "edge_profile state file is unusable")
+}
+
+func scrape(t *testing.T, endpoint string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + endpoint + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(body)
 }
 
 func writeFile(path, content string) error {
