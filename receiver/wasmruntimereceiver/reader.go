@@ -59,8 +59,14 @@ func newFileReader() *fileReader {
 	return &fileReader{buf: make([]byte, 16<<10), dents: make([]byte, 8<<10), fds: map[string]*cachedFD{}}
 }
 
-// readCached reads a file that is read at every scrape, through the open-file cache.
-func (r *fileReader) readCached(path string) ([]byte, error) {
+// readCached reads a file that is read at every scrape, through the open-file cache. The file
+// must be a single-record one (see pread); readCachedMulti is for the others.
+func (r *fileReader) readCached(path string) ([]byte, error) { return r.cached(path, true) }
+
+// readCachedMulti reads a multi-record seq_file (/proc/<pid>/net/dev) through the cache.
+func (r *fileReader) readCachedMulti(path string) ([]byte, error) { return r.cached(path, false) }
+
+func (r *fileReader) cached(path string, single bool) ([]byte, error) {
 	if r.maxOpen <= 0 {
 		return r.read(path)
 	}
@@ -68,7 +74,7 @@ func (r *fileReader) readCached(path string) ([]byte, error) {
 	r.record('r', path)
 	if c, ok := r.fds[path]; ok {
 		c.gen = r.gen
-		if data, err := r.pread(c.fd); err == nil {
+		if data, err := r.pread(c.fd, single); err == nil {
 			return data, nil
 		}
 		// The process exited (ESRCH) or the cgroup was removed (ENODEV); the path may now
@@ -80,7 +86,7 @@ func (r *fileReader) readCached(path string) ([]byte, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	data, err := r.pread(fd)
+	data, err := r.pread(fd, single)
 	if err != nil {
 		syscall.Close(fd)
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
@@ -93,7 +99,12 @@ func (r *fileReader) readCached(path string) ([]byte, error) {
 	return data, nil
 }
 
-func (r *fileReader) pread(fd int) ([]byte, error) {
+// pread reads a file from offset 0. For a single-record file (one seq_file show() call:
+// /proc/<pid>/stat and status, every cgroup control file, a regular file) the kernel
+// produces the whole record before copying, so a read shorter than the buffer is the whole
+// file and the read(2) that would return 0 is skipped. Multi-record files (/proc/<pid>/net/*)
+// come in page-sized pieces and are read until 0.
+func (r *fileReader) pread(fd int, single bool) ([]byte, error) {
 	n := 0
 	for {
 		if n == len(r.buf) {
@@ -110,6 +121,9 @@ func (r *fileReader) pread(fd int) ([]byte, error) {
 			return r.buf[:n], nil
 		}
 		n += m
+		if single && n < len(r.buf) {
+			return r.buf[:n], nil
+		}
 	}
 }
 

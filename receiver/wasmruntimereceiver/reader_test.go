@@ -69,3 +69,56 @@ func TestFileReader(t *testing.T) {
 	r.endScrape()
 	assert.Empty(t, r.fds, "files not read in a scrape are closed")
 }
+
+// TestSingleReadFiles checks, on this host's real procfs and cgroupfs, that the files read
+// with a single pread are complete: the same bytes as reading until end of file.
+func TestSingleReadFiles(t *testing.T) {
+	paths := []string{"/proc/self/stat", "/proc/self/status", "/proc/1/stat"}
+	for _, pattern := range []string{
+		"/sys/fs/cgroup/*/memory.stat", "/sys/fs/cgroup/*/*/*/memory.stat", "/sys/fs/cgroup/*/cpu.stat",
+		"/sys/fs/cgroup/*/cpuacct.stat", "/sys/fs/cgroup/*/blkio.throttle.io_service_bytes_recursive",
+		"/sys/fs/cgroup/*/*.pressure", "/sys/fs/cgroup/*.pressure", "/sys/fs/cgroup/memory.stat",
+		"/sys/fs/cgroup/*/*/memory.stat", "/sys/fs/cgroup/*/io.stat", "/sys/fs/cgroup/*/memory.events",
+	} {
+		m, _ := filepath.Glob(pattern)
+		paths = append(paths, m...)
+	}
+	r := newFileReader()
+	r.maxOpen = 1 << 10
+	t.Cleanup(r.closeAll)
+	checked := 0
+	for _, p := range paths {
+		full, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for i := 0; i < 2; i++ { // first read opens, second one preads the cached descriptor
+			got, err := r.readCached(p)
+			require.NoError(t, err, p)
+			// Values move between reads; the structure (keys and fields) must not be cut.
+			assert.Equal(t, len(bytesFields(full)), len(bytesFields(got)), p)
+		}
+		checked++
+	}
+	t.Logf("checked %d files", checked)
+	require.Greater(t, checked, 3)
+}
+
+func bytesFields(b []byte) []string {
+	var out []string
+	field := []byte{}
+	for _, c := range b {
+		if c == ' ' || c == '\n' || c == '\t' {
+			if len(field) > 0 {
+				out = append(out, string(field))
+				field = field[:0]
+			}
+			continue
+		}
+		field = append(field, c)
+	}
+	if len(field) > 0 {
+		out = append(out, string(field))
+	}
+	return out
+}

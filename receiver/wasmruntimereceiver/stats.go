@@ -286,7 +286,7 @@ func (s *wasmRuntimeScraper) networkIO(e *procEntry) {
 	if e.netns == "" || s.hostNetns == "" || e.netns == s.hostNetns {
 		return
 	}
-	d, err := s.r.readCached(e.dir + "net/dev")
+	d, err := s.r.readCachedMulti(e.dir + "net/dev")
 	if err != nil {
 		s.fail(err)
 		return
