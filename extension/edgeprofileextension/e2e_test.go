@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -576,4 +577,56 @@ func scrape(t *testing.T, endpoint string) string {
 
 func writeFile(path, content string) error {
 	return os.WriteFile(path, []byte(content), 0o600)
+}
+
+// TestAutoFollowsTheUplink runs auto mode against a backend port nobody listens on: the
+// collector starts on the preset its resources suggest, switches to edge once the uplink
+// probes keep failing, and leaves edge when the backend comes up, each time saying why.
+func TestAutoFollowsTheUplink(t *testing.T) {
+	skipShort(t)
+	backend := e2e.FreeEndpoint(t) // closed until the test listens on it
+	extra := `    endpoints:
+      otlp_grpc: http://` + backend + `
+      otlp_http: http://` + backend + `
+    storage_directory: ` + t.TempDir() + `
+    control:
+      endpoint: CONTROL
+    auto:
+      interval: 500ms
+      confirmations: 2
+      min_dwell: 0s
+      metered: false`
+	control := e2e.FreeEndpoint(t)
+	cfg := minimalConfig(t, "auto", strings.Replace(extra, "CONTROL", control, 1))
+	e2e.StartCollector(t, e2e.Options{Configs: []string{cfg, "yaml:receivers::otlp::protocols::grpc::endpoint: " + e2e.FreeEndpoint(t)}})
+	first := status(t, control)
+	require.NotEmpty(t, first.Active)
+	if first.Active == "edge" && !strings.Contains(first.Reason, "uplink") {
+		t.Skipf("this machine's resources already select edge (%s): the uplink cannot change the choice", first.Reason)
+	}
+	require.Eventually(t, func() bool { return status(t, control).Active == "edge" }, 20*time.Second, 200*time.Millisecond,
+		"auto mode never moved to edge with the uplink down")
+	st := status(t, control)
+	assert.Equal(t, "auto", st.Source)
+	assert.Contains(t, st.Reason, "uplink failing")
+	assert.Contains(t, st.Reason, backend)
+
+	ln, err := net.Listen("tcp", backend)
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	require.Eventually(t, func() bool { return status(t, control).Active != "edge" }, 20*time.Second, 200*time.Millisecond,
+		"auto mode stayed on edge after the uplink recovered")
+	st = status(t, control)
+	assert.Equal(t, "auto", st.Source)
+	assert.NotContains(t, st.Reason, "uplink failing")
+	t.Logf("auto: started on %s (%s), moved to edge on the failing uplink, back to %s (%s)", first.Active, first.Reason, st.Active, st.Reason)
 }
