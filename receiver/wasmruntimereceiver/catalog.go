@@ -62,10 +62,8 @@ type matcher struct {
 	extract func(args []string, exe string, id *identity)
 	// attrs are user-defined attribute extractions on the joined command line.
 	attrs map[string]*regexp.Regexp
-	user  bool
 }
 
-func (m *matcher) needsExe() bool { return m.exe != nil }
 func (m *matcher) needsCmdline() bool {
 	return m.cmdline != nil || m.extract != nil || len(m.attrs) > 0
 }
@@ -96,7 +94,7 @@ func builtinCatalog() []*matcher {
 func userMatchers(rts []RuntimeMatcher) []*matcher {
 	out := make([]*matcher, 0, len(rts))
 	for _, rt := range rts {
-		m := &matcher{name: rt.Name, kind: rt.Kind, user: true}
+		m := &matcher{name: rt.Name, kind: rt.Kind}
 		if rt.Comm != "" {
 			m.comm = regexp.MustCompile(rt.Comm)
 		}
