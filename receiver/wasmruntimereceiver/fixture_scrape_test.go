@@ -1,6 +1,7 @@
 package wasmruntimereceiver
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -257,4 +258,28 @@ func TestFixtureEdgeCatalog(t *testing.T) {
 	assert.InDelta(t, 0.1, mustValue(t, sensor, "wasm_runtime.cpu.limit"), 1e-9)
 	assert.Equal(t, 16.0, mustValue(t, sensor, "wasm_runtime.pids.limit"))
 	assert.Equal(t, "true", resAttr(sensor, "wasm_runtime.limits.configured"))
+}
+
+// TestNoCgroupFilesystem: a root without sys/fs/cgroup (a container that mounted only /proc)
+// still reports per-process figures, and says so once rather than at every scrape.
+func TestNoCgroupFilesystem(t *testing.T) {
+	dir := t.TempDir()
+	fixtureRoot{mode: "v2", procs: []fixtureProc{
+		{pid: 50, ppid: 1, comm: "wasmtime", args: []string{"wasmtime", "run", "a.wasm"}, cgroup: "0::/\n", startTicks: 10, utime: 100, rssPages: 10},
+	}}.write(t, dir)
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "sys")))
+	core, logs := observer.New(zap.WarnLevel)
+	set := receivertest.NewNopSettings(Type)
+	set.Logger = zap.New(core)
+	cfg := testConfig()
+	cfg.RootPath = dir
+	s := newScraper(cfg, set)
+	require.NoError(t, s.start(t.Context(), nil))
+	t.Cleanup(func() { _ = s.shutdown(t.Context()) })
+	for i := 0; i < 3; i++ {
+		rm := mustResource(t, scrapeOnce(t, s), "50")
+		assert.Equal(t, 1.0, mustValue(t, rm, "process.cpu.time", "cpu.mode", "user"))
+		assert.Equal(t, "", resAttr(rm, "wasm_runtime.cgroup.version"))
+	}
+	assert.Equal(t, 1, logs.FilterMessageSnippet("no cgroup hierarchy").Len())
 }

@@ -152,10 +152,13 @@ func (s *wasmRuntimeScraper) start(context.Context, component.Host) error {
 }
 
 func (s *wasmRuntimeScraper) detectLayout() {
+	hadErr := s.layoutErr != nil
 	s.layout, s.layoutErr = cgroup.Detect(s.cgroupRoot)
 	if s.layoutErr != nil {
-		s.logger.Warn("no cgroup hierarchy found; only per-process stats will be reported",
-			zap.String("path", s.cgroupRoot), zap.Error(s.layoutErr))
+		if !hadErr { // retried at every scrape, reported once
+			s.logger.Warn("no cgroup hierarchy found; only per-process stats will be reported",
+				zap.String("path", s.cgroupRoot), zap.Error(s.layoutErr))
+		}
 	} else {
 		s.logger.Debug("cgroup layout", zap.String("mode", s.layout.Mode), zap.String("unified", s.layout.Unified))
 	}
