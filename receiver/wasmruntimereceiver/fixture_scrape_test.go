@@ -224,9 +224,11 @@ func TestFixtureBrokenFiles(t *testing.T) {
 	for _, w := range warns {
 		perScrape[w.ContextMap()["reason"].(string)]++
 	}
-	assert.Equal(t, 3, perScrape["malformed"], "one warning per reason per scrape")
+	assert.Equal(t, 1, perScrape["malformed"], "one warning per reason, repeats at debug level")
+	assert.Equal(t, 1, perScrape["missing"])
 	assert.Zero(t, perScrape["vanished"], "vanished processes are churn, not warnings")
-	assert.Equal(t, 3, logs.FilterLevelExact(zap.DebugLevel).FilterMessage("reads failed during scrape").Len())
+	// each later scrape: one debug line per reason (vanished, malformed, missing)
+	assert.Equal(t, 3+2*2, logs.FilterLevelExact(zap.DebugLevel).FilterMessage("reads failed during scrape").Len())
 }
 
 func TestFixtureEdgeCatalog(t *testing.T) {

@@ -83,6 +83,7 @@ type wasmRuntimeScraper struct {
 	errCounts  [len(reasons)]int64
 	scrapeErrs [len(reasons)]int64
 	firstErr   [len(reasons)]error
+	warned     [len(reasons)]time.Time
 	startTime  pcommon.Timestamp
 
 	// connection counting scratch
@@ -211,21 +212,26 @@ func (s *wasmRuntimeScraper) scrape(context.Context) (pmetric.Metrics, error) {
 	}
 	s.publish()
 	s.selfMetrics(ts)
-	s.logErrors()
+	s.logErrors(now)
 	return s.mb.Emit(), nil
 }
 
 // logErrors logs at most one line per reason per scrape; vanished processes are normal churn.
-func (s *wasmRuntimeScraper) logErrors() {
+// A reason that keeps failing (a controller a host never has) is warned about again only after
+// warnEvery; in between it goes to debug, and the self-metric counts every failure.
+const warnEvery = 5 * time.Minute
+
+func (s *wasmRuntimeScraper) logErrors(now time.Time) {
 	for i, n := range s.scrapeErrs {
 		if n == 0 {
 			continue
 		}
 		fields := []zap.Field{zap.String("reason", reasons[i]), zap.Int64("count", n), zap.NamedError("first", s.firstErr[i])}
-		if reasons[i] == reasonVanished {
+		if reasons[i] == reasonVanished || now.Sub(s.warned[i]) < warnEvery {
 			s.logger.Debug("reads failed during scrape", fields...)
 		} else {
-			s.logger.Warn("reads failed during scrape; the instances are reported with what could be read", fields...)
+			s.warned[i] = now
+			s.logger.Warn("reads failed during scrape; the instances are reported with what could be read (repeats are logged at debug level for 5m)", fields...)
 		}
 		s.scrapeErrs[i] = 0
 		s.firstErr[i] = nil
