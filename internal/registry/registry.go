@@ -41,7 +41,7 @@ type Instance struct {
 	Attributes map[string]string
 }
 
-// Snapshot is an immutable view of one publisher's latest discovery pass.
+// Snapshot is an immutable view of the publishers' latest discovery passes.
 type Snapshot struct {
 	Published   time.Time
 	Instances   []Instance
@@ -50,10 +50,12 @@ type Snapshot struct {
 	byPod       map[string][]int
 }
 
-// Registry holds the latest snapshot. The zero value is empty and ready to use.
+// Registry holds the latest pass of each publisher, merged into one snapshot for readers. The
+// zero value is empty and ready to use.
 type Registry struct {
 	current atomic.Pointer[Snapshot]
-	mu      sync.Mutex // serialises publishers
+	mu      sync.Mutex          // serialises publishers
+	passes  map[string]Snapshot // latest pass of each publisher, by publisher id
 }
 
 var shared Registry
@@ -61,10 +63,59 @@ var shared Registry
 // Shared returns the process-wide registry.
 func Shared() *Registry { return &shared }
 
-// Publish replaces the snapshot with instances; the slice must not be modified afterwards.
-func (r *Registry) Publish(instances []Instance) {
+// Publish replaces the anonymous publisher's pass with instances (for a single publisher).
+func (r *Registry) Publish(instances []Instance) { r.PublishFor("", instances) }
+
+// PublishFor replaces the pass of one publisher (e.g. a receiver's component id) with instances,
+// so that several receivers in one collector do not overwrite each other. The slice must not be
+// modified afterwards.
+func (r *Registry) PublishFor(publisher string, instances []Instance) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.passes == nil {
+		r.passes = map[string]Snapshot{}
+	}
+	r.passes[publisher] = Snapshot{Published: time.Now(), Instances: instances}
+	r.rebuild()
+}
+
+// Withdraw removes a publisher's pass, e.g. when its receiver shuts down.
+func (r *Registry) Withdraw(publisher string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.passes[publisher]; !ok {
+		return
+	}
+	delete(r.passes, publisher)
+	r.rebuild()
+}
+
+// rebuild merges every publisher's pass into a new immutable snapshot; r.mu is held.
+func (r *Registry) rebuild() {
+	if len(r.passes) == 0 {
+		r.current.Store(nil)
+		return
+	}
+	var merged []Instance
+	var newest time.Time
+	if len(r.passes) == 1 {
+		for _, p := range r.passes {
+			merged, newest = p.Instances, p.Published
+		}
+	} else {
+		for _, p := range r.passes {
+			merged = append(merged, p.Instances...)
+			if p.Published.After(newest) {
+				newest = p.Published
+			}
+		}
+	}
+	r.current.Store(index(merged, newest))
+}
+
+func index(instances []Instance, published time.Time) *Snapshot {
 	s := &Snapshot{
-		Published:   time.Now(),
+		Published:   published,
 		Instances:   instances,
 		byPID:       make(map[int]int, len(instances)),
 		byContainer: make(map[string]int),
@@ -82,9 +133,7 @@ func (r *Registry) Publish(instances []Instance) {
 			s.byPod[in.PodUID] = append(s.byPod[in.PodUID], i)
 		}
 	}
-	r.mu.Lock()
-	r.current.Store(s)
-	r.mu.Unlock()
+	return s
 }
 
 // Snapshot returns the latest snapshot, or nil when nothing was published yet.

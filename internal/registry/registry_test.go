@@ -46,3 +46,29 @@ func TestPublishAndLookup(t *testing.T) {
 	_, ok = s.ByPID(10)
 	assert.True(t, ok, "a snapshot already taken stays valid")
 }
+
+func TestPublishersDoNotOverwriteEachOther(t *testing.T) {
+	var r Registry
+	r.PublishFor("wasm_runtime/a", []Instance{{Key: "a", Kind: KindWasm, Pids: []int{1}}})
+	r.PublishFor("wasm_runtime/b", []Instance{{Key: "b", Kind: KindVM, Pids: []int{2}, ContainerID: "c2"}})
+	s := r.Snapshot()
+	_, ok := s.ByPID(1)
+	assert.True(t, ok)
+	in, ok := s.ByContainerID("c2")
+	require.True(t, ok)
+	assert.Equal(t, KindVM, in.Kind)
+
+	// A new pass of a replaces only a's instances.
+	r.PublishFor("wasm_runtime/a", []Instance{{Key: "a2", Kind: KindWasm, Pids: []int{3}}})
+	_, ok = r.Snapshot().ByPID(1)
+	assert.False(t, ok)
+	_, ok = r.Snapshot().ByPID(2)
+	assert.True(t, ok)
+
+	r.Withdraw("wasm_runtime/b")
+	_, ok = r.Snapshot().ByPID(2)
+	assert.False(t, ok)
+	r.Withdraw("wasm_runtime/a")
+	assert.Nil(t, r.Snapshot())
+	assert.False(t, r.Fresh(time.Hour))
+}

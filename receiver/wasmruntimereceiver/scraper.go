@@ -167,6 +167,7 @@ func (s *wasmRuntimeScraper) detectLayout() {
 
 func (s *wasmRuntimeScraper) shutdown(context.Context) error {
 	s.r.closeAll()
+	s.registry.Withdraw(s.settings.ID.String())
 	return nil
 }
 
@@ -290,7 +291,7 @@ func (s *wasmRuntimeScraper) publish() {
 		ri.Attributes = attrs
 		out = append(out, ri)
 	}
-	s.registry.Publish(out)
+	s.registry.PublishFor(s.settings.ID.String(), out)
 }
 
 func (s *wasmRuntimeScraper) stateOf(key string) *instState {
