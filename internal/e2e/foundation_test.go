@@ -41,14 +41,17 @@ func TestComponentsListed(t *testing.T) {
 	}
 }
 
+// The examples run as they are on both distributions.
 func TestExamplesValidate(t *testing.T) {
 	skipShort(t)
-	for _, name := range []string{"edge.yaml", "cloud.yaml", "hybrid.yaml"} {
-		t.Run(name, func(t *testing.T) {
-			cfg := filepath.Join(RepoRoot(), "examples", name)
-			out, err := exec.Command(CollectorBinary(t), "validate", "--config", cfg).CombinedOutput()
-			assert.NoError(t, err, "%s", out)
-		})
+	for _, bin := range []string{CollectorBinary(t), EdgeCollectorBinary(t)} {
+		for _, name := range []string{"edge.yaml", "cloud.yaml", "hybrid.yaml"} {
+			t.Run(filepath.Base(bin)+"/"+name, func(t *testing.T) {
+				cfg := filepath.Join(RepoRoot(), "examples", name)
+				out, err := exec.Command(bin, "validate", "--config", cfg).CombinedOutput()
+				assert.NoError(t, err, "%s", out)
+			})
+		}
 	}
 }
 
