@@ -31,7 +31,7 @@ var (
 	flagEdge      = flag.String("edge", "bin/otelcol-virt-edge", "otelcol-virt-edge binary")
 	flagRuns      = flag.Int("runs", 3, "runs per collector, preset and load")
 	flagDuration  = flag.Duration("duration", 10*time.Second, "load duration of each run")
-	flagIdle      = flag.Duration("idle", 20*time.Second, "idle measurement window")
+	flagIdle      = flag.Duration("idle", 30*time.Second, "idle measurement window")
 	flagInstances = flag.Int("instances", 50, "instances the wasm_runtime receiver scrapes")
 	flagPresets   = flag.String("presets", "cloud,edge", "presets to run")
 	flagLoads     = flag.String("loads", "1000,10000,0", "offered spans/s per run; 0 is saturation (no throttling)")
