@@ -1,6 +1,9 @@
 package cgroup
 
-import "testing"
+import (
+	"path"
+	"testing"
+)
 
 // One fuzz target per file format; seeds are the fixtures. Parsers must fail cleanly.
 
@@ -74,4 +77,29 @@ func FuzzParseBlkio(f *testing.F) {
 func FuzzParsePSI(f *testing.F) {
 	seed(f, "v2/cpu.pressure", "v2/io.pressure", "hybrid/memory.pressure")
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParsePSI(b) })
+}
+
+// FuzzJoinNamespacePath checks the namespace path arithmetic: a result is clean, absolute and
+// never climbs; outside a namespace ("/" root) a path that does not climb maps to itself, cleaned.
+func FuzzJoinNamespacePath(f *testing.F) {
+	f.Add("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podc3_d4.slice/cri-containerd-cccc.scope", "/../cri-containerd-bbbb.scope")
+	f.Add("/otelcol-virt-test-1", "/../otelcol-virt-test-2")
+	f.Add("/", "/system.slice/containerd.service")
+	f.Add("/a", "/../../..")
+	f.Add("/a/b", "/./x//y/../z/")
+	f.Fuzz(func(t *testing.T, root, p string) {
+		got, ok := JoinNamespacePath(root, p)
+		if !ok {
+			return
+		}
+		if got == "" || got[0] != '/' || !isClean(got) || UpLevels(got) != 0 {
+			t.Fatalf("JoinNamespacePath(%q, %q) = %q: not a clean absolute path", root, p, got)
+		}
+		if root == "/" && got != path.Clean(p) {
+			t.Fatalf("JoinNamespacePath(/, %q) = %q, want %q", p, got, path.Clean(p))
+		}
+		if d, ok := MountRootDepth(p); ok && d != UpLevels(p) {
+			t.Fatalf("MountRootDepth(%q) = %d, UpLevels %d", p, d, UpLevels(p))
+		}
+	})
 }
