@@ -105,8 +105,8 @@ func isClean(p string) bool {
 // namespace root of process pid, whose own cgroup in that hierarchy reads self in its
 // namespace (normally "/"). The root is the directory R such that R+self lists pid in its
 // cgroup.procs: the kernel keeps a process in exactly one cgroup per hierarchy, so R is unique.
-// pid must be the process's id in the pid namespace of the procfs whose cgroup.procs files are
-// read (the host's, through hostPID or a host /proc). depth is R's depth below the mount when
+// pid must be the process's id as the pid namespace of the process calling FindNamespaceRoot
+// numbers it: the kernel prints cgroup.procs in the reader's pid namespace. depth is R's depth below the mount when
 // it is known (the ".." count of the mount's root in mountinfo), or negative to search level
 // by level from the mount's root: outside a private namespace the answer is "/" at the cost of
 // one read.

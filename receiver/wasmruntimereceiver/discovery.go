@@ -287,6 +287,7 @@ func (s *wasmRuntimeScraper) cgroupsOf(e *procEntry, now time.Time) *procCgroups
 			s.fail(err)
 			return e.cg
 		}
+		s.inHostHierarchies(cg)
 		e.cg, e.cgRead = cg, now
 	}
 	return e.cg

@@ -16,10 +16,13 @@ const (
 	reasonPermission = "permission"
 	reasonMalformed  = "malformed"
 	reasonMissing    = "missing"
-	reasonOther      = "other"
+	// reasonCgroupNamespace counts cgroup paths read in the collector's cgroup namespace that
+	// could not be mapped to the mounted hierarchy (see cgroupns.go).
+	reasonCgroupNamespace = "cgroup_namespace"
+	reasonOther           = "other"
 )
 
-var reasons = [...]string{reasonVanished, reasonPermission, reasonMalformed, reasonMissing, reasonOther}
+var reasons = [...]string{reasonVanished, reasonPermission, reasonMalformed, reasonMissing, reasonCgroupNamespace, reasonOther}
 
 // fileReader reads small kernel files into one reused buffer with raw open/read/close, so a
 // read costs three syscalls and no allocation beyond the path. It counts every read.

@@ -59,6 +59,8 @@ type wasmRuntimeScraper struct {
 	procRoot, cgroupRoot string
 	layout               cgroup.Layout
 	layoutErr            error
+	namedMount           string // name=systemd hierarchy of v1 and hybrid hosts
+	cgns                 cgroupNamespace
 	bootTime             time.Time
 	hostNetns            string
 	discoveredAt         time.Time // when the process table was read
@@ -136,6 +138,9 @@ func (s *wasmRuntimeScraper) start(context.Context, component.Host) error {
 		s.logger.Warn("cannot read the boot time; uptime metrics are disabled", zap.Error(err))
 	}
 	s.detectLayout()
+	if s.layoutErr == nil {
+		s.resolveCgroupNamespace(time.Now())
+	}
 	// Never let the cache take more than a quarter of the descriptors the process may open.
 	var rl syscall.Rlimit
 	if s.r.maxOpen > 0 && syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur > 0 && rl.Cur < uint64(4*s.r.maxOpen) {
@@ -161,6 +166,7 @@ func (s *wasmRuntimeScraper) detectLayout() {
 				zap.String("path", s.cgroupRoot), zap.Error(s.layoutErr))
 		}
 	} else {
+		s.namedMount = namedMountOf(s.cgroupRoot, s.layout)
 		s.logger.Debug("cgroup layout", zap.String("mode", s.layout.Mode), zap.String("unified", s.layout.Unified))
 	}
 }
@@ -197,7 +203,11 @@ func (s *wasmRuntimeScraper) scrape(context.Context) (pmetric.Metrics, error) {
 		s.r.buf = make([]byte, 16<<10)
 	}
 	if s.layoutErr != nil {
-		s.detectLayout()
+		if s.detectLayout(); s.layoutErr == nil {
+			s.resolveCgroupNamespace(now)
+		}
+	} else if s.cgns.retry && now.Sub(s.cgns.at) >= warnEvery {
+		s.resolveCgroupNamespace(now)
 	}
 	s.r.beginScrape()
 	defer s.r.endScrape()

@@ -114,7 +114,7 @@ var Metrics = [NumMetrics]MetricDef{
 	ProcessUptime:                             {Name: "process.uptime", Description: "Time since the instance's main process started (process-tree instances).", Unit: "s", Kind: Gauge, Double: true, Monotonic: false, EnabledByDefault: true},
 	WasmRuntimeScrapeInstances:                {Name: "wasm_runtime.scrape.instances", Description: "Instances discovered in the last scrape.", Unit: "{instance}", Kind: Sum, Double: false, Monotonic: false, EnabledByDefault: true},
 	WasmRuntimeScrapeFileReads:                {Name: "wasm_runtime.scrape.file_reads", Description: "Files opened and read (or directories listed) by the receiver, discovery included.", Unit: "{read}", Kind: Sum, Double: false, Monotonic: true, EnabledByDefault: true},
-	WasmRuntimeScrapeErrors:                   {Name: "wasm_runtime.scrape.errors", Description: "Reads that failed, by reason. A vanished process or cgroup is expected churn; permission and malformed are not.", Unit: "{error}", Kind: Sum, Double: false, Monotonic: true, EnabledByDefault: true},
+	WasmRuntimeScrapeErrors:                   {Name: "wasm_runtime.scrape.errors", Description: "Reads that failed, by reason. A vanished process or cgroup is expected churn; permission and malformed are not. cgroup_namespace counts cgroup paths, read in the collector's own cgroup namespace, that could not be mapped to the mounted hierarchy (see the README).", Unit: "{error}", Kind: Sum, Double: false, Monotonic: true, EnabledByDefault: true},
 }
 
 // Resource attribute names.

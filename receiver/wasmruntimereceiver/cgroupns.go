@@ -1,0 +1,237 @@
+package wasmruntimereceiver
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/procfs"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/cgroup"
+)
+
+// cgroupNamespace maps the paths of /proc/<pid>/cgroup, which the kernel prints relative to
+// the collector's own cgroup namespace ("/../../kubepods.slice/..." for a cgroup outside it),
+// to paths in the hierarchies mounted under root_path, which show the host's whole tree. The
+// namespace root of each hierarchy is located once (see cgroup.FindNamespaceRoot); outside a
+// private namespace it is "/" and paths are used as read.
+type cgroupNamespace struct {
+	// roots maps a hierarchy's mount directory to the namespace root's path in it.
+	roots map[string]string
+	// err tells why some hierarchy could not be resolved.
+	err error
+	// at is the last attempt; a failed one is retried after warnEvery once a path needs it.
+	at     time.Time
+	retry  bool
+	warned bool
+}
+
+// hierarchies lists the mount directories of the layout with the collector's own path in each,
+// taken from its /proc/<pid>/cgroup.
+func (s *wasmRuntimeScraper) hierarchies(own *procCgroups) map[string]string {
+	out := map[string]string{}
+	for c := range numCtrl {
+		if d, ok := s.layout.V1[ctrlNames[c]]; ok && own.v1[c] != "" {
+			out[d] = own.v1[c]
+		}
+	}
+	if s.layout.Unified != "" && own.unified != "" {
+		out[s.layout.Unified] = own.unified
+	}
+	if s.namedMount != "" && own.named != "" {
+		out[s.namedMount] = own.named
+	}
+	return out
+}
+
+// resolveCgroupNamespace locates the collector's cgroup namespace root in every hierarchy.
+// The collector reads its own cgroups and mountinfo through <root>/proc/self, which names its
+// pid in the pid namespace of that procfs (the host's with hostPID or a host /proc);
+// mountinfo's root field of each cgroup mount gives the root's depth, so only one level of the
+// tree is searched.
+func (s *wasmRuntimeScraper) resolveCgroupNamespace(now time.Time) {
+	ns := &s.cgns
+	ns.at, ns.retry = now, false
+	ns.roots, ns.err = map[string]string{}, nil
+	if s.layoutErr != nil {
+		ns.err = s.layoutErr
+		return
+	}
+	link, err := s.r.readlink(filepath.Join(s.procRoot, "self"))
+	if err != nil {
+		ns.err = fmt.Errorf("finding the collector's own pid: %w", err)
+		return
+	}
+	pid, err := strconv.Atoi(link)
+	if err != nil {
+		ns.err = fmt.Errorf("finding the collector's own pid: %s/self points to %q", s.procRoot, link)
+		return
+	}
+	depths := s.mountRootDepths(pid)
+	// cgroup.procs lists pids as the reader's own pid namespace numbers them: the same as
+	// <root>/proc/self with hostPID, os.Getpid() when the collector has a pid namespace of its
+	// own and reads the host's /proc (and the fixture's pid on a fixture root).
+	searchPIDs := []int{os.Getpid()}
+	if pid != os.Getpid() {
+		searchPIDs = append(searchPIDs, pid)
+	}
+	own := func() (*procCgroups, error) {
+		data, err := s.r.read(filepath.Join(s.procRoot, link, "cgroup"))
+		if err != nil {
+			return nil, err
+		}
+		return parseProcCgroups(data)
+	}
+	var errs []error
+	for attempt := 0; attempt < 2; attempt++ {
+		before, err := own()
+		if err != nil {
+			ns.err = fmt.Errorf("reading the collector's own cgroups: %w", err)
+			return
+		}
+		errs = errs[:0]
+		for mount, self := range s.hierarchies(before) {
+			depth := -1
+			if d, ok := depths[realPath(mount)]; ok {
+				depth = d
+			}
+			var root string
+			err := cgroup.ErrNamespaceRootNotFound
+			for _, d := range []int{depth, -1} {
+				for _, p := range searchPIDs {
+					if root, err = cgroup.FindNamespaceRoot(mount, p, self, d); err == nil {
+						break
+					}
+				}
+				if err == nil || d < 0 {
+					break
+				}
+			}
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			ns.roots[mount] = root
+		}
+		// Moved while searching (a cgroup manager reshuffling): search again, once.
+		if after, err := own(); err == nil && !differs(before, after) && after.named == before.named {
+			break
+		}
+	}
+	ns.err = errors.Join(errs...)
+	fields := []zap.Field{zap.Int("pid", pid), zap.Any("roots", ns.roots)}
+	if ns.err != nil {
+		s.logger.Debug("cgroup namespace root not found in every hierarchy", append(fields, zap.Error(ns.err))...)
+		return
+	}
+	for _, r := range ns.roots {
+		if r != "/" {
+			s.logger.Info("the collector runs in a cgroup namespace of its own; cgroup paths are resolved from its root in each hierarchy", fields...)
+			return
+		}
+	}
+}
+
+// mountRootDepths maps the mount points of cgroup filesystems, in the collector's own mount
+// namespace, to the depth of its cgroup namespace root below each mount's root. Missing or
+// unreadable mountinfo only makes the search level by level.
+func (s *wasmRuntimeScraper) mountRootDepths(pid int) map[string]int {
+	out := map[string]int{}
+	fs, err := procfs.NewFS(s.procRoot)
+	if err != nil {
+		return out
+	}
+	mounts, err := fs.GetProcMounts(pid)
+	if err != nil {
+		return out
+	}
+	for _, m := range mounts {
+		if m.FSType != "cgroup" && m.FSType != "cgroup2" {
+			continue
+		}
+		if d, ok := cgroup.MountRootDepth(m.Root); ok {
+			out[m.MountPoint] = d // a later mount on the same point hides an earlier one
+		} else {
+			delete(out, m.MountPoint)
+		}
+	}
+	return out
+}
+
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
+}
+
+// inHostHierarchies rewrites a process's cgroup paths, as the collector reads them, to paths
+// in the mounted hierarchies. A path that cannot be mapped is dropped (its controllers are not
+// read, the instance keeps its process figures), counted under reason cgroup_namespace and
+// warned about once.
+func (s *wasmRuntimeScraper) inHostHierarchies(cg *procCgroups) {
+	for c := range numCtrl {
+		cg.v1[c] = s.hostPath(s.layout.V1[ctrlNames[c]], cg.v1[c])
+	}
+	cg.unified = s.hostPath(s.layout.Unified, cg.unified)
+	cg.named = s.hostPath(s.namedMount, cg.named)
+}
+
+func (s *wasmRuntimeScraper) hostPath(mount, p string) string {
+	if p == "" || s.layoutErr != nil {
+		return p
+	}
+	if mount == "" {
+		// A hierarchy that is not mounted is never read; a climbing path in it would only
+		// mislead identity (cgroupid) and grouping.
+		if cgroup.UpLevels(p) > 0 {
+			return ""
+		}
+		return p
+	}
+	root, known := s.cgns.roots[mount]
+	if !known {
+		if cgroup.UpLevels(p) == 0 {
+			return p // no sign of a namespace: as read, as it always was
+		}
+	} else if hp, ok := cgroup.JoinNamespacePath(root, p); ok {
+		return hp
+	}
+	s.unresolvedCgroup(mount, p, root, known)
+	return ""
+}
+
+func (s *wasmRuntimeScraper) unresolvedCgroup(mount, p, root string, known bool) {
+	s.errCounts[reasonIndex(reasonCgroupNamespace)]++
+	s.cgns.retry = true
+	if s.cgns.warned {
+		return
+	}
+	s.cgns.warned = true
+	why := s.cgns.err
+	if known {
+		why = fmt.Errorf("the path climbs above the mount, whose namespace root is %s", root)
+	} else if why == nil {
+		why = errors.New("the hierarchy was not searched")
+	}
+	s.logger.Warn("a cgroup path read in the collector's cgroup namespace cannot be mapped to the mounted hierarchy; "+
+		"such instances are reported without cgroup figures (counted as wasm_runtime.scrape.errors reason cgroup_namespace). "+
+		"Run with hostPID and the host's /proc and /sys/fs/cgroup under root_path, or in the host's cgroup namespace",
+		zap.String("path", p), zap.String("hierarchy", mount), zap.NamedError("cause", why))
+}
+
+// namedMountOf returns the mount of the name=systemd hierarchy of a v1 or hybrid layout, "" without one.
+func namedMountOf(cgroupRoot string, l cgroup.Layout) string {
+	if l.Mode == cgroup.ModeV2 {
+		return ""
+	}
+	d := filepath.Join(cgroupRoot, "systemd")
+	if _, err := os.Stat(filepath.Join(d, "cgroup.procs")); err != nil {
+		return ""
+	}
+	return d
+}
