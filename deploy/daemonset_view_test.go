@@ -205,7 +205,7 @@ exec setpriv --reuid=0 --regid=0 --clear-groups --inh-caps=-all --ambient-caps=-
 // receiverResolvesCgroupNamespaces records whether the wasm_runtime receiver resolves the
 // /proc/<pid>/cgroup paths a private cgroup namespace shows ("/../<path>", relative to the
 // reader's own cgroup). Set it to true when it does; the test then requires it.
-const receiverResolvesCgroupNamespaces = false
+const receiverResolvesCgroupNamespaces = true
 
 // TestAgentReadsInstanceCgroups gives a wazero instance its own cgroup with a 128 MiB memory
 // limit and checks that the agent, run as the DaemonSet runs it, reports that limit: with the
