@@ -2,6 +2,7 @@ package cgroup
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,5 +150,46 @@ func TestFindNamespaceRootBounded(t *testing.T) {
 	}
 	if _, err := FindNamespaceRoot(filepath.Join(mount, "missing"), 77, "/", -1); !errors.Is(err, ErrNamespaceRootNotFound) {
 		t.Errorf("missing mount: %v", err)
+	}
+}
+
+// BenchmarkFindNamespaceRoot measures the one-time search on a node-sized v2 tree: 40 system
+// services and 500 pods of 2 containers each in three QoS slices (systemd driver layout), the
+// collector in the last pod. With the depth from mountinfo only the container level is read;
+// without it every level above is read too.
+func BenchmarkFindNamespaceRoot(b *testing.B) {
+	mount := b.TempDir()
+	mk := func(dir, procs string) {
+		if err := os.MkdirAll(filepath.Join(mount, dir), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(mount, dir, "cgroup.procs"), []byte(procs), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	mk("/", "")
+	for i := range 40 {
+		mk(fmt.Sprintf("/system.slice/svc-%d.service", i), fmt.Sprintf("%d\n", 100+i))
+	}
+	qos := []string{"besteffort", "burstable", "guaranteed"}
+	own := ""
+	for i := range 500 {
+		q := qos[i%3]
+		pod := fmt.Sprintf("/kubepods.slice/kubepods-%s.slice/kubepods-%s-pod%08d.slice", q, q, i)
+		for c := range 2 {
+			dir := fmt.Sprintf("%s/cri-containerd-%064d.scope", pod, 2*i+c)
+			mk(dir, fmt.Sprintf("%d\n", 10000+2*i+c))
+			own = dir
+		}
+	}
+	pid := 10000 + 2*499 + 1
+	for _, depth := range []int{4, -1} {
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
+			for b.Loop() {
+				if got, err := FindNamespaceRoot(mount, pid, "/", depth); err != nil || got != own {
+					b.Fatalf("%q %v", got, err)
+				}
+			}
+		})
 	}
 }
