@@ -99,15 +99,12 @@ func (s *wasmRuntimeScraper) resolveCgroupNamespace(now time.Time) {
 			if d, ok := depths[realPath(mount)]; ok {
 				depth = d
 			}
+			// A depth from mountinfo is the kernel's word: only that level is read. Without
+			// one the tree is searched level by level (bounded in cgroup.FindNamespaceRoot).
 			var root string
 			err := cgroup.ErrNamespaceRootNotFound
-			for _, d := range []int{depth, -1} {
-				for _, p := range searchPIDs {
-					if root, err = cgroup.FindNamespaceRoot(mount, p, self, d); err == nil {
-						break
-					}
-				}
-				if err == nil || d < 0 {
+			for _, p := range searchPIDs {
+				if root, err = cgroup.FindNamespaceRoot(mount, p, self, depth); err == nil {
 					break
 				}
 			}
