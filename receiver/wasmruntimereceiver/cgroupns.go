@@ -94,6 +94,7 @@ func (s *wasmRuntimeScraper) resolveCgroupNamespace(now time.Time) {
 			return
 		}
 		errs = errs[:0]
+		clear(ns.roots)
 		for mount, self := range s.hierarchies(before) {
 			depth := -1
 			if d, ok := depths[realPath(mount)]; ok {
