@@ -223,6 +223,23 @@ func TestFixtureCgroupNamespaceUnresolved(t *testing.T) {
 	require.True(t, ok)
 	assert.Positive(t, mustValue(t, self, "wasm_runtime.scrape.errors", "wasm_runtime.error.reason", "cgroup_namespace"))
 	assert.Equal(t, 1, logs.FilterMessageSnippet("cgroup namespace").Len(), "one warning: %v", logs.All())
+
+	// Once the collector can find itself the search, retried after 5 minutes, succeeds and the
+	// processes' cgroups, re-read at their next refresh, are mapped.
+	require.NoError(t, os.Symlink(strconv.Itoa(collectorPID), filepath.Join(ns, "proc", "self")))
+	scrapeOnce(t, s)
+	require.Error(t, s.cgns.err, "not retried before 5 minutes")
+	s.cgns.at = s.cgns.at.Add(-warnEvery)
+	for _, e := range s.entries {
+		e.cgRead = e.cgRead.Add(-2 * refreshAfter)
+	}
+	md = scrapeOnce(t, s)
+	require.NoError(t, s.cgns.err)
+	rm = mustResource(t, md, "901")
+	assert.Equal(t, "cgroup", resAttr(rm, "wasm_runtime.instance.grouping"))
+	assert.Equal(t, cid, resAttr(rm, "container.id"))
+	assert.Equal(t, 134217728.0, mustValue(t, rm, "wasm_runtime.memory.limit"))
+	assert.Equal(t, 1, logs.FilterMessageSnippet("cgroup namespace").Len(), "still one warning")
 }
 
 func findResourceWithout(md pmetric.Metrics, key string) (pmetric.ResourceMetrics, bool) {
