@@ -238,7 +238,14 @@ func TestAgentReadsInstanceCgroups(t *testing.T) {
 		t.Fatalf("building the demo module: %v\n%s", err, out)
 	}
 	const limit = 128 << 20
-	appProcs := testCgroup(t, fmt.Sprintf("otelcol-virt-test-app-%d", os.Getpid()), limit)
+	// Both the instance and the agent sit where the kubelet's systemd driver puts containers,
+	// so that the agent's namespace root is several levels deep, as in a real pod, and the
+	// instance's container id and pod uid come from its resolved path.
+	const (
+		appPodUID = "0d1c1b3e-6a7d-4f0e-9c1b-2f3a4b5c6d7e"
+		appCID    = "4c2a8b5e1f0d3c6b9a7e8d2f1c0b3a4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a"
+	)
+	appProcs := nestCgroup(t, testCgroup(t, fmt.Sprintf("otelcol-virt-test-app-%d", os.Getpid()), 0), kubeContainer(appPodUID, appCID), limit)
 	app := exec.Command("sh", "-ec", `for f in "$@"; do echo $$ > "$f"; done; exec `+wazero+` run `+module+` -interval=200ms`, "sh")
 	app.Args = append(app.Args, appProcs...)
 	app.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -259,17 +266,30 @@ func TestAgentReadsInstanceCgroups(t *testing.T) {
 	}
 	const until = "wasm_runtime_memory_limit_bytes{"
 
+	identified := func(t *testing.T, lines string) {
+		t.Helper()
+		for _, label := range []string{`container_id="` + appCID + `"`, `k8s_pod_uid="` + appPodUID + `"`} {
+			if !strings.Contains(lines, label) {
+				t.Errorf("the instance's lines lack %s:\n%s", label, lines)
+			}
+		}
+	}
 	t.Run("host cgroup namespace", func(t *testing.T) {
 		lines := runAgentAsDaemonSet(t, bin, caps, pid, true, daemonSetOptions{until: until})
 		if got := reportedLimit(lines); got != limit {
 			t.Errorf("memory limit of the instance's cgroup reported as %v, want %d:\n%s", got, limit, lines)
 		}
+		identified(t, lines)
 	})
 	t.Run("private cgroup namespace", func(t *testing.T) {
-		agentProcs := testCgroup(t, fmt.Sprintf("otelcol-virt-test-agent-%d", os.Getpid()), 0)
+		agentProcs := nestCgroup(t, testCgroup(t, fmt.Sprintf("otelcol-virt-test-agent-%d", os.Getpid()), 0),
+			kubeContainer("7d3d2a49-0c3e-4f1e-9a7b-5a1f3f8f2c11", strings.Repeat("ab", 32)), 0)
 		lines := runAgentAsDaemonSet(t, bin, caps, pid, true, daemonSetOptions{
 			cgroupProcs: agentProcs, privateCgroupNS: true, until: until,
 		})
+		if receiverResolvesCgroupNamespaces {
+			identified(t, lines)
+		}
 		got := reportedLimit(lines)
 		switch {
 		case got == limit && !receiverResolvesCgroupNamespaces:
@@ -328,4 +348,56 @@ func testCgroup(t *testing.T, name string, limit int64) []string {
 		procs = append(procs, filepath.Join(cg, "cgroup.procs"))
 	}
 	return procs
+}
+
+// kubeContainer is the path of a container's cgroup below its pod's with the kubelet's systemd
+// driver and containerd (best-effort QoS).
+func kubeContainer(podUID, containerID string) string {
+	pod := "kubepods-besteffort-pod" + strings.ReplaceAll(podUID, "-", "_") + ".slice"
+	return "kubepods.slice/kubepods-besteffort.slice/" + pod + "/cri-containerd-" + containerID + ".scope"
+}
+
+// nestCgroup creates rel below the directory of each cgroup.procs file in procs, with a memory
+// limit on the innermost cgroup when limit > 0, and returns the cgroup.procs files of the
+// innermost ones. On cgroup v2 the levels in between delegate the memory controller so that
+// the innermost one can be limited. The cgroups are removed, innermost first, when the test
+// ends.
+func nestCgroup(t *testing.T, procs []string, rel string, limit int64) []string {
+	t.Helper()
+	var out []string
+	for _, p := range procs {
+		dir := filepath.Dir(p)
+		var made []string
+		for _, elem := range strings.Split(rel, "/") {
+			if _, err := os.Stat(filepath.Join(dir, "cgroup.controllers")); err == nil {
+				_ = os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+memory"), 0o644)
+			}
+			dir = filepath.Join(dir, elem)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Skipf("cannot create a cgroup: %v", err)
+			}
+			made = append(made, dir)
+		}
+		t.Cleanup(func() {
+			for i := len(made) - 1; i >= 0; i-- {
+				for try := 0; try < 50; try++ {
+					if err := os.Remove(made[i]); err == nil || os.IsNotExist(err) {
+						break
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+		})
+		if limit > 0 {
+			for _, f := range []string{"memory.max", "memory.limit_in_bytes"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+					if err := os.WriteFile(filepath.Join(dir, f), []byte(strconv.FormatInt(limit, 10)), 0o644); err != nil {
+						t.Fatalf("setting %s: %v", f, err)
+					}
+				}
+			}
+		}
+		out = append(out, filepath.Join(dir, "cgroup.procs"))
+	}
+	return out
 }
