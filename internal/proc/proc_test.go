@@ -53,11 +53,19 @@ func TestParseStatus(t *testing.T) {
 	if st.VmRSS == 0 || st.VmRSS%1024 != 0 {
 		t.Errorf("VmRSS %d not converted from kB", st.VmRSS)
 	}
+	if st.InnermostPID != 1 {
+		t.Errorf("NSpid of pid 1 parsed as %d", st.InnermostPID)
+	}
+	// A process two pid namespaces down (host pid 48213, 310 in the pod, 7 in its own).
+	st, err = ParseStatus([]byte("Name:\tx\nNSpid:\t48213\t310\t7\nvoluntary_ctxt_switches:\t1\n"))
+	if err != nil || st.InnermostPID != 7 {
+		t.Errorf("nested NSpid: got %+v, %v", st, err)
+	}
 	st, err = ParseStatus([]byte("Name:\tx\nVmRSS:\t  12 kB\nvoluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t3\n"))
 	if err != nil || st != (Status{VoluntaryCtxtSwitches: 7, NonvoluntaryCtxtSwitches: 3, VmRSS: 12 * 1024}) {
 		t.Errorf("got %+v, %v", st, err)
 	}
-	for _, bad := range []string{"", "Name: x\n", "VmRSS: lots kB\n"} {
+	for _, bad := range []string{"", "Name: x\n", "VmRSS: lots kB\n", "NSpid:\t12\tx\nVmRSS: 1 kB\n", "NSpid:\nVmRSS: 1 kB\n"} {
 		if _, err := ParseStatus([]byte(bad)); !errors.Is(err, ErrMalformed) {
 			t.Errorf("ParseStatus(%q) err = %v", bad, err)
 		}

@@ -8,6 +8,9 @@ type Status struct {
 	NonvoluntaryCtxtSwitches uint64
 	// VmRSS in bytes (the file says kB).
 	VmRSS uint64
+	// InnermostPID is the last NSpid field: the process's pid in its own pid namespace, which
+	// is the numbering of every pid it reads (cgroup.procs); 0 without an NSpid line.
+	InnermostPID uint64
 }
 
 // ParseStatus parses /proc/<pid>/status; missing keys stay zero (kernel threads have no VmRSS).
@@ -30,6 +33,18 @@ func ParseStatus(data []byte) (Status, error) {
 			dst = &st.NonvoluntaryCtxtSwitches
 		case "VmRSS":
 			dst, kb = &st.VmRSS, true
+		case "NSpid":
+			// Tab-separated, outermost namespace first.
+			v = bytes.TrimSpace(v)
+			if i := bytes.LastIndexAny(v, " \t"); i >= 0 {
+				v = v[i+1:]
+			}
+			n, ok := atou(v)
+			if !ok {
+				return st, malformed("status", "bad NSpid value %q", v)
+			}
+			st.InnermostPID = n
+			continue
 		default:
 			continue
 		}

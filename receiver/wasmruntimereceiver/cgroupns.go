@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/cgroup"
+	"github.com/otelcol-virt/otelcol-virt/internal/proc"
 )
 
 // cgroupNamespace maps the paths of /proc/<pid>/cgroup, which the kernel prints relative to
@@ -73,11 +74,14 @@ func (s *wasmRuntimeScraper) resolveCgroupNamespace(now time.Time) {
 	}
 	depths := s.mountRootDepths(pid)
 	// cgroup.procs lists pids as the reader's own pid namespace numbers them: the same as
-	// <root>/proc/self with hostPID, os.Getpid() when the collector has a pid namespace of its
-	// own and reads the host's /proc (and the fixture's pid on a fixture root).
-	searchPIDs := []int{os.Getpid()}
-	if pid != os.Getpid() {
-		searchPIDs = append(searchPIDs, pid)
+	// <root>/proc/self with hostPID, but os.Getpid() when the collector has a pid namespace of
+	// its own and reads the host's /proc. The last NSpid of its status is that number (and
+	// tells a real procfs of the collector from a fixture root, which has its own pids).
+	searchPID := pid
+	if data, err := s.r.read(filepath.Join(s.procRoot, link, "status")); err == nil {
+		if st, err := proc.ParseStatus(data); err == nil && st.InnermostPID == uint64(os.Getpid()) {
+			searchPID = os.Getpid()
+		}
 	}
 	own := func() (*procCgroups, error) {
 		data, err := s.r.read(filepath.Join(s.procRoot, link, "cgroup"))
@@ -102,13 +106,7 @@ func (s *wasmRuntimeScraper) resolveCgroupNamespace(now time.Time) {
 			}
 			// A depth from mountinfo is the kernel's word: only that level is read. Without
 			// one the tree is searched level by level (bounded in cgroup.FindNamespaceRoot).
-			var root string
-			err := cgroup.ErrNamespaceRootNotFound
-			for _, p := range searchPIDs {
-				if root, err = cgroup.FindNamespaceRoot(mount, p, self, depth); err == nil {
-					break
-				}
-			}
+			root, err := cgroup.FindNamespaceRoot(mount, searchPID, self, depth)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -121,7 +119,7 @@ func (s *wasmRuntimeScraper) resolveCgroupNamespace(now time.Time) {
 		}
 	}
 	ns.err = errors.Join(errs...)
-	fields := []zap.Field{zap.Int("pid", pid), zap.Any("roots", ns.roots)}
+	fields := []zap.Field{zap.Int("pid", searchPID), zap.Any("roots", ns.roots)}
 	if ns.err != nil {
 		s.logger.Debug("cgroup namespace root not found in every hierarchy", append(fields, zap.Error(ns.err))...)
 		return
