@@ -355,14 +355,13 @@ func measure(bin, dist, preset string, load int, tg, instances string) (run, err
 	}
 
 	// telemetrygen paces spans per worker; 1,000 spans/s per worker is what one worker holds
-	// steadily here. Saturation: no pacing, four workers per core (each worker waits for its
-	// export to return, so fewer leave a collector with a synchronous disk queue idle).
+	// steadily here. Saturation: no pacing, as many workers as cores.
 	workers, rate := 1, 0
 	if load > 0 {
 		workers = max(1, load/1000)
 		rate = load / workers
 	} else {
-		workers = 4 * runtime.NumCPU()
+		workers = runtime.NumCPU()
 	}
 	start := time.Now()
 	out, err := exec.Command(tg, "traces", "--otlp-endpoint", otlp, "--otlp-insecure",

@@ -128,7 +128,7 @@ func writeReport(runs []run, idle []idleResult, presets []string, loads []int) {
 		"with wasm_runtime scraping %d real processes matched by a user-defined runtime (`comm: ^bench-instance$`); listeners moved to free "+
 		"loopback ports and the backend set with `--set extensions::edge_profile::endpoints::...`.\n", *flagInstances)
 	fmt.Fprintf(&b, "- **Load**: telemetrygen v0.161.0 (`traces --child-spans 1 --duration %s`), 1 worker per 1,000 spans/s (`--rate 1000`); "+
-		"\"max\" is saturation: no pacing, four workers per core. %d runs per cell, alternating which collector goes first; medians.\n", *flagDuration, *flagRuns)
+		"\"max\" is saturation: no pacing, one worker per core. %d runs per cell, alternating which collector goes first; medians.\n", *flagDuration, *flagRuns)
 	fmt.Fprintf(&b, "- **Measured per run**: collector CPU seconds (utime+stime from /proc/<pid>/stat, from 2 s after start to the end of the drain), "+
 		"peak RSS (VmHWM), spans accepted/refused (receiver) and exported/failed (exporter) from the collector's own metrics, "+
 		"bytes on the wire and span end → backend arrival p99 at the sink (includes the client's and the exporter's batching). "+
