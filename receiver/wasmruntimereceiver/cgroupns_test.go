@@ -297,6 +297,7 @@ func scrapeInCgroupNamespace(t *testing.T, app *cgrouptest.Group, guest *exec.Cm
 	}
 	assert.Equal(t, hostPath, results["cgroup_path"], "the host's path of the guest's cgroup")
 	assert.Equal(t, "cgroup", results["grouping"])
+	assert.Positive(t, mustAtoi(t, results["depth_hints"]), "mountinfo gave no namespace root depth matching the root found")
 	assert.Equal(t, strconv.Itoa(192<<20), results["memory_limit"])
 	assert.Equal(t, "0.1", results["cpu_limit"])
 	assert.Equal(t, "64", results["pids_limit"])
@@ -365,8 +366,23 @@ func TestCgroupNamespaceHelper(t *testing.T) {
 	for mount, r := range s.cgns.roots {
 		roots = append(roots, mount+"="+r)
 	}
+	// The depth of the namespace root in each mounted hierarchy, from the kernel's mountinfo.
+	hinted := 0
+	for mount := range s.cgns.roots {
+		if d, ok := s.mountRootDepths(mustAtoi(t, hostPID))[realPath(mount)]; ok && d == strings.Count(s.cgns.roots[mount], "/")-b2iInt(s.cgns.roots[mount] == "/") {
+			hinted++
+		}
+	}
+	fmt.Printf("RESULT depth_hints=%d\n", hinted)
 	fmt.Printf("RESULT cgroup_path=%s\nRESULT grouping=%s\nRESULT memory_limit=%s\nRESULT cpu_limit=%s\nRESULT pids_limit=%s\nRESULT psi=%v\nRESULT roots=%s\nRESULT cgroup_namespace_errors=%d\n",
 		resAttr(rm, "wasm_runtime.cgroup.path"), resAttr(rm, "wasm_runtime.instance.grouping"),
 		str("wasm_runtime.memory.limit"), str("wasm_runtime.cpu.limit"), str("wasm_runtime.pids.limit"), psi,
 		strings.Join(roots, " "), s.errCounts[reasonIndex(reasonCgroupNamespace)])
+}
+
+func b2iInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
