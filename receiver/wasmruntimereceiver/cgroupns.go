@@ -99,9 +99,15 @@ func (s *wasmRuntimeScraper) resolveCgroupNamespace(now time.Time) {
 		}
 		errs = errs[:0]
 		clear(ns.roots)
+		searched := map[string]string{} // co-mounted controllers (cpu and cpuacct) share one search
 		for mount, self := range s.hierarchies(before) {
+			real := realPath(mount)
+			if root, ok := searched[real+"\x00"+self]; ok {
+				ns.roots[mount] = root
+				continue
+			}
 			depth := -1
-			if d, ok := depths[realPath(mount)]; ok {
+			if d, ok := depths[real]; ok {
 				depth = d
 			}
 			// A depth from mountinfo is the kernel's word: only that level is read. Without
@@ -112,6 +118,7 @@ func (s *wasmRuntimeScraper) resolveCgroupNamespace(now time.Time) {
 				continue
 			}
 			ns.roots[mount] = root
+			searched[real+"\x00"+self] = root
 		}
 		// Moved while searching (a cgroup manager reshuffling): search again, once.
 		if after, err := own(); err == nil && !differs(before, after) && after.named == before.named {
