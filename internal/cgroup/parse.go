@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
 )
 
 // ErrMalformed is wrapped by every parse error.
@@ -101,18 +103,18 @@ func (l CPULimit) CPUs() float64 {
 // ParseCPUMax parses v2 cpu.max: "max 100000" or "50000 100000".
 func ParseCPUMax(data []byte) (CPULimit, error) {
 	var buf [3][]byte
-	f := fields(buf[:0], bytes.TrimSpace(data))
+	f := bytesparse.Fields(buf[:0], bytes.TrimSpace(data))
 	if len(f) != 2 {
 		return CPULimit{}, malformed("cpu.max", "want \"<quota|max> <period>\", got %q", data)
 	}
-	period, ok := atou(f[1])
+	period, ok := bytesparse.Atou(f[1])
 	if !ok || period == 0 {
 		return CPULimit{}, malformed("cpu.max", "bad period %q", f[1])
 	}
 	if string(f[0]) == "max" {
 		return CPULimit{PeriodUsec: period, Unlimited: true}, nil
 	}
-	quota, ok := atou(f[0])
+	quota, ok := bytesparse.Atou(f[0])
 	if !ok {
 		return CPULimit{}, malformed("cpu.max", "bad quota %q", f[0])
 	}
@@ -121,11 +123,11 @@ func ParseCPUMax(data []byte) (CPULimit, error) {
 
 // ParseCFSQuota parses v1 cpu.cfs_quota_us (-1 for none) and cpu.cfs_period_us.
 func ParseCFSQuota(quota, period []byte) (CPULimit, error) {
-	p, ok := atou(bytes.TrimSpace(period))
+	p, ok := bytesparse.Atou(bytes.TrimSpace(period))
 	if !ok || p == 0 {
 		return CPULimit{}, malformed("cpu.cfs_period_us", "bad period %q", period)
 	}
-	q, ok := atoi(bytes.TrimSpace(quota))
+	q, ok := bytesparse.Atoi(bytes.TrimSpace(quota))
 	if !ok {
 		return CPULimit{}, malformed("cpu.cfs_quota_us", "bad quota %q", quota)
 	}
@@ -148,7 +150,7 @@ func ParseLimit(data []byte) (Limit, error) {
 	if string(b) == "max" {
 		return Limit{Unlimited: true}, nil
 	}
-	v, ok := atou(b)
+	v, ok := bytesparse.Atou(b)
 	if !ok {
 		// v1 memory.limit_in_bytes can be "-1" when written so (it reads back as the max).
 		if string(b) == "-1" {
@@ -164,7 +166,7 @@ func ParseLimit(data []byte) (Limit, error) {
 
 // ParseUint parses a single-number file (memory.current, memory.usage_in_bytes, pids.current).
 func ParseUint(data []byte) (uint64, error) {
-	v, ok := atou(bytes.TrimSpace(data))
+	v, ok := bytesparse.Atou(bytes.TrimSpace(data))
 	if !ok {
 		return 0, malformed("value", "want a number, got %q", bytes.TrimSpace(data))
 	}
@@ -243,8 +245,8 @@ func ParseIOStat(data []byte) (IOStat, error) {
 	var buf [8][]byte
 	for len(data) > 0 {
 		var line []byte
-		line, data = nextLine(data)
-		f := fields(buf[:0], line)
+		line, data = bytesparse.NextLine(data)
+		f := bytesparse.Fields(buf[:0], line)
 		if len(f) == 0 {
 			continue
 		}
@@ -256,7 +258,7 @@ func ParseIOStat(data []byte) (IOStat, error) {
 			if !ok {
 				return s, malformed("io.stat", "bad pair %q", kv)
 			}
-			n, ok := atou(v)
+			n, ok := bytesparse.Atou(v)
 			if !ok {
 				return s, malformed("io.stat", "bad value in %q", kv)
 			}
@@ -281,15 +283,15 @@ func ParseBlkio(data []byte) (read, write uint64, err error) {
 	var buf [4][]byte
 	for len(data) > 0 {
 		var line []byte
-		line, data = nextLine(data)
-		f := fields(buf[:0], line)
+		line, data = bytesparse.NextLine(data)
+		f := bytesparse.Fields(buf[:0], line)
 		if len(f) == 0 || (len(f) == 2 && string(f[0]) == "Total") {
 			continue
 		}
 		if len(f) != 3 {
 			return 0, 0, malformed("blkio", "line %q", line)
 		}
-		n, ok := atou(f[2])
+		n, ok := bytesparse.Atou(f[2])
 		if !ok {
 			return 0, 0, malformed("blkio", "bad value in %q", line)
 		}
@@ -317,8 +319,8 @@ func ParsePSI(data []byte) (PSI, error) {
 	some := false
 	for len(data) > 0 {
 		var line []byte
-		line, data = nextLine(data)
-		f := fields(buf[:0], line)
+		line, data = bytesparse.NextLine(data)
+		f := bytesparse.Fields(buf[:0], line)
 		if len(f) == 0 {
 			continue
 		}
@@ -326,7 +328,7 @@ func ParsePSI(data []byte) (PSI, error) {
 		found := false
 		for _, kv := range f[1:] {
 			if v, ok := bytes.CutPrefix(kv, []byte("total=")); ok {
-				n, ok := atou(v)
+				n, ok := bytesparse.Atou(v)
 				if !ok {
 					return p, malformed("pressure", "bad total in %q", line)
 				}
@@ -357,19 +359,19 @@ func scanKV(file string, data []byte, fn func(k []byte, v uint64)) error {
 	var buf [3][]byte
 	for len(data) > 0 {
 		var line []byte
-		line, data = nextLine(data)
-		f := fields(buf[:0], line)
+		line, data = bytesparse.NextLine(data)
+		f := bytesparse.Fields(buf[:0], line)
 		if len(f) == 0 {
 			continue
 		}
 		if len(f) != 2 {
 			return malformed(file, "line %q is not \"key value\"", line)
 		}
-		v, ok := atou(f[1])
+		v, ok := bytesparse.Atou(f[1])
 		if !ok {
 			// Signed values exist in some files (v2 memory.stat can show negative
 			// workingset counters transiently); they are not ones we keep.
-			if _, ok := atoi(f[1]); ok {
+			if _, ok := bytesparse.Atoi(f[1]); ok {
 				continue
 			}
 			return malformed(file, "bad value in %q", line)
@@ -377,64 +379,4 @@ func scanKV(file string, data []byte, fn func(k []byte, v uint64)) error {
 		fn(f[0], v)
 	}
 	return nil
-}
-
-func atou(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if n > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
-	return n, true
-}
-
-func atoi(b []byte) (int64, bool) {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	u, ok := atou(b)
-	if !ok || u > 1<<63 || (!neg && u == 1<<63) {
-		return 0, false
-	}
-	if neg {
-		return -int64(u), true
-	}
-	return int64(u), true
-}
-
-func fields(dst [][]byte, b []byte) [][]byte {
-	dst = dst[:0]
-	i := 0
-	for i < len(b) {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
-			i++
-		}
-		if i >= len(b) {
-			break
-		}
-		j := i
-		for j < len(b) && b[j] != ' ' && b[j] != '\t' {
-			j++
-		}
-		dst = append(dst, b[i:j])
-		i = j
-	}
-	return dst
-}
-
-func nextLine(b []byte) (line, rest []byte) {
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		return b[:i], b[i+1:]
-	}
-	return b, nil
 }

@@ -1,6 +1,10 @@
 package proc
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+)
 
 // CgroupLine is one line of /proc/<pid>/cgroup: "hierarchy-ID:controller-list:path".
 type CgroupLine struct {
@@ -16,7 +20,7 @@ func ParseCgroup(data []byte) ([]CgroupLine, error) {
 	var out []CgroupLine
 	for len(data) > 0 {
 		var line []byte
-		line, data = nextLine(data)
+		line, data = bytesparse.NextLine(data)
 		if len(line) == 0 {
 			continue
 		}
@@ -28,7 +32,7 @@ func ParseCgroup(data []byte) ([]CgroupLine, error) {
 		if !ok {
 			return nil, malformed("cgroup", "line %q has one ':'", line)
 		}
-		n, ok := atoi(id)
+		n, ok := bytesparse.Atoi(id)
 		if !ok || n < 0 {
 			return nil, malformed("cgroup", "bad hierarchy id %q", id)
 		}

@@ -1,6 +1,10 @@
 package proc
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+)
 
 // Unlimited is returned for a limit the kernel reports as "unlimited".
 const Unlimited = ^uint64(0)
@@ -13,16 +17,16 @@ func ParseOpenFilesLimit(data []byte) (uint64, error) {
 	if i < 0 {
 		return 0, malformed("limits", "no %q line", key)
 	}
-	line, _ := nextLine(data[i+len(key):])
+	line, _ := bytesparse.NextLine(data[i+len(key):])
 	var buf [4][]byte
-	f := fields(buf[:0], line)
+	f := bytesparse.Fields(buf[:0], line)
 	if len(f) < 1 {
 		return 0, malformed("limits", "no soft limit on %q line", key)
 	}
 	if string(f[0]) == "unlimited" {
 		return Unlimited, nil
 	}
-	n, ok := atou(f[0])
+	n, ok := bytesparse.Atou(f[0])
 	if !ok {
 		return 0, malformed("limits", "bad soft limit %q", f[0])
 	}

@@ -1,6 +1,10 @@
 package proc
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+)
 
 // NetDev is traffic summed over the interfaces of a network namespace, loopback excluded.
 type NetDev struct {
@@ -14,12 +18,12 @@ type NetDev struct {
 // "iface: rx_bytes rx_packets rx_errs rx_drop fifo frame compressed multicast tx_bytes tx_packets tx_errs tx_drop ...").
 func ParseNetDev(data []byte) (NetDev, error) {
 	var d NetDev
-	_, data = nextLine(data)
-	_, data = nextLine(data)
+	_, data = bytesparse.NextLine(data)
+	_, data = bytesparse.NextLine(data)
 	var buf [17][]byte
 	for len(data) > 0 {
 		var line []byte
-		line, data = nextLine(data)
+		line, data = bytesparse.NextLine(data)
 		name, rest, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
 			if len(bytes.TrimSpace(line)) == 0 {
@@ -27,13 +31,13 @@ func ParseNetDev(data []byte) (NetDev, error) {
 			}
 			return d, malformed("net/dev", "line %q has no interface", line)
 		}
-		f := fields(buf[:0], rest)
+		f := bytesparse.Fields(buf[:0], rest)
 		if len(f) < 16 {
 			return d, malformed("net/dev", "%d counters, want 16", len(f))
 		}
 		var v [12]uint64
 		for i, k := range [...]int{0, 1, 2, 3, 8, 9, 10, 11} {
-			n, ok := atou(f[k])
+			n, ok := bytesparse.Atou(f[k])
 			if !ok {
 				return d, malformed("net/dev", "bad counter %q", f[k])
 			}

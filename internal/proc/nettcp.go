@@ -1,6 +1,10 @@
 package proc
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+)
 
 // TCP states as numbered by the kernel (include/net/tcp_states.h), named as ss(8) lower-cased.
 var TCPStates = [...]string{
@@ -12,12 +16,12 @@ var TCPStates = [...]string{
 // ScanNetTCP calls fn with the state and socket inode of every entry of /proc/<pid>/net/tcp or
 // tcp6. It allocates nothing.
 func ScanNetTCP(data []byte, fn func(state uint8, inode uint64)) error {
-	_, data = nextLine(data) // header
+	_, data = bytesparse.NextLine(data) // header
 	var buf [12][]byte
 	for len(data) > 0 {
 		var line []byte
-		line, data = nextLine(data)
-		f := fields(buf[:0], line)
+		line, data = bytesparse.NextLine(data)
+		f := bytesparse.Fields(buf[:0], line)
 		if len(f) == 0 {
 			continue
 		}
@@ -33,7 +37,7 @@ func ScanNetTCP(data []byte, fn func(state uint8, inode uint64)) error {
 		if !ok1 || !ok2 {
 			return malformed("net/tcp", "bad state %q", st)
 		}
-		inode, ok := atou(f[9])
+		inode, ok := bytesparse.Atou(f[9])
 		if !ok {
 			return malformed("net/tcp", "bad inode %q", f[9])
 		}
@@ -60,5 +64,5 @@ func SocketInode(link []byte) (uint64, bool) {
 	if !ok || len(rest) < 2 || rest[len(rest)-1] != ']' {
 		return 0, false
 	}
-	return atou(rest[:len(rest)-1])
+	return bytesparse.Atou(rest[:len(rest)-1])
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
 )
 
 func fixture(t testing.TB, name string) []byte {
@@ -185,16 +187,16 @@ func TestParseBootTime(t *testing.T) {
 
 func TestAtoi(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "-1": -1, "9223372036854775807": 1<<63 - 1, "-9223372036854775808": -1 << 63} {
-		if got, ok := atoi([]byte(in)); !ok || got != want {
-			t.Errorf("atoi(%q) = %d %v", in, got, ok)
+		if got, ok := bytesparse.Atoi([]byte(in)); !ok || got != want {
+			t.Errorf("bytesparse.Atoi(%q) = %d %v", in, got, ok)
 		}
 	}
 	for _, bad := range []string{"", "-", "9223372036854775808", "18446744073709551616", "1x"} {
-		if _, ok := atoi([]byte(bad)); ok {
-			t.Errorf("atoi(%q) accepted", bad)
+		if _, ok := bytesparse.Atoi([]byte(bad)); ok {
+			t.Errorf("bytesparse.Atoi(%q) accepted", bad)
 		}
 	}
-	if v, ok := atou([]byte("18446744073709551615")); !ok || v != 1<<64-1 {
+	if v, ok := bytesparse.Atou([]byte("18446744073709551615")); !ok || v != 1<<64-1 {
 		t.Errorf("atou max = %d %v", v, ok)
 	}
 }

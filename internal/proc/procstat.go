@@ -1,14 +1,18 @@
 package proc
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+)
 
 // ParseBootTime returns btime (seconds since the epoch) from /proc/stat.
 func ParseBootTime(data []byte) (uint64, error) {
 	for len(data) > 0 {
 		var line []byte
-		line, data = nextLine(data)
+		line, data = bytesparse.NextLine(data)
 		if v, ok := bytes.CutPrefix(line, []byte("btime ")); ok {
-			n, ok := atou(bytes.TrimSpace(v))
+			n, ok := bytesparse.Atou(bytes.TrimSpace(v))
 			if !ok {
 				return 0, malformed("stat", "bad btime %q", v)
 			}

@@ -1,6 +1,10 @@
 package proc
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+)
 
 // Stat is the part of /proc/<pid>/stat the receiver uses (see proc(5)).
 type Stat struct {
@@ -28,7 +32,7 @@ func ParseStat(data []byte) (st Stat, comm []byte, err error) {
 	if open < 1 || closing < open {
 		return st, nil, malformed("stat", "no (comm)")
 	}
-	pid, ok := atoi(bytes.TrimSpace(data[:open]))
+	pid, ok := bytesparse.Atoi(bytes.TrimSpace(data[:open]))
 	if !ok || pid <= 0 {
 		return st, nil, malformed("stat", "bad pid %q", data[:open])
 	}
@@ -63,14 +67,14 @@ func ParseStat(data []byte) (st Stat, comm []byte, err error) {
 	st.State = field(3)[0]
 	var bad string
 	u := func(k int, name string) uint64 {
-		v, ok := atou(field(k))
+		v, ok := bytesparse.Atou(field(k))
 		if !ok && bad == "" {
 			bad = name
 		}
 		return v
 	}
 	s := func(k int, name string) int64 {
-		v, ok := atoi(field(k))
+		v, ok := bytesparse.Atoi(field(k))
 		if !ok && bad == "" {
 			bad = name
 		}

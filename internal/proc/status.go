@@ -1,6 +1,10 @@
 package proc
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+)
 
 // Status is the part of /proc/<pid>/status the receiver uses.
 type Status struct {
@@ -19,7 +23,7 @@ func ParseStatus(data []byte) (Status, error) {
 	seen := false
 	for len(data) > 0 {
 		var line []byte
-		line, data = nextLine(data)
+		line, data = bytesparse.NextLine(data)
 		k, v, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
 			continue
@@ -39,7 +43,7 @@ func ParseStatus(data []byte) (Status, error) {
 			if i := bytes.LastIndexAny(v, " \t"); i >= 0 {
 				v = v[i+1:]
 			}
-			n, ok := atou(v)
+			n, ok := bytesparse.Atou(v)
 			if !ok {
 				return st, malformed("status", "bad NSpid value %q", v)
 			}
@@ -52,7 +56,7 @@ func ParseStatus(data []byte) (Status, error) {
 		if kb {
 			v = bytes.TrimSpace(bytes.TrimSuffix(v, []byte("kB")))
 		}
-		n, ok := atou(v)
+		n, ok := bytesparse.Atou(v)
 		if !ok {
 			return st, malformed("status", "bad %s value %q", k, v)
 		}
