@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/runtimelogs"
+	"github.com/otelcol-virt/otelcol-virt/internal/threat"
 	"github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
 
@@ -49,6 +51,12 @@ type Config struct {
 	Metrics metadata.MetricsConfig `mapstructure:"metrics"`
 	// ResourceAttributes enables or disables each resource attribute.
 	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
+
+	// Logs follows the runtimes' own log files (logs pipelines only); see internal/runtimelogs.
+	Logs runtimelogs.Config `mapstructure:"logs"`
+	// Threats are the threat event rules evaluated on each scrape (logs pipelines only); see
+	// docs/threat-events.md.
+	Threats threat.Config `mapstructure:"threats"`
 
 	_ struct{}
 }

@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/runtimelogs"
+	"github.com/otelcol-virt/otelcol-virt/internal/threat"
 	"github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
 
@@ -20,7 +22,7 @@ var Type = metadata.Type
 
 // NewFactory returns the factory of the wasm_runtime receiver.
 func NewFactory() receiver.Factory {
-	return receiver.NewFactory(Type, createDefaultConfig, receiver.WithMetrics(createMetrics, stability))
+	return receiver.NewFactory(Type, createDefaultConfig, receiver.WithMetrics(createMetrics, stability), receiver.WithLogs(createLogs, stability))
 }
 
 // defaultMaxOpenFiles covers the per-scrape files of about 2,000 instances (8 each) or a host
@@ -35,6 +37,8 @@ func createDefaultConfig() component.Config {
 		MaxOpenFiles:       defaultMaxOpenFiles,
 		Metrics:            metadata.DefaultMetricsConfig(),
 		ResourceAttributes: metadata.DefaultResourceAttributesConfig(),
+		Logs:               runtimelogs.NewDefaultConfig(),
+		Threats:            threat.NewDefaultConfig(),
 	}
 }
 
