@@ -55,40 +55,8 @@ func TestExamplesValidate(t *testing.T) {
 	}
 }
 
-// Each custom component rejects invalid config through the real binary, naming the field.
-func TestInvalidConfigNamesField(t *testing.T) {
-	skipShort(t)
-	const pipeline = `
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:0
-exporters:
-  debug:
-service:
-  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [debug]
-`
-	cases := []struct {
-		name, config, field string
-	}{
-		{"wasm_runtime", "receivers:\n  wasm_runtime:\n    root_path: relative/dir\n", "root_path"},
-		{"virtualization_attributes", "processors:\n  virtualization_attributes:\n    refresh_interval: -1s\n", "refresh_interval"},
-		{"edge_profile", "extensions:\n  edge_profile:\n    profile: satellite\n", "profile"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			out, err := exec.Command(CollectorBinary(t), "validate",
-				"--config", WriteConfig(t, pipeline), "--config", WriteConfig(t, c.config)).CombinedOutput()
-			require.Error(t, err, "validate must fail:\n%s", out)
-			assert.Contains(t, string(out), c.name)
-			assert.Contains(t, string(out), c.field+":", "the error names the field:\n%s", out)
-		})
-	}
-}
+// Invalid configs of every custom component, rejected through the real binary with an error
+// naming the field and the fix: TestInvalidConfigTable in badinput_test.go.
 
 // The edge example is what `make run` starts: it must come up and stay up with no backend.
 func TestEdgeExampleStaysUp(t *testing.T) {
