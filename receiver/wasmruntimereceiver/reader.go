@@ -110,8 +110,8 @@ func (r *fileReader) cached(path string, single bool) ([]byte, error) {
 func (r *fileReader) pread(fd int, single bool) ([]byte, error) {
 	n := 0
 	for {
-		if n == len(r.buf) {
-			r.buf = append(r.buf, make([]byte, len(r.buf))...)
+		if n == len(r.buf) && !r.grow() {
+			return nil, syscall.EFBIG
 		}
 		m, err := syscall.Pread(fd, r.buf[n:], int64(n))
 		if err == syscall.EINTR {
@@ -128,6 +128,20 @@ func (r *fileReader) pread(fd int, single bool) ([]byte, error) {
 			return r.buf[:n], nil
 		}
 	}
+}
+
+// maxFileSize bounds the read buffer: the largest file read is /proc/<pid>/net/tcp{,6} of a busy
+// network namespace (about 150 bytes a socket); anything larger is refused as malformed rather
+// than letting a hostile or broken file grow the collector's memory without bound.
+const maxFileSize = 32 << 20
+
+// grow doubles the read buffer up to maxFileSize; it reports false when it is already there.
+func (r *fileReader) grow() bool {
+	if len(r.buf) >= maxFileSize {
+		return false
+	}
+	r.buf = append(r.buf, make([]byte, min(len(r.buf), maxFileSize-len(r.buf)))...)
+	return true
 }
 
 // beginScrape starts a cache generation.
@@ -162,8 +176,8 @@ func (r *fileReader) read(path string) ([]byte, error) {
 	defer syscall.Close(fd)
 	n := 0
 	for {
-		if n == len(r.buf) {
-			r.buf = append(r.buf, make([]byte, len(r.buf))...)
+		if n == len(r.buf) && !r.grow() {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EFBIG}
 		}
 		m, err := syscall.Read(fd, r.buf[n:])
 		if err == syscall.EINTR {
@@ -320,7 +334,7 @@ func classify(err error) string {
 		return reasonVanished
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
 		return reasonPermission
-	case errors.Is(err, proc.ErrMalformed), errors.Is(err, cgroup.ErrMalformed):
+	case errors.Is(err, proc.ErrMalformed), errors.Is(err, cgroup.ErrMalformed), errors.Is(err, syscall.EFBIG):
 		return reasonMalformed
 	case errors.Is(err, syscall.ENODEV), errors.Is(err, syscall.EOPNOTSUPP):
 		return reasonMissing

@@ -23,6 +23,7 @@ func TestClassify(t *testing.T) {
 		pe(syscall.EACCES):                       reasonPermission,
 		pe(syscall.EPERM):                        reasonPermission,
 		pe(syscall.ENODEV):                       reasonMissing,
+		pe(syscall.EFBIG):                        reasonMalformed,
 		fmt.Errorf("x: %w", proc.ErrMalformed):   reasonMalformed,
 		fmt.Errorf("x: %w", cgroup.ErrMalformed): reasonMalformed,
 		pe(syscall.EIO):                          reasonOther,
@@ -68,6 +69,29 @@ func TestFileReader(t *testing.T) {
 	r.beginScrape()
 	r.endScrape()
 	assert.Empty(t, r.fds, "files not read in a scrape are closed")
+}
+
+// A file larger than any the kernel writes is refused, counted as malformed, and the buffer
+// stays bounded: a hostile root cannot grow the collector's memory.
+func TestFileReaderRefusesHugeFiles(t *testing.T) {
+	huge := filepath.Join(t.TempDir(), "huge")
+	require.NoError(t, os.WriteFile(huge, nil, 0o644))
+	require.NoError(t, os.Truncate(huge, 2*maxFileSize)) // sparse: costs no disk
+	r := newFileReader()
+	_, err := r.read(huge)
+	assert.Equal(t, reasonMalformed, classify(err), "%v", err)
+	_, err = r.readCached(huge)
+	assert.Equal(t, reasonMalformed, classify(err), "%v", err)
+	assert.LessOrEqual(t, len(r.buf), maxFileSize)
+	assert.Empty(t, r.fds, "a refused file is not kept open")
+
+	// A file right at the bound is still read whole.
+	atBound := filepath.Join(t.TempDir(), "at-bound")
+	require.NoError(t, os.WriteFile(atBound, nil, 0o644))
+	require.NoError(t, os.Truncate(atBound, maxFileSize-1))
+	got, err := r.read(atBound)
+	require.NoError(t, err)
+	assert.Len(t, got, maxFileSize-1)
 }
 
 // TestSingleReadFiles checks, on this host's real procfs and cgroupfs, that the files read
