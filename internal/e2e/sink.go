@@ -273,21 +273,29 @@ func grpcRequest(ctx context.Context, signal string) Request {
 
 var errSinkDown = grpcUnavailable("sink is down")
 
+// recordGRPC answers a gRPC export: a retryable error while the sink is failing, otherwise the
+// request, with fill copying its payload, is recorded.
+func (s *Sink) recordGRPC(ctx context.Context, signal string, fill func(*Request)) error {
+	if s.failing() {
+		return errSinkDown
+	}
+	r := grpcRequest(ctx, signal)
+	fill(&r)
+	r.WireBytes = wireSize(ctx)
+	s.record(r)
+	return nil
+}
+
 type grpcTraces struct {
 	ptraceotlp.UnimplementedGRPCServer
 	s *Sink
 }
 
 func (g *grpcTraces) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
-	if g.s.failing() {
-		return ptraceotlp.NewExportResponse(), errSinkDown
-	}
-	r := grpcRequest(ctx, "traces")
-	r.Traces = ptrace.NewTraces()
-	req.Traces().CopyTo(r.Traces)
-	r.WireBytes = wireSize(ctx)
-	g.s.record(r)
-	return ptraceotlp.NewExportResponse(), nil
+	return ptraceotlp.NewExportResponse(), g.s.recordGRPC(ctx, "traces", func(r *Request) {
+		r.Traces = ptrace.NewTraces()
+		req.Traces().CopyTo(r.Traces)
+	})
 }
 
 type grpcMetrics struct {
@@ -296,15 +304,10 @@ type grpcMetrics struct {
 }
 
 func (g *grpcMetrics) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
-	if g.s.failing() {
-		return pmetricotlp.NewExportResponse(), errSinkDown
-	}
-	r := grpcRequest(ctx, "metrics")
-	r.Metrics = pmetric.NewMetrics()
-	req.Metrics().CopyTo(r.Metrics)
-	r.WireBytes = wireSize(ctx)
-	g.s.record(r)
-	return pmetricotlp.NewExportResponse(), nil
+	return pmetricotlp.NewExportResponse(), g.s.recordGRPC(ctx, "metrics", func(r *Request) {
+		r.Metrics = pmetric.NewMetrics()
+		req.Metrics().CopyTo(r.Metrics)
+	})
 }
 
 type grpcLogs struct {
@@ -313,13 +316,8 @@ type grpcLogs struct {
 }
 
 func (g *grpcLogs) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
-	if g.s.failing() {
-		return plogotlp.NewExportResponse(), errSinkDown
-	}
-	r := grpcRequest(ctx, "logs")
-	r.Logs = plog.NewLogs()
-	req.Logs().CopyTo(r.Logs)
-	r.WireBytes = wireSize(ctx)
-	g.s.record(r)
-	return plogotlp.NewExportResponse(), nil
+	return plogotlp.NewExportResponse(), g.s.recordGRPC(ctx, "logs", func(r *Request) {
+		r.Logs = plog.NewLogs()
+		req.Logs().CopyTo(r.Logs)
+	})
 }
