@@ -202,11 +202,6 @@ exec setpriv --reuid=0 --regid=0 --clear-groups --inh-caps=-all --ambient-caps=-
 	return found
 }
 
-// receiverResolvesCgroupNamespaces records whether the wasm_runtime receiver resolves the
-// /proc/<pid>/cgroup paths a private cgroup namespace shows ("/../<path>", relative to the
-// reader's own cgroup). Set it to true when it does; the test then requires it.
-const receiverResolvesCgroupNamespaces = true
-
 // TestAgentReadsInstanceCgroups gives a wazero instance its own cgroup with a 128 MiB memory
 // limit and checks that the agent, run as the DaemonSet runs it, reports that limit: with the
 // host's cgroup namespace (Compose's `cgroup: host`), and in a private cgroup namespace of its
@@ -287,16 +282,8 @@ func TestAgentReadsInstanceCgroups(t *testing.T) {
 		lines := runAgentAsDaemonSet(t, bin, caps, pid, true, daemonSetOptions{
 			cgroupProcs: agentProcs, privateCgroupNS: true, until: until,
 		})
-		if receiverResolvesCgroupNamespaces {
-			identified(t, lines)
-		}
-		got := reportedLimit(lines)
-		switch {
-		case got == limit && !receiverResolvesCgroupNamespaces:
-			t.Error("the receiver now resolves cgroup paths of a private cgroup namespace: set receiverResolvesCgroupNamespaces = true")
-		case got != limit && !receiverResolvesCgroupNamespaces:
-			t.Skipf("known gap: in a private cgroup namespace (pods on cgroup v2 nodes) /proc/<pid>/cgroup reads \"/../<path>\" and wasm_runtime does not resolve it, so the instance's cgroup figures are missing (limit reported: %v)", got)
-		case got != limit:
+		identified(t, lines)
+		if got := reportedLimit(lines); got != limit {
 			t.Errorf("memory limit of the instance's cgroup reported as %v, want %d:\n%s", got, limit, lines)
 		}
 	})

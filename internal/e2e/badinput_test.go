@@ -486,7 +486,7 @@ service:
 `, grpcAddr, sink.GRPCEndpoint)
 	base := WriteConfig(t, pipeline)
 	if out, err := exec.Command(bin, "validate", "--config", base, "--config", WriteConfig(t, probe)).CombinedOutput(); err != nil {
-		t.Skipf("the binary does not accept root_path on wasm_runtime and virtualization_attributes: %s", out)
+		t.Fatalf("the binary does not accept root_path on wasm_runtime and virtualization_attributes: %s", out)
 	}
 
 	c := StartCollector(t, Options{Binary: bin, Configs: []string{base, WriteConfig(t, probe)}})
