@@ -67,6 +67,7 @@ generate: $(TOOLS)/builder
 	@for d in $(DISTRIBUTIONS); do case $$d in \
 	  otelcol-virt) m=$(MANIFEST_otelcol-virt);; otelcol-virt-edge) m=$(MANIFEST_otelcol-virt-edge);; otelcol-virt-full) m=$(MANIFEST_otelcol-virt-full);; esac; \
 	  echo "generate: $$d from $$m"; $(TOOLS)/builder --skip-compilation --config $$m || exit 1; done
+	gofmt -w distributions/*/*.go   # the builder's templates are not gofmt-clean
 
 ## run: build, then run otelcol-virt with examples/edge.yaml (CONFIG=... to change)
 run: $(BIN)/otelcol-virt
