@@ -33,6 +33,8 @@ const (
 	RuntimeKata        = "kata"
 	RuntimeLXC         = "lxc"
 	RuntimeNspawn      = "nspawn"
+	RuntimeProxmox     = "proxmox"
+	RuntimeGVisor      = "gvisor"
 )
 
 // Kubernetes QoS classes reported in Identity.QoS.
@@ -65,6 +67,8 @@ type Identity struct {
 	// jailer id, Kata sandbox id.
 	VMName string
 	VMID   string
+	// Machine is the libvirt driver of a libvirt machine ("qemu", "lxc", "libxl", "ch").
+	Machine string
 	// Monitor is true for the cgroup of a runtime's helper rather than of the workload itself
 	// (conmon, LXC monitor, Kata overhead holding the VMM's own threads).
 	Monitor bool
@@ -173,6 +177,7 @@ func parseElem(id *Identity, elem, parent string, kube *bool) bool {
 		if !machineScope(id, name) || id.Runtime != RuntimeLibvirt {
 			*id = Identity{Runtime: RuntimeLibvirt, VMName: name}
 		}
+		id.Machine = strings.TrimPrefix(elem[strings.LastIndexByte(elem, '.')+1:], "libvirt-")
 		id.Driver = DriverCgroupfs
 		return true
 	case parent == "firecracker" && elem != "":
@@ -254,6 +259,7 @@ func machineScope(id *Identity, name string) bool {
 			continue
 		}
 		id.Runtime, id.VMID, id.VMName, id.Driver = RuntimeLibvirt, num, vmName, DriverSystemd
+		id.Machine = strings.TrimSuffix(drv, "-")
 		return true
 	}
 	id.Runtime, id.ContainerID, id.Driver = RuntimeNspawn, name, DriverSystemd

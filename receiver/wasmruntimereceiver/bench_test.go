@@ -7,6 +7,9 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/catalog"
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
 // Benchmarks of a scrape over generated fixture roots (a v2 node with N runwasi containers,
@@ -52,7 +55,7 @@ func benchRoot(b *testing.B, n int) string {
 	return dir
 }
 
-func benchScraper(b *testing.B, root string, tweak func(*Config)) *wasmRuntimeScraper {
+func benchScraper(b *testing.B, root string, tweak func(*Config)) *scraperImpl {
 	cfg := testConfig()
 	cfg.RootPath = root
 	if tweak != nil {
@@ -64,16 +67,19 @@ func benchScraper(b *testing.B, root string, tweak func(*Config)) *wasmRuntimeSc
 	return s
 }
 
-// traceScrape records the file operations of one steady-state scrape.
-func traceScrape(b *testing.B, s *wasmRuntimeScraper) []traceOp {
-	var ops []traceOp
-	s.r.trace = &ops
+// traceScrape records the file operations of one steady-state scrape, the inventory's walk
+// included (in production the receiver's scrape is what walks the host at each interval).
+func traceScrape(b testing.TB, s *scraperImpl) []linuxfs.TraceOp {
+	var ops []linuxfs.TraceOp
+	s.inv.SetTrace(&ops)
+	s.r.Trace = &ops
 	scrapeOnce(b, s)
-	s.r.trace = nil
+	s.inv.SetTrace(nil)
+	s.r.Trace = nil
 	return ops
 }
 
-func reportPerInstance(b *testing.B, s *wasmRuntimeScraper, n int, ops []traceOp) {
+func reportPerInstance(b *testing.B, s *scraperImpl, n int, ops []linuxfs.TraceOp) {
 	b.ReportMetric(float64(len(ops))/float64(n), "reads/instance")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/instance")
 }
@@ -93,14 +99,14 @@ func BenchmarkScrape(b *testing.B) {
 	}
 }
 
-func benchLoop(b *testing.B, s *wasmRuntimeScraper, n int) {
+func benchLoop(b *testing.B, s *scraperImpl, n int) {
 	ops := traceScrape(b, s)
-	if got := len(s.instances); got != n {
+	if got := len(s.inv.Current().Instances); got != n {
 		b.Fatalf("%d instances discovered, want %d", got, n)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.scrape(b.Context()); err != nil {
+		if _, err := scrapeFresh(s); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -121,11 +127,11 @@ func BenchmarkFloor(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				s := benchScraper(b, root, nil)
 				ops := traceScrape(b, s)
-				r := newFileReader()
+				r := linuxfs.New(0)
 				if cached {
-					r.maxOpen = 1 << 20
+					r.MaxOpen = 1 << 20
 				}
-				b.Cleanup(r.closeAll)
+				b.Cleanup(r.CloseAll)
 				b.ReportAllocs()
 				for b.Loop() {
 					replay(r, ops)
@@ -136,18 +142,20 @@ func BenchmarkFloor(b *testing.B) {
 	}
 }
 
-func replay(r *fileReader, ops []traceOp) {
+func replay(r *linuxfs.Reader, ops []linuxfs.TraceOp) {
 	var pids []int
 	for _, op := range ops {
-		switch op.kind {
+		switch op.Kind {
 		case 'r':
-			_, _ = r.readCached(op.path)
+			_, _ = r.ReadCached(op.Path)
 		case 'c':
-			_, _ = r.countDir(op.path)
+			_, _ = r.CountDir(op.Path)
 		case 'l':
-			pids, _ = r.listPIDs(op.path, pids[:0])
+			pids, _ = r.ListNumeric(op.Path, pids[:0])
 		case 'k':
-			_, _ = r.readlinkInto(op.path)
+			_, _ = r.ReadlinkInto(op.Path)
+		case 's':
+			_ = r.ScanLines(op.Path, func([]byte) error { return nil })
 		}
 	}
 }
@@ -173,7 +181,7 @@ func startSleepers(b *testing.B, n int) {
 }
 
 func sleeperConfig(cfg *Config) {
-	cfg.Runtimes = []RuntimeMatcher{{Name: "sleeper", Kind: KindWasm, Comm: "^sleep$", Cmdline: "^sleep 3600$"}}
+	cfg.Runtimes = []catalog.Matcher{{Name: "sleeper", Kind: catalog.KindWasm, Comm: "^sleep$", Cmdline: "^sleep 3600$"}}
 	cfg.Include = Filter{Runtimes: []string{"sleeper"}}
 }
 
@@ -185,7 +193,7 @@ func BenchmarkScrapeRealProcesses(b *testing.B) {
 			ops := traceScrape(b, s)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := s.scrape(b.Context()); err != nil {
+				if _, err := scrapeFresh(s); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -200,7 +208,8 @@ func BenchmarkFloorRealProcesses(b *testing.B) {
 			startSleepers(b, n)
 			s := benchScraper(b, "", sleeperConfig)
 			ops := traceScrape(b, s)
-			r := newFileReader()
+			r := linuxfs.New(1 << 20)
+			b.Cleanup(r.CloseAll)
 			b.ReportAllocs()
 			for b.Loop() {
 				replay(r, ops)

@@ -9,28 +9,35 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
-
-	"github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
 
 func testConfig() *Config {
 	return createDefaultConfig().(*Config)
 }
 
-func newTestScraper(t testing.TB, cfg *Config) *wasmRuntimeScraper {
+func newTestScraper(t testing.TB, cfg *Config) *scraperImpl {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
-	s := newScraper(cfg, receivertest.NewNopSettings(Type))
+	s, err := newScraper(cfg, receivertest.NewNopSettings(Type), false)
+	require.NoError(t, err)
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { _ = s.shutdown(context.Background()) }) // closes the cached files
 	return s
 }
 
-func scrapeOnce(t testing.TB, s *wasmRuntimeScraper) pmetric.Metrics {
+// scrapeOnce scrapes after a fresh walk of the host (tests scrape faster than an interval) and
+// fails on any read error but vanished processes.
+func scrapeOnce(t testing.TB, s *scraperImpl) pmetric.Metrics {
 	t.Helper()
-	md, err := s.scrape(context.Background())
+	md, err := scrapeFresh(s)
 	require.NoError(t, err)
 	return md
+}
+
+// scrapeFresh scrapes after a fresh walk, returning partial scrape errors.
+func scrapeFresh(s *scraperImpl) (pmetric.Metrics, error) {
+	s.maxAge = 0 // every scrape walks again
+	return s.scrape(context.Background())
 }
 
 // findResource returns the first resource whose attribute key equals value.
@@ -111,4 +118,16 @@ func resAttr(rm pmetric.ResourceMetrics, key string) string {
 	return v.AsString()
 }
 
-func metadataEnabled(on bool) metadata.MetricConfig { return metadata.MetricConfig{Enabled: on} }
+func mustResource(t *testing.T, md pmetric.Metrics, pid string) pmetric.ResourceMetrics {
+	t.Helper()
+	rm, ok := findResource(md, "process.pid", pid)
+	require.True(t, ok, "no instance with main pid %s", pid)
+	return rm
+}
+
+func mustValue(t *testing.T, rm pmetric.ResourceMetrics, name string, attrs ...string) float64 {
+	t.Helper()
+	v, ok := value(rm, name, attrs...)
+	require.True(t, ok, "%s %v missing in %s", name, attrs, dump(rm))
+	return v
+}
