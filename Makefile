@@ -59,7 +59,9 @@ $(addprefix $(BIN)/,$(DISTRIBUTIONS)): $(BIN)/%:
 ## build-full: compile otelcol-virt-full (otelcol-virt plus the prometheus receiver and remote-write exporter)
 build-full: $(BIN)/otelcol-virt-full
 
-## generate: regenerate every distribution's sources from its manifest with the pinned builder
+## generate: regenerate every distribution's sources from its manifest with the pinned builder,
+## and each component's internal/metadata from its metadata.yaml
+MDGEN_COMPONENTS := receiver/wasmruntimereceiver extension/instanceinventoryextension
 MANIFEST_otelcol-virt := builder-config.yaml
 MANIFEST_otelcol-virt-edge := distributions/otelcol-virt-edge/manifest.yaml
 MANIFEST_otelcol-virt-full := distributions/otelcol-virt-full/manifest.yaml
@@ -68,6 +70,7 @@ generate: $(TOOLS)/builder
 	  otelcol-virt) m=$(MANIFEST_otelcol-virt);; otelcol-virt-edge) m=$(MANIFEST_otelcol-virt-edge);; otelcol-virt-full) m=$(MANIFEST_otelcol-virt-full);; esac; \
 	  echo "generate: $$d from $$m"; $(TOOLS)/builder --skip-compilation --config $$m || exit 1; done
 	gofmt -w distributions/*/*.go   # the builder's templates are not gofmt-clean
+	for c in $(MDGEN_COMPONENTS); do $(GO) run ./internal/tools/mdgen $$c || exit 1; done
 
 ## run: build, then run otelcol-virt with examples/edge.yaml (CONFIG=... to change)
 run: $(BIN)/otelcol-virt

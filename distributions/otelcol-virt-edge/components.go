@@ -9,6 +9,7 @@ import (
 	probabilisticsamplerprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/probabilisticsamplerprocessor"
 	edgeprofileextension "github.com/otelcol-virt/otelcol-virt/extension/edgeprofileextension"
 	edgeprofileconnector "github.com/otelcol-virt/otelcol-virt/extension/edgeprofileextension/edgeprofileconnector"
+	instanceinventoryextension "github.com/otelcol-virt/otelcol-virt/extension/instanceinventoryextension"
 	virtualizationattributesprocessor "github.com/otelcol-virt/otelcol-virt/processor/virtualizationattributesprocessor"
 	wasmruntimereceiver "github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver"
 	"go.opentelemetry.io/collector/component"
@@ -49,6 +50,7 @@ func components() (otelcol.Factories, error) {
 
 	factories.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](
 		edgeprofileextension.NewFactory(),
+		instanceinventoryextension.NewFactory(),
 		healthcheckextension.NewFactory(),
 		filestorage.NewFactory(),
 	)
@@ -56,9 +58,10 @@ func components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	factories.ExtensionModules = makeModulesMap(factories.Extensions, map[component.Type]string{
-		edgeprofileextension.NewFactory().Type(): "github.com/otelcol-virt/otelcol-virt v0.0.0",
-		healthcheckextension.NewFactory().Type(): "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.165.1",
-		filestorage.NewFactory().Type():          "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.1",
+		edgeprofileextension.NewFactory().Type():       "github.com/otelcol-virt/otelcol-virt v0.0.0",
+		instanceinventoryextension.NewFactory().Type(): "github.com/otelcol-virt/otelcol-virt v0.0.0",
+		healthcheckextension.NewFactory().Type():       "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.165.1",
+		filestorage.NewFactory().Type():                "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.1",
 	})
 
 	factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](

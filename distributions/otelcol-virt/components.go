@@ -13,6 +13,7 @@ import (
 	filelogreceiver "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver"
 	edgeprofileextension "github.com/otelcol-virt/otelcol-virt/extension/edgeprofileextension"
 	edgeprofileconnector "github.com/otelcol-virt/otelcol-virt/extension/edgeprofileextension/edgeprofileconnector"
+	instanceinventoryextension "github.com/otelcol-virt/otelcol-virt/extension/instanceinventoryextension"
 	virtualizationattributesprocessor "github.com/otelcol-virt/otelcol-virt/processor/virtualizationattributesprocessor"
 	wasmruntimereceiver "github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver"
 	"go.opentelemetry.io/collector/component"
@@ -54,6 +55,7 @@ func components() (otelcol.Factories, error) {
 
 	factories.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](
 		edgeprofileextension.NewFactory(),
+		instanceinventoryextension.NewFactory(),
 		zpagesextension.NewFactory(),
 		healthcheckextension.NewFactory(),
 		pprofextension.NewFactory(),
@@ -64,12 +66,13 @@ func components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	factories.ExtensionModules = makeModulesMap(factories.Extensions, map[component.Type]string{
-		edgeprofileextension.NewFactory().Type():     "github.com/otelcol-virt/otelcol-virt v0.0.0",
-		zpagesextension.NewFactory().Type():          "go.opentelemetry.io/collector/extension/zpagesextension v0.165.0",
-		healthcheckextension.NewFactory().Type():     "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.165.1",
-		pprofextension.NewFactory().Type():           "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.165.1",
-		bearertokenauthextension.NewFactory().Type(): "github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension v0.165.1",
-		filestorage.NewFactory().Type():              "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.1",
+		edgeprofileextension.NewFactory().Type():       "github.com/otelcol-virt/otelcol-virt v0.0.0",
+		instanceinventoryextension.NewFactory().Type(): "github.com/otelcol-virt/otelcol-virt v0.0.0",
+		zpagesextension.NewFactory().Type():            "go.opentelemetry.io/collector/extension/zpagesextension v0.165.0",
+		healthcheckextension.NewFactory().Type():       "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.165.1",
+		pprofextension.NewFactory().Type():             "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.165.1",
+		bearertokenauthextension.NewFactory().Type():   "github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension v0.165.1",
+		filestorage.NewFactory().Type():                "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.1",
 	})
 
 	factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](
