@@ -24,6 +24,24 @@ func extractWasmModule(args []string, _ string, id *Identity) {
 	}
 }
 
+var crunHandler = regexp.MustCompile(`^\[libcrun:([a-z]+)\]`)
+
+// extractCrunWasm names the engine from crun's rewritten argv[0] and takes the module from the
+// OCI process arguments that follow it.
+func extractCrunWasm(args []string, _ string, id *Identity) {
+	if len(args) > 0 {
+		if m := crunHandler.FindStringSubmatch(args[0]); m != nil {
+			id.Runtime = m[1]
+		}
+	}
+	for _, a := range args[min(1, len(args)):] {
+		if strings.HasSuffix(a, ".wasm") || strings.HasSuffix(a, ".wat") || strings.HasSuffix(a, ".cwasm") {
+			id.WasmModule = path.Base(a)
+			return
+		}
+	}
+}
+
 var runwasiEngine = regexp.MustCompile(`containerd-shim-([a-z]+)-v\d+$`)
 
 func extractRunwasi(_ []string, exe string, id *Identity) {
@@ -48,8 +66,10 @@ func extractQEMU(args []string, _ string, id *Identity) {
 			// "-name guest=web,debug-threads=on" or "-name web"
 			n := keyedOrFirst(val, "guest")
 			id.VMName = n
-			if strings.HasPrefix(n, "sandbox-") { // Kata names its VM sandbox-<id>
-				id.Kind = KindMicroVM
+			// Kata names its VM sandbox-<sandbox id> (kata-containers src/runtime
+			// virtcontainers/qemu.go and runtime-rs cmdline_generator.rs, commit 7c6ba40c).
+			if strings.HasPrefix(n, "sandbox-") {
+				id.Kind, id.Runtime = KindMicroVM, "kata"
 				if id.VMID == "" {
 					id.VMID = strings.TrimPrefix(n, "sandbox-")
 				}
@@ -178,10 +198,47 @@ func flagValue(args []string, names ...string) string {
 	return ""
 }
 
+// extractFirecracker reads the jailer's --id and tells a Kata-run VMM by its API socket, which
+// Kata keeps under /run/vc (Go runtime, jailed or not) or /run/kata (runtime-rs)
+// (kata-containers src/runtime virtcontainers/fc.go and runtime-rs hypervisor/src/firecracker,
+// commit 7c6ba40c).
 func extractFirecracker(args []string, _ string, id *Identity) {
 	id.VMID = flagValue(args, "--id")
+	if sock := flagValue(args, "--api-sock"); sock != "" {
+		if sid, ok := kataSandbox(sock); ok {
+			id.Runtime = "kata"
+			if id.VMID == "" {
+				id.VMID = sid
+			}
+		}
+	}
 }
 
+// kataSandbox finds the sandbox id in a path Kata derives from it: /run/vc/vm/<id>/...,
+// /run/vc/<vmm>/<id>/root/... (the jailer's chroot), /run/kata/<id>/... and
+// /run/kata/<vmm>/<id>/root/....
+func kataSandbox(p string) (string, bool) {
+	for _, prefix := range [...]string{"/run/vc/vm/", "/run/kata/", "/run/vc/"} {
+		rest, ok := strings.CutPrefix(path.Clean(p), prefix)
+		if !ok {
+			continue
+		}
+		parts := strings.Split(rest, "/")
+		if len(parts) >= 3 && parts[2] == "root" { // <vmm>/<id>/root/...
+			return parts[1], parts[1] != ""
+		}
+		if len(parts) >= 2 {
+			return parts[0], parts[0] != ""
+		}
+	}
+	return "", false
+}
+
+// extractCloudHypervisor reads --cpus boot=, --memory size= and, from the API socket, the
+// sandbox of a Kata-run VM. Kata passes only --api-socket <path> and configures the VM through
+// the API (virtcontainers/clh.go launchClh; runtime-rs ch/utils.rs), so its size is not on the
+// command line. Other launchers' socket paths say nothing reliable about the VM: no name is
+// taken from them.
 func extractCloudHypervisor(args []string, _ string, id *Identity) {
 	if v := flagValue(args, "--cpus"); v != "" {
 		if n, err := strconv.ParseInt(keyedOrFirst(v, "boot"), 10, 64); err == nil {
@@ -193,12 +250,18 @@ func extractCloudHypervisor(args []string, _ string, id *Identity) {
 			id.MemorySize = n
 		}
 	}
-	if v := flagValue(args, "--api-socket"); v != "" && id.VMName == "" {
-		// kata and most launchers put the VM id in the socket path
-		id.VMName = path.Base(path.Dir(keyedOrFirst(v, "path")))
+	// "--api-socket path=/x", "fd=3" or a bare path (cloud-hypervisor src/main.rs
+	// parse_api_socket, commit ae44c297).
+	if v := flagValue(args, "--api-socket"); v != "" && !strings.HasPrefix(v, "fd=") {
+		sock := strings.TrimPrefix(keyedOrFirst(v, "path"), "path=")
+		if sid, ok := kataSandbox(sock); ok {
+			id.Runtime, id.VMID = "kata", sid
+		}
 	}
 }
 
+// extractCrosvm reads crosvm run's --cpus (a number or num-cores=), --mem (MiB, a number or
+// size=) and --name (google/crosvm src/crosvm/cmdline.rs, commit f1e797a6).
 func extractCrosvm(args []string, _ string, id *Identity) {
 	if v := flagValue(args, "--cpus", "-c"); v != "" {
 		if n, err := strconv.ParseInt(keyedOrFirst(v, "num-cores"), 10, 64); err == nil {

@@ -65,9 +65,9 @@ type Entry struct {
 	// container requires the process to sit in a container's cgroup (runwasi's container init,
 	// crun's in-process Wasm handlers: outside a container the same binary is something else).
 	container bool
-	// subcommand, when set, is checked on the first argument that is not an option: only the
-	// instance-running subcommands match (wasmtime run/serve, not compile).
-	subcommand func(sub string) bool
+	// subcommand, when set, is checked on the arguments: only the instance-running commands
+	// match (wasmtime run/serve, not compile).
+	subcommand func(args []string) bool
 	// extract derives identity from the arguments and exe.
 	extract func(args []string, exe string, id *Identity)
 	// attrs are user-defined attribute extractions on the joined command line.
@@ -123,7 +123,7 @@ func (c *Catalog) Match(p Process) (*Entry, Identity, Result) {
 		if e.cmdline != nil && !e.cmdline.MatchString(strings.Join(args, " ")) {
 			continue
 		}
-		if e.subcommand != nil && !e.subcommand(firstOperand(args)) {
+		if e.subcommand != nil && !e.subcommand(args) {
 			continue
 		}
 		id := Identity{Runtime: e.Name, Kind: e.Kind, VMM: e.VMM}
@@ -136,17 +136,6 @@ func (c *Catalog) Match(p Process) (*Entry, Identity, Result) {
 		return e, id, Matched
 	}
 	return nil, Identity{}, NoMatch
-}
-
-// firstOperand is the first argument after argv[0] that is not an option ("" when none). An
-// option's separate value is not skipped: the CLIs this is used for put the subcommand first.
-func firstOperand(args []string) string {
-	for _, a := range args[min(1, len(args)):] {
-		if !strings.HasPrefix(a, "-") {
-			return a
-		}
-	}
-	return ""
 }
 
 // applyUserAttrs runs the user's extraction expressions on the joined command line.

@@ -2,9 +2,11 @@ package inventory
 
 import (
 	"cmp"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
@@ -54,7 +56,7 @@ func (inv *Inventory) group(now time.Time) []Instance {
 	}
 
 	// Cgroup instances first, so that membership is settled before process trees are.
-	var processGrouped []int
+	var processGrouped, overhead []int
 	for _, i := range sc.matched {
 		p := &procs[i]
 		e := p.e
@@ -65,6 +67,10 @@ func (inv *Inventory) group(now time.Time) []Instance {
 			}
 			continue
 		}
+		if e.cgid.Runtime == cgroupid.RuntimeKata && e.cgid.Monitor {
+			overhead = append(overhead, i) // joins its sandbox below
+			continue
+		}
 		d, ok := inv.cgroupDraft(i, cg, now)
 		if !ok {
 			if e.entry.Role == catalog.RoleWorkload {
@@ -73,6 +79,9 @@ func (inv *Inventory) group(now time.Time) []Instance {
 			continue
 		}
 		add(d, i)
+	}
+	for _, i := range overhead {
+		inv.joinSandbox(i, &drafts, add, now)
 	}
 	// Every process in an instance's cgroups belongs to it; the innermost instance wins when
 	// one cgroup instance holds another (a container inside a VM scope).
@@ -149,21 +158,6 @@ func (inv *Inventory) cgroupDraft(i int, cg *cgroup.Paths, now time.Time) (draft
 	cid := e.cgid
 	d := draft{grouping: ByCgroup, main: i, id: e.id, cgid: cid}
 	switch {
-	case cid.Runtime == cgroupid.RuntimeKata && cid.Monitor:
-		// A Kata VMM whose leader sits in /kata_overhead/<id> (sandbox_cgroup_only=false):
-		// the instance is the sandbox cgroup, where its vCPU threads run, plus the overhead
-		// cgroup that holds the rest of the VMM.
-		for _, t := range inv.readTaskCgroups(e, 256) {
-			tid := cgroupid.Parse(t.Identity())
-			if tid.Runtime == cgroupid.RuntimeKata && !tid.Monitor && tid.Scope != "" {
-				d.cgid = tid
-				d.paths = scopedPaths(&t)
-				d.extra = append(d.extra, scopedPaths(cg))
-				d.key = instanceKey(&d.paths)
-				return d, true
-			}
-		}
-		d.paths = scopedPaths(cg)
 	case cid.Scope != "" && !cid.Monitor:
 		d.paths = scopedPaths(cg)
 	case cid.Scope != "":
@@ -190,6 +184,56 @@ func (inv *Inventory) cgroupDraft(i int, cg *cgroup.Paths, now time.Time) (draft
 		return d, false
 	}
 	return d, true
+}
+
+// joinSandbox adds a process in a Kata overhead cgroup (/kata_overhead/<id>, which keeps the
+// shim and virtiofsd, and on cgroup v1 the VMM's leader and non-vCPU threads) to its sandbox's
+// instance, with the overhead cgroup as one more cgroup of the instance: its CPU and memory are
+// the sandbox's too. The sandbox is the instance whose sandbox id is the overhead's; else the
+// cgroup of the process's own vCPU threads (v1 moves only those: Kata's AddThread writes tasks);
+// else, when the sandbox cgroup is not visible, the overhead cgroup stands alone.
+// Kata: src/runtime/virtcontainers/sandbox.go (resCtrlKataOverheadID, setupResourceController,
+// constrainHypervisor) and pkg/resourcecontrol/cgroups.go (AddThread), commit 7c6ba40c.
+func (inv *Inventory) joinSandbox(i int, drafts *[]draft, add func(draft, int), now time.Time) {
+	sc := &inv.scratch
+	e := sc.procs[i].e
+	ov := scopedPaths(e.cg)
+	sid := e.cgid.VMID
+	attach := func(k int) {
+		d := &(*drafts)[k]
+		for _, x := range d.extra {
+			if x == ov {
+				sc.procs[i].owner = int32(k)
+				d.id.Merge(e.id)
+				return
+			}
+		}
+		d.extra = append(d.extra, ov)
+		d.id.Merge(e.id)
+		sc.procs[i].owner = int32(k)
+	}
+	for k := range *drafts {
+		d := &(*drafts)[k]
+		if sid != "" && (d.cgid.VMID == sid || d.id.VMID == sid || d.cgid.ContainerID == sid) {
+			attach(k)
+			return
+		}
+	}
+	for _, t := range inv.readTaskCgroups(e, 256) {
+		tid := cgroupid.Parse(t.Identity())
+		if tid.Scope == "" || tid.Monitor {
+			continue
+		}
+		d := draft{grouping: ByCgroup, main: i, id: e.id, cgid: tid, paths: scopedPaths(&t), extra: []cgroup.Paths{ov}}
+		if d.key = instanceKey(&d.paths); d.key != "" {
+			add(d, i)
+			return
+		}
+	}
+	d := draft{grouping: ByCgroup, main: i, id: e.id, cgid: e.cgid, paths: ov}
+	if d.key = instanceKey(&d.paths); d.key != "" {
+		add(d, i)
+	}
 }
 
 // instanceKey is the instance's cgroup path in the hierarchy that best names it.
@@ -280,7 +324,11 @@ func (inv *Inventory) listMembers(dir string, dst []int) []int {
 	for _, d := range inv.scratch.dirs {
 		data, err := inv.r.Read(d + "/cgroup.procs")
 		if err != nil {
-			inv.tally.FailIn(d, err)
+			// A threaded cgroup (libvirt's vcpuN and emulator on v2) lists no processes: its
+			// threaded domain above does.
+			if !errors.Is(err, syscall.EOPNOTSUPP) {
+				inv.tally.FailIn(d, err)
+			}
 			continue
 		}
 		dst = appendPIDs(dst, data)
