@@ -3,6 +3,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,6 +31,24 @@ type cgroupNamespace struct {
 	at     time.Time
 	retry  bool
 	warned bool
+	// depthHints counts the roots whose depth mountinfo gave (only that level was searched).
+	depthHints int
+}
+
+// NamespaceInfo is what the inventory found of the collector's cgroup namespace: the root of
+// the namespace in each mounted hierarchy ("/" outside a private namespace), why some could not
+// be found, and how many roots mountinfo's depth led to directly.
+type NamespaceInfo struct {
+	Roots      map[string]string
+	Err        error
+	DepthHints int
+}
+
+// Namespace returns the collector's cgroup namespace as the last search found it.
+func (inv *Inventory) Namespace() NamespaceInfo {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return NamespaceInfo{Roots: maps.Clone(inv.cgns.roots), Err: inv.cgns.err, DepthHints: inv.cgns.depthHints}
 }
 
 // hierarchies lists the mount directories of the layout with the collector's own path in each,
@@ -58,7 +77,7 @@ func (inv *Inventory) hierarchies(own *cgroup.Paths) map[string]string {
 func (inv *Inventory) resolveCgroupNamespace(now time.Time) {
 	ns := &inv.cgns
 	ns.at, ns.retry = now, false
-	ns.roots, ns.err = map[string]string{}, nil
+	ns.roots, ns.err, ns.depthHints = map[string]string{}, nil, 0
 	if inv.layoutErr != nil {
 		ns.err = inv.layoutErr
 		return
@@ -101,6 +120,7 @@ func (inv *Inventory) resolveCgroupNamespace(now time.Time) {
 		}
 		errs = errs[:0]
 		clear(ns.roots)
+		ns.depthHints = 0
 		searched := map[string]string{} // co-mounted controllers (cpu and cpuacct) share one search
 		for mount, self := range inv.hierarchies(before) {
 			real := realPath(mount)
@@ -118,6 +138,9 @@ func (inv *Inventory) resolveCgroupNamespace(now time.Time) {
 			if err != nil {
 				errs = append(errs, err)
 				continue
+			}
+			if depth >= 0 {
+				ns.depthHints++
 			}
 			ns.roots[mount] = root
 			searched[real+"\x00"+self] = root

@@ -80,9 +80,7 @@ func (inv *Inventory) group(now time.Time) []Instance {
 		}
 		add(d, i)
 	}
-	for _, i := range overhead {
-		inv.joinSandbox(i, &drafts, add, now)
-	}
+	inv.joinSandboxes(overhead, &drafts, add)
 	// Every process in an instance's cgroups belongs to it; the innermost instance wins when
 	// one cgroup instance holds another (a container inside a VM scope).
 	order := make([]int, len(drafts))
@@ -186,53 +184,74 @@ func (inv *Inventory) cgroupDraft(i int, cg *cgroup.Paths, now time.Time) (draft
 	return d, true
 }
 
-// joinSandbox adds a process in a Kata overhead cgroup (/kata_overhead/<id>, which keeps the
-// shim and virtiofsd, and on cgroup v1 the VMM's leader and non-vCPU threads) to its sandbox's
-// instance, with the overhead cgroup as one more cgroup of the instance: its CPU and memory are
-// the sandbox's too. The sandbox is the instance whose sandbox id is the overhead's; else the
-// cgroup of the process's own vCPU threads (v1 moves only those: Kata's AddThread writes tasks);
-// else, when the sandbox cgroup is not visible, the overhead cgroup stands alone.
+// joinSandboxes adds the processes of Kata overhead cgroups (/kata_overhead/<id>, which keeps
+// the shim and virtiofsd, and on cgroup v1 the VMM's leader and non-vCPU threads) to their
+// sandbox's instance, with the overhead cgroup as one more cgroup of the instance: its CPU and
+// memory are the sandbox's too. The sandbox is found, in this order, by the cgroup of a VMM's
+// own vCPU threads (v1 moves only those: Kata's AddThread writes tasks), by an instance whose
+// sandbox id is the overhead's (v2 moves the whole VMM into kata_<id>, or the systemd driver's
+// cri-containerd-<id>.scope), or not at all when the sandbox cgroup is not visible: then the
+// overhead cgroup stands alone.
 // Kata: src/runtime/virtcontainers/sandbox.go (resCtrlKataOverheadID, setupResourceController,
 // constrainHypervisor) and pkg/resourcecontrol/cgroups.go (AddThread), commit 7c6ba40c.
-func (inv *Inventory) joinSandbox(i int, drafts *[]draft, add func(draft, int), now time.Time) {
+func (inv *Inventory) joinSandboxes(overhead []int, drafts *[]draft, add func(draft, int)) {
 	sc := &inv.scratch
-	e := sc.procs[i].e
-	ov := scopedPaths(e.cg)
-	sid := e.cgid.VMID
-	attach := func(k int) {
+	attach := func(i, k int) {
+		e := sc.procs[i].e
+		ov := scopedPaths(e.cg)
 		d := &(*drafts)[k]
+		dup := d.paths == ov
 		for _, x := range d.extra {
-			if x == ov {
-				sc.procs[i].owner = int32(k)
-				d.id.Merge(e.id)
-				return
-			}
+			dup = dup || x == ov
 		}
-		d.extra = append(d.extra, ov)
+		if !dup {
+			d.extra = append(d.extra, ov)
+		}
 		d.id.Merge(e.id)
 		sc.procs[i].owner = int32(k)
 	}
-	for k := range *drafts {
-		d := &(*drafts)[k]
-		if sid != "" && (d.cgid.VMID == sid || d.id.VMID == sid || d.cgid.ContainerID == sid) {
-			attach(k)
-			return
+	// The VMM whose vCPU threads sit in the sandbox cgroup names it.
+	var rest []int
+	for _, i := range overhead {
+		e := sc.procs[i].e
+		found := false
+		for _, t := range inv.readTaskCgroups(e, 256) {
+			tid := cgroupid.Parse(t.Identity())
+			if tid.Scope == "" || tid.Monitor {
+				continue
+			}
+			d := draft{grouping: ByCgroup, main: i, id: e.id, cgid: tid, paths: scopedPaths(&t)}
+			if d.key = instanceKey(&d.paths); d.key != "" {
+				add(d, i)
+				attach(i, int(sc.procs[i].owner))
+				found = true
+				break
+			}
+		}
+		if !found {
+			rest = append(rest, i)
 		}
 	}
-	for _, t := range inv.readTaskCgroups(e, 256) {
-		tid := cgroupid.Parse(t.Identity())
-		if tid.Scope == "" || tid.Monitor {
+	// The others join the instance of their sandbox id, or stand alone.
+	for _, i := range rest {
+		e := sc.procs[i].e
+		sid := e.cgid.VMID
+		k := -1
+		for j := range *drafts {
+			d := &(*drafts)[j]
+			if sid != "" && (d.cgid.VMID == sid || d.id.VMID == sid || d.cgid.ContainerID == sid) {
+				k = j
+				break
+			}
+		}
+		if k >= 0 {
+			attach(i, k)
 			continue
 		}
-		d := draft{grouping: ByCgroup, main: i, id: e.id, cgid: tid, paths: scopedPaths(&t), extra: []cgroup.Paths{ov}}
+		d := draft{grouping: ByCgroup, main: i, id: e.id, cgid: e.cgid, paths: scopedPaths(e.cg)}
 		if d.key = instanceKey(&d.paths); d.key != "" {
 			add(d, i)
-			return
 		}
-	}
-	d := draft{grouping: ByCgroup, main: i, id: e.id, cgid: e.cgid, paths: ov}
-	if d.key = instanceKey(&d.paths); d.key != "" {
-		add(d, i)
 	}
 }
 

@@ -215,9 +215,16 @@ func (inv *Inventory) cgroupsOf(e *procEntry, now time.Time) *cgroup.Paths {
 			inv.tally.Fail(err)
 			return e.cg
 		}
+		// What the path says (container and pod ids) is true even when it cannot be mapped
+		// to the mounted hierarchy: identity comes from the path as read if the mapped one
+		// is lost.
+		raw := cgroupid.Parse(cg.Identity())
 		inv.inHostHierarchies(&cg)
 		e.cg, e.cgRead = &cg, now
-		e.cgid = cgroupid.Parse(cg.Identity())
+		if e.cgid = cgroupid.Parse(cg.Identity()); e.cgid.IsZero() {
+			e.cgid = raw
+			e.cgid.Scope = "" // not a path of the mounted hierarchy
+		}
 	}
 	return e.cg
 }

@@ -12,8 +12,9 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
-// Benchmarks of a scrape over generated fixture roots (a v2 node with N runwasi containers,
-// each its own cgroup, plus 50 unrelated processes) and over real processes, each next to a
+// Benchmarks of a scrape over generated fixture roots (a v2 node with N runwasi pods, each a
+// shim in containerd's cgroup and a youki container init in the container's cgroup, as
+// fixture_scenarios_test.go's runwasi scenario lays them out, plus 50 unrelated processes) and over real processes, each next to a
 // floor that replays exactly the file operations the scrape made (open, read, close with the
 // same raw reader) and nothing else: no parsing, matching or pdata. The README records the
 // figures; run them with:
@@ -43,9 +44,11 @@ func benchRoot(b *testing.B, n int) string {
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("%064x", i+1)
 		scope := "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + fmt.Sprintf("%08x_0c3e_4f1e_9a7b_5a1f3f8f2c11", i) + ".slice/cri-containerd-" + id + ".scope"
-		root.procs = append(root.procs, fixtureProc{pid: 10000 + i, ppid: 1, comm: "containerd-shim", exe: "/usr/local/bin/containerd-shim-wasmtime-v1",
-			args: []string{"/usr/local/bin/containerd-shim-wasmtime-v1", "-namespace", "k8s.io", "-id", id}, cgroup: "0::" + scope + "\n",
-			startTicks: 1000, utime: 10, stime: 5, threads: 4, rssPages: 1000})
+		shim := []string{shimWasmtime, "-namespace", "k8s.io", "-id", id}
+		root.procs = append(root.procs,
+			fixtureProc{pid: 20000 + i, ppid: 1, comm: "containerd-shim", exe: shimWasmtime, args: shim, cgroup: "0::/system.slice/containerd.service\n", startTicks: 990, rssPages: 500},
+			fixtureProc{pid: 10000 + i, ppid: 20000 + i, comm: "youki:[2:INIT]", exe: shimWasmtime, args: shim, cgroup: "0::" + scope + "\n",
+				startTicks: 1000, utime: 10, stime: 5, threads: 4, rssPages: 1000})
 		for k, v := range v2Files(scope, "50000 100000", "134217728", "100") {
 			root.cgroups[k] = v
 		}

@@ -8,7 +8,9 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 func testConfig() *Config {
@@ -17,8 +19,18 @@ func testConfig() *Config {
 
 func newTestScraper(t testing.TB, cfg *Config) *scraperImpl {
 	t.Helper()
+	return newTestScraperWith(t, cfg, nil)
+}
+
+// newTestScraperWith is newTestScraper with the receiver's settings (logger, telemetry).
+func newTestScraperWith(t testing.TB, cfg *Config, set *receiver.Settings) *scraperImpl {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
-	s, err := newScraper(cfg, receivertest.NewNopSettings(Type), false)
+	if set == nil {
+		s := receivertest.NewNopSettings(Type)
+		set = &s
+	}
+	s, err := newScraper(cfg, *set, false)
 	require.NoError(t, err)
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { _ = s.shutdown(context.Background()) }) // closes the cached files
@@ -130,4 +142,20 @@ func mustValue(t *testing.T, rm pmetric.ResourceMetrics, name string, attrs ...s
 	v, ok := value(rm, name, attrs...)
 	require.True(t, ok, "%s %v missing in %s", name, attrs, dump(rm))
 	return v
+}
+
+// telemetrySum returns a counter of the receiver's telemetry by wasm_runtime.error.reason (or
+// under "" without attributes).
+func telemetrySum(t *testing.T, tel *componenttest.Telemetry, name string) map[string]int64 {
+	t.Helper()
+	m, err := tel.GetMetric(name)
+	require.NoError(t, err, name)
+	out := map[string]int64{}
+	sum, ok := m.Data.(metricdata.Sum[int64])
+	require.True(t, ok, "%s is a sum of int64: %T", name, m.Data)
+	for _, dp := range sum.DataPoints {
+		r, _ := dp.Attributes.Value("wasm_runtime.error.reason")
+		out[r.AsString()] += dp.Value
+	}
+	return out
 }

@@ -43,9 +43,14 @@ func (s *scraperImpl) device(d cgroup.Device, now time.Time) deviceInfo {
 	}
 	// A partition's holders are under it; a whole disk's under the disk. Either non-empty
 	// means a dm or md device is built on it.
-	if ents, err := os.ReadDir(filepath.Join(sysDev, "holders")); err == nil && len(ents) > 0 {
-		di.member = true
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+	// Each holder is a link to the device built on this one.
+	if ents, err := os.ReadDir(filepath.Join(sysDev, "holders")); err == nil {
+		for _, e := range ents {
+			if e.Type()&os.ModeSymlink != 0 || e.IsDir() {
+				di.member = true
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
 		s.errs.Fail(err)
 	}
 	if len(s.devices) > 4096 {

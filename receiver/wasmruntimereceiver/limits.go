@@ -96,7 +96,8 @@ func (s *scraperImpl) effectiveLimits(st *instState, paths *cgroup.Paths, now ti
 		if v2 {
 			name = "cpuset.cpus.effective"
 		}
-		if d, ok := s.readFile(filepath.Join(mount, p), name); ok {
+		// The cpuset controller is often not enabled below the root on v2: no file, no bound.
+		if d, ok := s.readOptional(filepath.Join(mount, p), name); ok {
 			if n, err := cgroup.ParseCPUList(d); err == nil && n > 0 {
 				e.cpus, e.cpusFrom = n, p
 			} else if err != nil {

@@ -218,12 +218,21 @@ func (s *scraperImpl) endPass(now time.Time) error {
 func (s *scraperImpl) telemetry(ctx context.Context, instances int, reads int64) {
 	s.tb.WasmRuntimeScrapeInstances.Record(ctx, int64(instances))
 	s.tb.WasmRuntimeScrapeFileReads.Add(ctx, reads)
+	// A receiver with an inventory of its own reports the walk's failed reads too; a shared
+	// inventory's are the extension's to report.
+	total := s.errs.Total
+	if s.ownsInv {
+		inv := s.inv.Errors()
+		for r := range total {
+			total[r] += inv[r]
+		}
+	}
 	for r := linuxfs.Reason(0); r < linuxfs.NumReasons; r++ {
-		if d := s.errs.Total[r] - s.reported[r]; d > 0 {
+		if d := total[r] - s.reported[r]; d > 0 {
 			s.tb.WasmRuntimeScrapeErrors.Add(ctx, d, metric.WithAttributes(attribute.String("wasm_runtime.error.reason", r.String())))
 		}
 	}
-	s.reported = s.errs.Total
+	s.reported = total
 }
 
 // dropUnrequested removes from md the metrics only the threat rules asked for.

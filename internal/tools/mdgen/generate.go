@@ -89,6 +89,9 @@ func funcs(md *Metadata) template.FuncMap {
 			return strings.ToUpper(s[:1]) + s[1:]
 		},
 		"base": filepath.Base,
+		// telemetryName is the instrument name of a telemetry metric: the Collector's own are
+		// otelcol_ and underscores (otelcol_scraper_scraped_metric_points).
+		"telemetryName": func(n string) string { return strings.ReplaceAll(n, ".", "_") },
 		// sampleValue is a literal of the attribute's type for the lifecycle test.
 		"sampleValue": func(a *Attribute) string {
 			if len(a.Enum) > 0 {
@@ -640,7 +643,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	var err, errs error
 {{- range .TelemetryNames}}{{$m := telemetry .}}
 	builder.{{goName .}}, err = builder.meter.{{if eq $m.ValueType "int"}}Int64{{else}}Float64{{end}}{{if $m.Gauge}}Gauge{{else if $m.Sum.Monotonic}}Counter{{else}}UpDownCounter{{end}}(
-		"otelcol_{{.}}",
+		"otelcol_{{telemetryName .}}",
 		metric.WithDescription({{quote $m.Description}}),
 		metric.WithUnit({{quote $m.Unit}}),
 	)

@@ -38,13 +38,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.meter = Meter(settings)
 	var err, errs error
 	builder.InstanceInventoryInstances, err = builder.meter.Int64Gauge(
-		"otelcol_instance_inventory.instances",
+		"otelcol_instance_inventory_instances",
 		metric.WithDescription("Instances in the latest snapshot."),
 		metric.WithUnit("{instance}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.InstanceInventoryWalks, err = builder.meter.Int64Counter(
-		"otelcol_instance_inventory.walks",
+		"otelcol_instance_inventory_walks",
 		metric.WithDescription("Walks of /proc the inventory made, whoever asked for them."),
 		metric.WithUnit("{walk}"),
 	)

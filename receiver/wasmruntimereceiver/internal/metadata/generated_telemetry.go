@@ -39,19 +39,19 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.meter = Meter(settings)
 	var err, errs error
 	builder.WasmRuntimeScrapeErrors, err = builder.meter.Int64Counter(
-		"otelcol_wasm_runtime.scrape.errors",
+		"otelcol_wasm_runtime_scrape_errors",
 		metric.WithDescription("Reads that failed, by wasm_runtime.error.reason (vanished, permission, malformed, missing, cgroup_namespace, other). A vanished process or cgroup is expected churn."),
 		metric.WithUnit("{error}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.WasmRuntimeScrapeFileReads, err = builder.meter.Int64Counter(
-		"otelcol_wasm_runtime.scrape.file_reads",
+		"otelcol_wasm_runtime_scrape_file_reads",
 		metric.WithDescription("Files read (or directories listed) by the scrape's metric reads, discovery excluded."),
 		metric.WithUnit("{read}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.WasmRuntimeScrapeInstances, err = builder.meter.Int64Gauge(
-		"otelcol_wasm_runtime.scrape.instances",
+		"otelcol_wasm_runtime_scrape_instances",
 		metric.WithDescription("Instances the last scrape reported."),
 		metric.WithUnit("{instance}"),
 	)
