@@ -229,4 +229,3 @@ func memoryDir(cgRoot string, p cgroup.Paths) (dir, usageFile string) {
 	}
 	return "", ""
 }
-
