@@ -16,6 +16,8 @@ type Config struct {
 	RootPath string `mapstructure:"root_path"`
 	// Runtimes are user-defined matchers, checked before the built-in catalog.
 	Runtimes []catalog.Matcher `mapstructure:"runtimes"`
+	// Containers also makes every container cgroup an instance of kind container.
+	Containers bool `mapstructure:"containers"`
 	// RefreshInterval is how old the snapshot may grow before the extension walks the host
 	// itself. Receivers that read the inventory walk it on their own collection interval; the
 	// extension's walk only runs when nobody else asked within this interval (a collector with

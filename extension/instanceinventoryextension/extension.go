@@ -36,7 +36,7 @@ func newExtension(cfg *Config, set extension.Settings) (*inventoryExtension, err
 		cfg:    cfg,
 		logger: set.Logger,
 		tb:     tb,
-		inv:    inventory.New(inventory.Config{RootPath: cfg.RootPath, Runtimes: cfg.Runtimes, MaxOpenFiles: cfg.MaxOpenFiles}, set.Logger),
+		inv:    inventory.New(inventory.Config{RootPath: cfg.RootPath, Runtimes: cfg.Runtimes, MaxOpenFiles: cfg.MaxOpenFiles, Containers: cfg.Containers}, set.Logger),
 	}, nil
 }
 

@@ -9,7 +9,8 @@
 //	containerd        cri-containerd-<id>.scope, /<namespace>/<id>, slice:cri-containerd:<id>
 //	CRI-O             crio-<id>.scope, crio-conmon-<id>.scope, /kubepods/.../crio-<id>
 //	Docker            docker-<id>.scope, /docker/<id>
-//	Podman            libpod-<id>.scope[/container], libpod-conmon-<id>.scope
+//	Podman            libpod-<id>.scope[/container], libpod-conmon-<id>.scope (systemd manager);
+//	                  /libpod_parent/libpod-<id>, /libpod_parent/conmon (cgroupfs manager)
 //	libvirt           /machine.slice/machine-qemu\x2d<id>\x2d<name>.scope[/libvirt/vcpu0], /machine/<name>.libvirt-qemu
 //	Firecracker       <base>/<exec file name>/<id> (jailer --parent-cgroup defaults to the exec file
 //	                  name: firecracker, firecracker-v1.12.0-x86_64)
@@ -212,6 +213,13 @@ func parseElem(id *Identity, elem, parent string, kube *bool) bool {
 		// parent_cgroup default Path::new(&exec_file_name)). A renamed binary (allowed since
 		// v1.13) gives no such hint; the receiver then finds the VMM by its own cgroup.
 		id.Runtime, id.VMID = RuntimeFirecracker, elem
+		return true
+	case strings.HasPrefix(elem, "libpod-") && isHexID(elem[len("libpod-"):]):
+		// Podman's cgroupfs manager: <cgroup parent, default /libpod_parent>/libpod-<id>.
+		id.Runtime, id.ContainerID = RuntimePodman, elem[len("libpod-"):]
+		return true
+	case parent == "libpod_parent" && elem == "conmon":
+		id.Runtime, id.Monitor = RuntimePodman, true
 		return true
 	case parent == "docker" && isHexID(elem):
 		id.Runtime, id.ContainerID = RuntimeDocker, elem

@@ -205,6 +205,18 @@ func TestParse(t *testing.T) {
 			path:   `/machine.slice/machine-qemu\x2dweb\x2d01.scope`,
 			want:   Identity{Runtime: RuntimeLibvirt, VMName: "web-01", Machine: "qemu", Driver: DriverSystemd, Scope: `/machine.slice/machine-qemu\x2dweb\x2d01.scope`},
 		},
+		{
+			name:   "podman cgroupfs manager",
+			origin: "captured here: podman 4.3 --cgroup-manager=cgroupfs puts a container in /libpod_parent/libpod-<id> and conmon in /libpod_parent/conmon",
+			path:   "/libpod_parent/libpod-" + cid,
+			want:   Identity{Runtime: RuntimePodman, ContainerID: cid, Scope: "/libpod_parent/libpod-" + cid},
+		},
+		{
+			name:   "podman conmon with the cgroupfs manager",
+			origin: "captured here: /proc/<conmon>/cgroup under podman 4.3 --cgroup-manager=cgroupfs",
+			path:   "/libpod_parent/conmon",
+			want:   Identity{Runtime: RuntimePodman, Monitor: true, Scope: "/libpod_parent/conmon"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

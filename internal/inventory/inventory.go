@@ -33,6 +33,10 @@ type Config struct {
 	// MaxOpenFiles bounds the /proc/<pid>/stat files kept open between walks so that each is
 	// re-read with one pread; 0 disables the cache.
 	MaxOpenFiles int
+	// Containers makes every container cgroup (containerd, CRI-O, Docker, Podman, LXC,
+	// nspawn) an instance of kind container, as cAdvisor reports them, besides the Wasm, VM
+	// and sandbox instances. It costs one read of /proc/<pid>/cgroup per process lifetime.
+	Containers bool
 }
 
 // refreshAfter bounds how long facts that rarely change (a process's cgroup, whether a cgroup

@@ -191,6 +191,9 @@ func (inv *Inventory) match(p *procSnap) {
 		return
 	}
 	entry, id, res := inv.cat.Match(e)
+	if res == catalog.NoMatch && inv.cfg.Containers {
+		entry, id, res = containerMatch(e)
+	}
 	switch res {
 	case catalog.Retry:
 		e.matchDone = false
@@ -264,4 +267,22 @@ func (inv *Inventory) readTaskCgroups(e *procEntry, limit int) []cgroup.Paths {
 		}
 	}
 	return out
+}
+
+// containerEntry stands for the container runtimes, whose workloads are any process in a
+// container cgroup.
+var containerEntry = &catalog.Entry{Name: "container", Kind: catalog.KindContainer, Origin: "cgroup layout (internal/cgroupid)"}
+
+// containerMatch makes a process in a container's cgroup (not its runtime's monitor) a
+// workload of kind container.
+func containerMatch(e *procEntry) (*catalog.Entry, catalog.Identity, catalog.Result) {
+	cid := e.Cgroup()
+	if cid.ContainerID == "" || cid.Monitor || cid.Scope == "" {
+		return nil, catalog.Identity{}, catalog.NoMatch
+	}
+	kind, rt, vmm := catalog.ForCgroup(cid)
+	if kind != catalog.KindContainer {
+		return nil, catalog.Identity{}, catalog.NoMatch // a VM or sandbox cgroup: the catalog's
+	}
+	return containerEntry, catalog.Identity{Runtime: rt, Kind: kind, VMM: vmm}, catalog.Matched
 }

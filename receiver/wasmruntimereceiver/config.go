@@ -37,6 +37,11 @@ type Config struct {
 	// (wazero hosts, custom VMMs) are discovered too.
 	Runtimes []catalog.Matcher `mapstructure:"runtimes"`
 
+	// Containers also reports every container (containerd, CRI-O, Docker, Podman, LXC,
+	// nspawn cgroups) as an instance of kind container, as cAdvisor does; off, only Wasm, VM
+	// and sandbox instances (and user-defined runtimes) are reported.
+	Containers bool `mapstructure:"containers"`
+
 	// MaxOpenFiles bounds the files (usage counters, /proc/<pid>/stat) kept open between
 	// scrapes so that each is re-read with a single pread instead of open, read and close.
 	// 0 disables the cache.
@@ -78,7 +83,7 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("root_path: must be an absolute path, got %q (e.g. root_path: /hostfs)", cfg.RootPath))
 	}
 	if cfg.Inventory != nil {
-		for field, set := range map[string]bool{"root_path": cfg.RootPath != "", "runtimes": len(cfg.Runtimes) > 0} {
+		for field, set := range map[string]bool{"root_path": cfg.RootPath != "", "runtimes": len(cfg.Runtimes) > 0, "containers": cfg.Containers} {
 			if set {
 				errs = append(errs, fmt.Errorf("%s: the instances come from extension %s (inventory: %s); set %s on that extension instead", field, cfg.Inventory, cfg.Inventory, field))
 			}

@@ -112,7 +112,7 @@ func (s *scraperImpl) start(ctx context.Context, host component.Host) error {
 		s.inv = p.Inventory()
 		return nil
 	}
-	s.inv = inventory.New(inventory.Config{RootPath: s.cfg.RootPath, Runtimes: s.cfg.Runtimes, MaxOpenFiles: s.cfg.MaxOpenFiles}, s.logger)
+	s.inv = inventory.New(inventory.Config{RootPath: s.cfg.RootPath, Runtimes: s.cfg.Runtimes, MaxOpenFiles: s.cfg.MaxOpenFiles, Containers: s.cfg.Containers}, s.logger)
 	s.ownsInv = true
 	return s.inv.Start(ctx)
 }
