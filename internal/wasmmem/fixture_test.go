@@ -19,6 +19,9 @@ type hostEvent struct {
 	Guest     string `json:"guest"`
 	Base      uint64 `json:"base"`
 	Span      uint64 `json:"span"`
+	TID       int    `json:"tid"`
+	Addr      string `json:"addr"`
+	Dir       string `json:"dir"`
 	Instances []struct {
 		Index   int    `json:"index"`
 		Present uint64 `json:"present"`
