@@ -43,11 +43,11 @@ func (f *FileBuffer) Read(path string) ([]byte, error) {
 	}
 	b := f.buf[:0]
 	for {
+		if len(b) > max {
+			f.buf = b
+			return nil, fmt.Errorf("%s: %w (over %d bytes)", path, ErrTooLarge, max)
+		}
 		if len(b) == cap(b) {
-			if len(b) >= max {
-				f.buf = b
-				return nil, fmt.Errorf("%s: %w (over %d bytes)", path, ErrTooLarge, max)
-			}
 			b = append(b, 0)[:len(b)]
 		}
 		n, err := file.Read(b[len(b):cap(b)])
