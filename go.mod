@@ -3,6 +3,7 @@ module github.com/otelcol-virt/otelcol-virt
 go 1.26.0
 
 require (
+	github.com/bytecodealliance/wasmtime-go/v39 v39.0.1
 	github.com/compose-spec/compose-go/v2 v2.16.2
 	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/moby/buildkit v0.31.2
