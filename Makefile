@@ -11,12 +11,12 @@ TELEMETRYGEN_VERSION := v0.161.0
 WAZERO_VERSION := v1.12.0
 
 # Debian packages the integration and end-to-end tests use (real VMs, real Prometheus).
-APT_PACKAGES := qemu-system-x86 prometheus strace
+APT_PACKAGES := qemu-system-x86 prometheus strace runsc podman runc busybox-static libvirt-daemon-system libvirt-clients
 
 CONFIG ?= examples/edge.yaml
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all build run test test-unit bench lint fmt vet clean tools deps distributions
+.PHONY: all build run test test-unit bench lint fmt vet clean tools deps distributions capture-fixtures
 
 all: build
 
@@ -90,6 +90,13 @@ test: deps tools build
 ## test-unit: only the tests that need neither the binaries nor root
 test-unit:
 	$(GO) test -short -count=1 ./...
+
+## capture-fixtures: run gVisor, Podman and libvirt here (as root) and capture each live instance
+## into receiver/wasmruntimereceiver/testdata/roots/captured-* (the live tests' own capture, kept)
+capture-fixtures: deps tools $(BIN)/otelcol-virt
+	OTELCOL_VIRT_BIN=$(ROOT)/$(BIN)/otelcol-virt OTELCOL_VIRT_TOOLS=$(TOOLS) \
+	  OTELCOL_VIRT_CAPTURE_DIR=$(ROOT)/receiver/wasmruntimereceiver/testdata/roots \
+	  $(GO) test -count=1 -run '^TestLive' ./receiver/wasmruntimereceiver
 
 ## bench: component benchmarks with allocation counts
 bench:

@@ -413,3 +413,28 @@ func TestNoCgroupFilesystem(t *testing.T) {
 	}
 	assert.Equal(t, 1, logs.FilterMessageSnippet("no cgroup hierarchy").Len())
 }
+
+// The roots captured from live runtimes (make capture-fixtures) read as the live tests saw them.
+func TestCapturedRoots(t *testing.T) {
+	for _, tc := range []struct {
+		root, runtime, kind, crt string
+		procs                    float64
+		tweak                    func(*Config)
+	}{
+		{"captured-gvisor-runsc-do", "gvisor", "sandbox", "gvisor", 2, nil},
+		{"captured-podman-runc", "podman", "container", "podman", 1, func(c *Config) { c.Containers = true }},
+		{"captured-libvirt-qemu-tcg", "qemu", "vm", "libvirt", 1, nil},
+	} {
+		t.Run(tc.root, func(t *testing.T) {
+			md, _ := scrapeRoot(t, tc.root, tc.tweak)
+			require.Equal(t, 1, md.ResourceMetrics().Len(), "one instance in the capture")
+			rm := md.ResourceMetrics().At(0)
+			assert.Equal(t, tc.runtime, resAttr(rm, "wasm_runtime.runtime"))
+			assert.Equal(t, tc.kind, resAttr(rm, "wasm_runtime.instance.kind"))
+			assert.Equal(t, tc.crt, resAttr(rm, "container.runtime.name"))
+			assert.Equal(t, "cgroup", resAttr(rm, "wasm_runtime.instance.grouping"))
+			assert.Equal(t, tc.procs, mustValue(t, rm, "wasm_runtime.process.count"))
+			assert.Positive(t, mustValue(t, rm, "container.memory.usage"))
+		})
+	}
+}

@@ -141,7 +141,7 @@ func (f fixtureRoot) write(tb testing.TB, dir string) {
 			nofile = "1024   "
 		}
 		writeFile(tb, filepath.Join(pd, "limits"), fmt.Sprintf(limitsFile, nofile))
-		writeFile(tb, filepath.Join(pd, "status"), fmt.Sprintf("Name:\t%s\nVmRSS:\t%d kB\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n", p.comm, p.rssPages*4))
+		writeFile(tb, filepath.Join(pd, "status"), fmt.Sprintf("Name:\t%s\nVmRSS:\t%d kB\nRssAnon:\t%d kB\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n", p.comm, p.rssPages*4, p.rssPages*4))
 		tcp := p.netTCP
 		if tcp == "" {
 			tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
