@@ -240,3 +240,38 @@ func ownPaths() (map[string]string, error) {
 	}
 	return out, sc.Err()
 }
+
+// Child creates a cgroup below g in each of its hierarchies, with its own limits (zero: none
+// of its own), and removes it before g at cleanup. On v2 the controllers are enabled in g's
+// subtree first; g must then hold no processes of its own (the kernel's no-internal-process
+// rule).
+func (g *Group) Child(tb testing.TB, name string, limits Limits) *Group {
+	tb.Helper()
+	c := &Group{Paths: map[string]string{}, Layout: g.Layout}
+	tb.Cleanup(func() { c.remove(tb) })
+	for _, d := range g.Dirs {
+		if g.Layout.Mode == cgroup.ModeV2 {
+			_ = os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte("+cpu +memory +pids"), 0o644)
+		}
+		dir := filepath.Join(d, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			tb.Fatalf("creating %s: %v", dir, err)
+		}
+		c.Dirs = append(c.Dirs, dir)
+		set := func(file, v string) {
+			if err := os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644); err != nil && !os.IsNotExist(err) {
+				tb.Fatalf("setting %s/%s: %v", dir, file, err)
+			}
+		}
+		if limits.CPUQuotaUsec > 0 {
+			set("cpu.cfs_quota_us", strconv.FormatUint(limits.CPUQuotaUsec, 10))
+		}
+		if limits.MemoryBytes > 0 {
+			set("memory.limit_in_bytes", strconv.FormatUint(limits.MemoryBytes, 10))
+		}
+	}
+	for ctrl, p := range g.Paths {
+		c.Paths[ctrl] = filepath.Join(p, name)
+	}
+	return c
+}
