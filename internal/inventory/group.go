@@ -337,10 +337,11 @@ func (inv *Inventory) membershipDir(p *cgroup.Paths) string {
 	return ""
 }
 
-// listMembers appends the pids of cgroup.procs of dir and of its sub-cgroups (bounded).
+// listMembers appends the pids of cgroup.procs of dir and of its sub-cgroups (bounded). The
+// sub-cgroups a runtime makes are set up with the instance and kept for its life (libvirt's
+// emulator and vcpuN): the listing is cached like other slow-changing facts.
 func (inv *Inventory) listMembers(dir string, dst []int) []int {
-	inv.scratch.dirs = cgroup.Subtree(append(inv.scratch.dirs[:0], dir), dir, maxMemberDirs, maxMemberDepth)
-	for _, d := range inv.scratch.dirs {
+	for _, d := range inv.subtreeOf(dir) {
 		data, err := inv.r.Read(d + "/cgroup.procs")
 		if err != nil {
 			// A threaded cgroup (libvirt's vcpuN and emulator on v2) lists no processes: its
@@ -353,6 +354,30 @@ func (inv *Inventory) listMembers(dir string, dst []int) []int {
 		dst = appendPIDs(dst, data)
 	}
 	return dst
+}
+
+// subtreeOf returns dir and its sub-cgroups, listed at most once per refreshAfter.
+func (inv *Inventory) subtreeOf(dir string) []string {
+	if st, ok := inv.subtrees[dir]; ok && time.Since(st.at) < refreshAfter {
+		st.walk = inv.walk
+		return st.dirs
+	}
+	if len(inv.subtrees) > 4096 {
+		for d, st := range inv.subtrees {
+			if st.walk != inv.walk {
+				delete(inv.subtrees, d)
+			}
+		}
+	}
+	st := &subtree{dirs: cgroup.Subtree([]string{dir}, dir, maxMemberDirs, maxMemberDepth), at: time.Now(), walk: inv.walk}
+	inv.subtrees[dir] = st
+	return st.dirs
+}
+
+type subtree struct {
+	dirs []string
+	at   time.Time
+	walk uint64
 }
 
 // ownedAncestor returns the instance of the nearest ancestor that has one, or -1.

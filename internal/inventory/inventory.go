@@ -66,6 +66,7 @@ type Inventory struct {
 	walk      uint64
 	entries   map[int]*procEntry
 	exclusive map[string]exclusiveCheck
+	subtrees  map[string]*subtree
 	scratch   walkScratch
 
 	current atomic.Pointer[Snapshot]
@@ -92,6 +93,7 @@ func New(cfg Config, logger *zap.Logger) *Inventory {
 		cgroupRoot: filepath.Join(root, "sys", "fs", "cgroup"),
 		entries:    map[int]*procEntry{},
 		exclusive:  map[string]exclusiveCheck{},
+		subtrees:   map[string]*subtree{},
 	}
 }
 

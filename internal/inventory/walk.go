@@ -84,7 +84,6 @@ type walkScratch struct {
 	matched []int
 	byKey   map[string]int
 	members []int
-	dirs    []string
 }
 
 // procSnap is one process as seen in this walk.
