@@ -65,7 +65,7 @@ func cpuStatFor(cpuMax string) string {
 
 func scenarios() []fixtureRoot {
 	return []fixtureRoot{
-		runwasiScenario(), kataSandboxOnlyScenario(), kataOverheadV1Scenario(), crunWasmScenario(), firecrackerScenario(),
+		runwasiScenario(), spinKubeScenario(), kataSandboxOnlyScenario(), kataOverheadV1Scenario(), crunWasmScenario(), firecrackerScenario(),
 		proxmoxScenario(), libvirtSystemdScenario(), libvirtCgroupfsScenario(), spinV1Scenario(), edgeCatalogScenario(),
 		stackedDevicesScenario(), longUptimeScenario(), brokenScenario(),
 	}
@@ -115,6 +115,32 @@ func runwasiScenario() fixtureRoot {
 				runwasiScope + "/cpu.stat":   "usage_usec 8123456\nuser_usec 7023456\nsystem_usec 1100000\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n",
 				runwasiScope + "/memory.max": "max\n", runwasiScope + "/memory.high": "max\n",
 			}),
+	}
+}
+
+func spinKubeScenario() fixtureRoot {
+	shim := "/usr/local/bin/containerd-shim-spin-v2"
+	args := []string{shim, "-namespace", "k8s.io", "-id", sandboxID, "-address", "/run/containerd/containerd.sock"}
+	pod := "/kubepods/besteffort/pod" + podUID
+	ctr := pod + "/" + cid2
+	return fixtureRoot{
+		name: "v2-kubepods-cgroupfs-spinkube", mode: "v2",
+		origin: "Reconstructed. cgroup v2 node with the cgroupfs kubelet driver running a SpinKube app (containerd-shim-spin-v2\n" +
+			"v0.18.0, dcd9a3be, on containerd-shim-wasm 0.7.0 and youki 0.4.1):\n" +
+			"- Before the zygote of containerd-shim-wasm 0.9, youki ran inside the shim: its intermediate process is\n" +
+			"  the shim's child and clones the container init as its sibling (CLONE_PARENT), so the init is the\n" +
+			"  shim's child too; comm youki:[2:INIT], exe and cmdline the shim's; the Spin runtime runs its\n" +
+			"  triggers in that process (no exec).\n" +
+			"- containerd-shim-wasm <= 0.7 runs no pause process: the pod sandbox is a no-op instance.\n" +
+			"- The shim stays in containerd's cgroup. Paths: kubelet cgroupfs driver /kubepods/<qos>/pod<uid>/<id>;\n" +
+			"  no limits (best effort).\n",
+		procs: []fixtureProc{
+			{pid: 950, ppid: 1, comm: "containerd-shim", exe: shim, args: args, cgroup: "0::/system.slice/containerd.service\n", startTicks: 6000, threads: 7, rssPages: 2500},
+			{pid: 951, ppid: 950, comm: "youki:[2:INIT]", exe: shim, args: args, cgroup: "0::" + ctr + "\n", startTicks: 6010, utime: 300, stime: 40, threads: 5, rssPages: 9000},
+		},
+		cgroups: merge(v2Idle(pod), v2Files(ctr, "max 100000", "max", "max"), map[string]string{
+			pod + "/memory.current": "125829120\n",
+		}),
 	}
 }
 

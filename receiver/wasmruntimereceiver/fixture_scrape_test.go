@@ -126,6 +126,21 @@ func TestFixtureRunwasi(t *testing.T) {
 	assert.False(t, ok, "cgroup instances report container.cpu.time")
 }
 
+func TestFixtureSpinKube(t *testing.T) {
+	md, _ := scrapeRoot(t, "v2-kubepods-cgroupfs-spinkube", nil)
+	rm := mustResource(t, md, "951")
+	assert.Equal(t, "spin", resAttr(rm, "wasm_runtime.runtime"), "the engine from the Spin shim's name")
+	assert.Equal(t, "wasm", resAttr(rm, "wasm_runtime.instance.kind"))
+	assert.Equal(t, "/kubepods/besteffort/pod"+podUID+"/"+cid2, resAttr(rm, "wasm_runtime.instance.id"))
+	assert.Equal(t, cid2, resAttr(rm, "container.id"))
+	assert.Equal(t, "besteffort", resAttr(rm, "wasm_runtime.k8s.pod.qos"))
+	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.process.count"))
+	noInstance(t, md, "950", "the shim in containerd's cgroup")
+	for _, res := range []string{"cpu", "memory", "pids"} {
+		assert.Equal(t, 0.0, mustValue(t, rm, "wasm_runtime.limit.configured", "wasm_runtime.limit.resource", res), "a best-effort pod is unbounded: %s", res)
+	}
+}
+
 func TestFixtureKataSandboxCgroupOnly(t *testing.T) {
 	md, s := scrapeRoot(t, "v2-kata-sandbox-cgroup-only", nil)
 	rm := mustResource(t, md, "5100")
