@@ -34,6 +34,9 @@ func main() {
 	stale := false
 	for name, data := range files {
 		path := filepath.Join(out, name)
+		if name == "documentation.md" {
+			path = filepath.Join(flag.Arg(0), name) // beside metadata.yaml, as mdatagen writes it
+		}
 		if *check {
 			old, err := os.ReadFile(path)
 			if err != nil || !bytes.Equal(old, data) {
