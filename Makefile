@@ -98,9 +98,19 @@ capture-fixtures: deps tools $(BIN)/otelcol-virt
 	  OTELCOL_VIRT_CAPTURE_DIR=$(ROOT)/receiver/wasmruntimereceiver/testdata/roots \
 	  $(GO) test -count=1 -run '^TestLive' ./receiver/wasmruntimereceiver
 
-## bench: component benchmarks with allocation counts
+## bench: component benchmarks with allocation counts (bench-scale and bench-e2e run the binaries)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v /bench/scale) | tee bench.txt
+
+## bench-scale: 1,000 real processes, each in a real cgroup with limits, scraped by the real
+## binary at 10s: its CPU in % of one core and RSS against the same binary with no instance and
+## the pread floor on the same tree (root; SCALE_INSTANCES=..., SCALE_WINDOW=... to change)
+SCALE_INSTANCES ?= 1000
+SCALE_WINDOW ?= 60s
+.PHONY: bench-scale
+bench-scale: $(BIN)/otelcol-virt
+	OTELCOL_VIRT_BIN=$(ROOT)/$(BIN)/otelcol-virt OTELCOL_VIRT_SCALE_INSTANCES=$(SCALE_INSTANCES) OTELCOL_VIRT_SCALE_WINDOW=$(SCALE_WINDOW) \
+	  $(GO) test -count=1 -timeout 30m -run '^$$' -bench ScaleRealBinary -benchtime 1x ./bench/scale | tee bench-scale.txt
 
 ## lint: gofmt and go vet
 lint: fmt vet
@@ -111,7 +121,7 @@ vet:
 
 ## clean: remove generated sources and binaries
 clean:
-	rm -rf $(BIN) bench.txt
+	rm -rf $(BIN) bench.txt bench-scale.txt
 
 ## image: build the container image from the Dockerfile (needs a Docker engine with BuildKit)
 IMAGE_VERSION := $(shell sed -n 's/^  version: *//p' builder-config.yaml)

@@ -259,15 +259,34 @@ func (g *Group) Child(tb testing.TB, name string, limits Limits) *Group {
 		}
 		c.Dirs = append(c.Dirs, dir)
 		set := func(file, v string) {
-			if err := os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644); err != nil && !os.IsNotExist(err) {
+			// No O_CREAT: cgroupfs refuses to create a file (EACCES), and a file this
+			// hierarchy lacks is simply not set.
+			f, err := os.OpenFile(filepath.Join(dir, file), os.O_WRONLY|os.O_TRUNC, 0)
+			if os.IsNotExist(err) {
+				return
+			}
+			if err == nil {
+				_, err = f.WriteString(v)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
 				tb.Fatalf("setting %s/%s: %v", dir, file, err)
 			}
 		}
+		// Each directory takes the files of its hierarchy; the others do not exist there.
 		if limits.CPUQuotaUsec > 0 {
+			set("cpu.cfs_period_us", strconv.FormatUint(period(limits), 10))
 			set("cpu.cfs_quota_us", strconv.FormatUint(limits.CPUQuotaUsec, 10))
+			set("cpu.max", fmt.Sprintf("%d %d", limits.CPUQuotaUsec, period(limits)))
 		}
 		if limits.MemoryBytes > 0 {
 			set("memory.limit_in_bytes", strconv.FormatUint(limits.MemoryBytes, 10))
+			set("memory.max", strconv.FormatUint(limits.MemoryBytes, 10))
+		}
+		if limits.Pids > 0 {
+			set("pids.max", strconv.FormatUint(limits.Pids, 10))
 		}
 	}
 	for ctrl, p := range g.Paths {
