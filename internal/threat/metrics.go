@@ -15,6 +15,11 @@ const (
 	metricFDCount             = "wasm_runtime.file_descriptor.count"
 	metricConnections         = "wasm_runtime.connection.count"
 	metricLimitConfigured     = "wasm_runtime.limit.configured"
+	metricLMCount             = "wasm_runtime.linear_memory.count"
+	metricLMTruncated         = "wasm_runtime.linear_memory.truncated"
+	metricLMCommitted         = "wasm_runtime.linear_memory.committed"
+	metricLMResident          = "wasm_runtime.linear_memory.resident"
+	metricLMCapacity          = "wasm_runtime.linear_memory.capacity"
 
 	attrInstanceID    = "wasm_runtime.instance.id"
 	attrLimitResource = "wasm_runtime.limit.resource"
@@ -41,6 +46,7 @@ func (cfg *Config) RequiredMetrics() []string {
 	add(cfg.FileDescriptors.Enabled || cfg.FileCreation.Enabled, metricFDCount)
 	add(cfg.Connections.Enabled, metricConnections)
 	add(cfg.Limits.Enabled, metricLimitConfigured)
+	add(cfg.LinearMemory.Enabled, metricLMCount, metricLMTruncated, metricLMCommitted, metricLMResident, metricLMCapacity)
 	return out
 }
 
@@ -96,6 +102,7 @@ func (sp *Sampler) SamplesKeyed(md pmetric.Metrics, keys []string, now time.Time
 		limitsSeen := false
 		connSeen := false
 		var conns int64
+		var lm linearMemoryPoints
 		for j := 0; j < rm.ScopeMetrics().Len(); j++ {
 			ms := rm.ScopeMetrics().At(j).Metrics()
 			for k := 0; k < ms.Len(); k++ {
@@ -125,6 +132,8 @@ func (sp *Sampler) SamplesKeyed(md pmetric.Metrics, keys []string, now time.Time
 						conns += numberInt(dp)
 						connSeen = true
 					}
+				case metricLMCount, metricLMTruncated, metricLMCommitted, metricLMResident, metricLMCapacity:
+					lm.add(m)
 				case metricLimitConfigured:
 					dps := m.Gauge().DataPoints()
 					for d := 0; d < dps.Len(); d++ {
@@ -153,6 +162,7 @@ func (sp *Sampler) SamplesKeyed(md pmetric.Metrics, keys []string, now time.Time
 			l := limits
 			s.Limits = &l
 		}
+		s.LinearMemoryReads = lm.reads()
 		if s.FileDescriptors >= 0 {
 			if p, ok := sp.prev[key]; ok {
 				if dt := now.Sub(p.at).Seconds(); dt > 0 {

@@ -3,12 +3,14 @@ package wasmmem
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
-// ErrMalformed is wrapped by every parse error.
-var ErrMalformed = errors.New("malformed")
+// ErrMalformed is wrapped by every parse error. It is the Linux file layer's, so that a
+// malformed smaps is counted under the same reason as any other malformed file.
+var ErrMalformed = linuxfs.ErrMalformed
 
 // Perm is the permission column of a mapping ("rw-p").
 type Perm uint8

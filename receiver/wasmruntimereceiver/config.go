@@ -52,6 +52,10 @@ type Config struct {
 	Include Filter `mapstructure:"include"`
 	Exclude Filter `mapstructure:"exclude"`
 
+	// LinearMemory reads the linear memories of Wasm runtime processes from their mappings,
+	// every linear_memory.every collections; see documentation.md.
+	LinearMemory LinearMemoryConfig `mapstructure:"linear_memory"`
+
 	// Logs follows the runtimes' own log files (logs pipelines only); see internal/runtimelogs.
 	Logs runtimelogs.Config `mapstructure:"logs"`
 	// Threats are the threat event rules evaluated on each scrape (logs pipelines only); see
@@ -90,6 +94,7 @@ func (cfg *Config) Validate() error {
 		}
 	}
 	errs = append(errs, catalog.ValidateMatchers("runtimes", cfg.Runtimes)...)
+	errs = append(errs, cfg.LinearMemory.validate()...)
 	if cfg.MaxOpenFiles < 0 {
 		errs = append(errs, fmt.Errorf("max_open_files: must be 0 (no cache) or positive, got %d", cfg.MaxOpenFiles))
 	}

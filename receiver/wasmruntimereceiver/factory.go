@@ -37,6 +37,7 @@ func createDefaultConfig() component.Config {
 		ControllerConfig:     cc,
 		MetricsBuilderConfig: metadata.DefaultMetricsBuilderConfig(),
 		MaxOpenFiles:         defaultMaxOpenFiles,
+		LinearMemory:         defaultLinearMemoryConfig(),
 		Logs:                 runtimelogs.NewDefaultConfig(),
 		Threats:              threat.NewDefaultConfig(),
 	}

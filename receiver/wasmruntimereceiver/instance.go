@@ -140,6 +140,7 @@ func (s *scraperImpl) scrapeInstance(in *inventory.Instance, st *instState, now 
 	if mb.Enabled("container.network.io") {
 		s.networkIO(in, ts)
 	}
+	s.recordLinearMemory(in, ts)
 	if !started.IsZero() {
 		up := now.Sub(started).Seconds()
 		if byCgroup {

@@ -51,6 +51,7 @@ type scraperImpl struct {
 	dirLimits  map[limitKey]*dirLimits
 	devices    deviceNames
 	netns      netnsScratch
+	lm         linearMemories
 	lastKeys   []string // instance key of each resource of the last scrape, for the threat rules
 	kept       []int
 	cgBuf      []*cgroup.Paths

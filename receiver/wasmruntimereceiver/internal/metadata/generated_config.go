@@ -474,6 +474,150 @@ func (ms *WasmRuntimeLimitConfiguredMetricConfig) Unmarshal(parser *confmap.Conf
 	return nil
 }
 
+// WasmRuntimeLinearMemoryCapacityMetricConfig provides config for the wasm_runtime.linear_memory.capacity metric.
+type WasmRuntimeLinearMemoryCapacityMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeLinearMemoryCapacityMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeLinearMemoryCommittedMetricConfig provides config for the wasm_runtime.linear_memory.committed metric.
+type WasmRuntimeLinearMemoryCommittedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeLinearMemoryCommittedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeLinearMemoryCountMetricConfig provides config for the wasm_runtime.linear_memory.count metric.
+type WasmRuntimeLinearMemoryCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeLinearMemoryCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeLinearMemoryLargestGrowthMetricConfig provides config for the wasm_runtime.linear_memory.largest.growth metric.
+type WasmRuntimeLinearMemoryLargestGrowthMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeLinearMemoryLargestGrowthMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeLinearMemoryLargestResidentMetricConfig provides config for the wasm_runtime.linear_memory.largest.resident metric.
+type WasmRuntimeLinearMemoryLargestResidentMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeLinearMemoryLargestResidentMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeLinearMemoryReservedMetricConfig provides config for the wasm_runtime.linear_memory.reserved metric.
+type WasmRuntimeLinearMemoryReservedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeLinearMemoryReservedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeLinearMemoryResidentMetricConfig provides config for the wasm_runtime.linear_memory.resident metric.
+type WasmRuntimeLinearMemoryResidentMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeLinearMemoryResidentMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeLinearMemoryTruncatedMetricConfig provides config for the wasm_runtime.linear_memory.truncated metric.
+type WasmRuntimeLinearMemoryTruncatedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeLinearMemoryTruncatedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // WasmRuntimeMemoryLimitMetricConfig provides config for the wasm_runtime.memory.limit metric.
 type WasmRuntimeMemoryLimitMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -772,6 +916,14 @@ type MetricsConfig struct {
 	WasmRuntimeFileDescriptorLimit            WasmRuntimeFileDescriptorLimitMetricConfig            `mapstructure:"wasm_runtime.file_descriptor.limit"`
 	WasmRuntimeFileDescriptorLimitUtilization WasmRuntimeFileDescriptorLimitUtilizationMetricConfig `mapstructure:"wasm_runtime.file_descriptor.limit.utilization"`
 	WasmRuntimeLimitConfigured                WasmRuntimeLimitConfiguredMetricConfig                `mapstructure:"wasm_runtime.limit.configured"`
+	WasmRuntimeLinearMemoryCapacity           WasmRuntimeLinearMemoryCapacityMetricConfig           `mapstructure:"wasm_runtime.linear_memory.capacity"`
+	WasmRuntimeLinearMemoryCommitted          WasmRuntimeLinearMemoryCommittedMetricConfig          `mapstructure:"wasm_runtime.linear_memory.committed"`
+	WasmRuntimeLinearMemoryCount              WasmRuntimeLinearMemoryCountMetricConfig              `mapstructure:"wasm_runtime.linear_memory.count"`
+	WasmRuntimeLinearMemoryLargestGrowth      WasmRuntimeLinearMemoryLargestGrowthMetricConfig      `mapstructure:"wasm_runtime.linear_memory.largest.growth"`
+	WasmRuntimeLinearMemoryLargestResident    WasmRuntimeLinearMemoryLargestResidentMetricConfig    `mapstructure:"wasm_runtime.linear_memory.largest.resident"`
+	WasmRuntimeLinearMemoryReserved           WasmRuntimeLinearMemoryReservedMetricConfig           `mapstructure:"wasm_runtime.linear_memory.reserved"`
+	WasmRuntimeLinearMemoryResident           WasmRuntimeLinearMemoryResidentMetricConfig           `mapstructure:"wasm_runtime.linear_memory.resident"`
+	WasmRuntimeLinearMemoryTruncated          WasmRuntimeLinearMemoryTruncatedMetricConfig          `mapstructure:"wasm_runtime.linear_memory.truncated"`
 	WasmRuntimeMemoryLimit                    WasmRuntimeMemoryLimitMetricConfig                    `mapstructure:"wasm_runtime.memory.limit"`
 	WasmRuntimeMemoryLimitUtilization         WasmRuntimeMemoryLimitUtilizationMetricConfig         `mapstructure:"wasm_runtime.memory.limit.utilization"`
 	WasmRuntimeMemoryOOMEvents                WasmRuntimeMemoryOOMEventsMetricConfig                `mapstructure:"wasm_runtime.memory.oom.events"`
@@ -818,6 +970,14 @@ func DefaultMetricsConfig() MetricsConfig {
 		WasmRuntimeFileDescriptorLimit:            WasmRuntimeFileDescriptorLimitMetricConfig{Enabled: true},
 		WasmRuntimeFileDescriptorLimitUtilization: WasmRuntimeFileDescriptorLimitUtilizationMetricConfig{Enabled: true},
 		WasmRuntimeLimitConfigured:                WasmRuntimeLimitConfiguredMetricConfig{Enabled: true},
+		WasmRuntimeLinearMemoryCapacity:           WasmRuntimeLinearMemoryCapacityMetricConfig{Enabled: false},
+		WasmRuntimeLinearMemoryCommitted:          WasmRuntimeLinearMemoryCommittedMetricConfig{Enabled: false},
+		WasmRuntimeLinearMemoryCount:              WasmRuntimeLinearMemoryCountMetricConfig{Enabled: true},
+		WasmRuntimeLinearMemoryLargestGrowth:      WasmRuntimeLinearMemoryLargestGrowthMetricConfig{Enabled: true},
+		WasmRuntimeLinearMemoryLargestResident:    WasmRuntimeLinearMemoryLargestResidentMetricConfig{Enabled: true},
+		WasmRuntimeLinearMemoryReserved:           WasmRuntimeLinearMemoryReservedMetricConfig{Enabled: false},
+		WasmRuntimeLinearMemoryResident:           WasmRuntimeLinearMemoryResidentMetricConfig{Enabled: false},
+		WasmRuntimeLinearMemoryTruncated:          WasmRuntimeLinearMemoryTruncatedMetricConfig{Enabled: true},
 		WasmRuntimeMemoryLimit:                    WasmRuntimeMemoryLimitMetricConfig{Enabled: true},
 		WasmRuntimeMemoryLimitUtilization:         WasmRuntimeMemoryLimitUtilizationMetricConfig{Enabled: true},
 		WasmRuntimeMemoryOOMEvents:                WasmRuntimeMemoryOOMEventsMetricConfig{Enabled: true},
@@ -891,6 +1051,22 @@ func (ms *MetricsConfig) IsEnabled(name string) bool {
 		return ms.WasmRuntimeFileDescriptorLimitUtilization.Enabled
 	case "wasm_runtime.limit.configured":
 		return ms.WasmRuntimeLimitConfigured.Enabled
+	case "wasm_runtime.linear_memory.capacity":
+		return ms.WasmRuntimeLinearMemoryCapacity.Enabled
+	case "wasm_runtime.linear_memory.committed":
+		return ms.WasmRuntimeLinearMemoryCommitted.Enabled
+	case "wasm_runtime.linear_memory.count":
+		return ms.WasmRuntimeLinearMemoryCount.Enabled
+	case "wasm_runtime.linear_memory.largest.growth":
+		return ms.WasmRuntimeLinearMemoryLargestGrowth.Enabled
+	case "wasm_runtime.linear_memory.largest.resident":
+		return ms.WasmRuntimeLinearMemoryLargestResident.Enabled
+	case "wasm_runtime.linear_memory.reserved":
+		return ms.WasmRuntimeLinearMemoryReserved.Enabled
+	case "wasm_runtime.linear_memory.resident":
+		return ms.WasmRuntimeLinearMemoryResident.Enabled
+	case "wasm_runtime.linear_memory.truncated":
+		return ms.WasmRuntimeLinearMemoryTruncated.Enabled
 	case "wasm_runtime.memory.limit":
 		return ms.WasmRuntimeMemoryLimit.Enabled
 	case "wasm_runtime.memory.limit.utilization":
@@ -980,6 +1156,22 @@ func (ms *MetricsConfig) SetEnabled(name string, on bool) bool {
 		ms.WasmRuntimeFileDescriptorLimitUtilization.Enabled = on
 	case "wasm_runtime.limit.configured":
 		ms.WasmRuntimeLimitConfigured.Enabled = on
+	case "wasm_runtime.linear_memory.capacity":
+		ms.WasmRuntimeLinearMemoryCapacity.Enabled = on
+	case "wasm_runtime.linear_memory.committed":
+		ms.WasmRuntimeLinearMemoryCommitted.Enabled = on
+	case "wasm_runtime.linear_memory.count":
+		ms.WasmRuntimeLinearMemoryCount.Enabled = on
+	case "wasm_runtime.linear_memory.largest.growth":
+		ms.WasmRuntimeLinearMemoryLargestGrowth.Enabled = on
+	case "wasm_runtime.linear_memory.largest.resident":
+		ms.WasmRuntimeLinearMemoryLargestResident.Enabled = on
+	case "wasm_runtime.linear_memory.reserved":
+		ms.WasmRuntimeLinearMemoryReserved.Enabled = on
+	case "wasm_runtime.linear_memory.resident":
+		ms.WasmRuntimeLinearMemoryResident.Enabled = on
+	case "wasm_runtime.linear_memory.truncated":
+		ms.WasmRuntimeLinearMemoryTruncated.Enabled = on
 	case "wasm_runtime.memory.limit":
 		ms.WasmRuntimeMemoryLimit.Enabled = on
 	case "wasm_runtime.memory.limit.utilization":

@@ -404,6 +404,38 @@ var MetricsInfo = metricsInfo{
 		Name:       "wasm_runtime.limit.configured",
 		Attributes: []string{"wasm_runtime.limit.resource"},
 	},
+	WasmRuntimeLinearMemoryCapacity: metricInfo{
+		Name:       "wasm_runtime.linear_memory.capacity",
+		Attributes: []string{"wasm_runtime.linear_memory.pid", "wasm_runtime.linear_memory.index"},
+	},
+	WasmRuntimeLinearMemoryCommitted: metricInfo{
+		Name:       "wasm_runtime.linear_memory.committed",
+		Attributes: []string{"wasm_runtime.linear_memory.pid", "wasm_runtime.linear_memory.index"},
+	},
+	WasmRuntimeLinearMemoryCount: metricInfo{
+		Name:       "wasm_runtime.linear_memory.count",
+		Attributes: []string{"wasm_runtime.linear_memory.pid"},
+	},
+	WasmRuntimeLinearMemoryLargestGrowth: metricInfo{
+		Name:       "wasm_runtime.linear_memory.largest.growth",
+		Attributes: []string{"wasm_runtime.linear_memory.pid", "wasm_runtime.linear_memory.index"},
+	},
+	WasmRuntimeLinearMemoryLargestResident: metricInfo{
+		Name:       "wasm_runtime.linear_memory.largest.resident",
+		Attributes: []string{"wasm_runtime.linear_memory.pid", "wasm_runtime.linear_memory.index"},
+	},
+	WasmRuntimeLinearMemoryReserved: metricInfo{
+		Name:       "wasm_runtime.linear_memory.reserved",
+		Attributes: []string{"wasm_runtime.linear_memory.pid", "wasm_runtime.linear_memory.index"},
+	},
+	WasmRuntimeLinearMemoryResident: metricInfo{
+		Name:       "wasm_runtime.linear_memory.resident",
+		Attributes: []string{"wasm_runtime.linear_memory.pid", "wasm_runtime.linear_memory.index"},
+	},
+	WasmRuntimeLinearMemoryTruncated: metricInfo{
+		Name:       "wasm_runtime.linear_memory.truncated",
+		Attributes: []string{"wasm_runtime.linear_memory.pid"},
+	},
 	WasmRuntimeMemoryLimit: metricInfo{
 		Name: "wasm_runtime.memory.limit",
 	},
@@ -480,6 +512,14 @@ type metricsInfo struct {
 	WasmRuntimeFileDescriptorLimit            metricInfo
 	WasmRuntimeFileDescriptorLimitUtilization metricInfo
 	WasmRuntimeLimitConfigured                metricInfo
+	WasmRuntimeLinearMemoryCapacity           metricInfo
+	WasmRuntimeLinearMemoryCommitted          metricInfo
+	WasmRuntimeLinearMemoryCount              metricInfo
+	WasmRuntimeLinearMemoryLargestGrowth      metricInfo
+	WasmRuntimeLinearMemoryLargestResident    metricInfo
+	WasmRuntimeLinearMemoryReserved           metricInfo
+	WasmRuntimeLinearMemoryResident           metricInfo
+	WasmRuntimeLinearMemoryTruncated          metricInfo
 	WasmRuntimeMemoryLimit                    metricInfo
 	WasmRuntimeMemoryLimitUtilization         metricInfo
 	WasmRuntimeMemoryOOMEvents                metricInfo
@@ -546,6 +586,20 @@ func WithLimitCgroupMetricAttribute(val string) MetricAttributeOption {
 func WithLimitResourceMetricAttribute(val string) MetricAttributeOption {
 	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
 		dp.Attributes().PutStr("wasm_runtime.limit.resource", val)
+	})
+}
+
+// WithLinearMemoryIndexMetricAttribute sets the optional wasm_runtime.linear_memory.index attribute.
+func WithLinearMemoryIndexMetricAttribute(val int64) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutInt("wasm_runtime.linear_memory.index", val)
+	})
+}
+
+// WithLinearMemoryPIDMetricAttribute sets the optional wasm_runtime.linear_memory.pid attribute.
+func WithLinearMemoryPIDMetricAttribute(val int64) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", val)
 	})
 }
 
@@ -2037,6 +2091,456 @@ func newMetricWasmRuntimeLimitConfigured(cfg WasmRuntimeLimitConfiguredMetricCon
 	return m
 }
 
+type metricWasmRuntimeLinearMemoryCapacity struct {
+	data     pmetric.Metric                              // data buffer for generated metric.
+	config   WasmRuntimeLinearMemoryCapacityMetricConfig // metric config provided by user.
+	capacity int                                         // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.linear_memory.capacity metric with initial data.
+func (m *metricWasmRuntimeLinearMemoryCapacity) init() {
+	m.data.SetName("wasm_runtime.linear_memory.capacity")
+	m.data.SetDescription("Bytes a linear memory can commit without moving, the engine's reservation.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeLinearMemoryCapacity) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeLinearMemoryCapacity) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeLinearMemoryCapacity) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeLinearMemoryCapacity(cfg WasmRuntimeLinearMemoryCapacityMetricConfig) metricWasmRuntimeLinearMemoryCapacity {
+	m := metricWasmRuntimeLinearMemoryCapacity{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeLinearMemoryCommitted struct {
+	data     pmetric.Metric                               // data buffer for generated metric.
+	config   WasmRuntimeLinearMemoryCommittedMetricConfig // metric config provided by user.
+	capacity int                                          // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.linear_memory.committed metric with initial data.
+func (m *metricWasmRuntimeLinearMemoryCommitted) init() {
+	m.data.SetName("wasm_runtime.linear_memory.committed")
+	m.data.SetDescription("Read-write part of a linear memory, its memory.size rounded up to the host page.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeLinearMemoryCommitted) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeLinearMemoryCommitted) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeLinearMemoryCommitted) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeLinearMemoryCommitted(cfg WasmRuntimeLinearMemoryCommittedMetricConfig) metricWasmRuntimeLinearMemoryCommitted {
+	m := metricWasmRuntimeLinearMemoryCommitted{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeLinearMemoryCount struct {
+	data     pmetric.Metric                           // data buffer for generated metric.
+	config   WasmRuntimeLinearMemoryCountMetricConfig // metric config provided by user.
+	capacity int                                      // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.linear_memory.count metric with initial data.
+func (m *metricWasmRuntimeLinearMemoryCount) init() {
+	m.data.SetName("wasm_runtime.linear_memory.count")
+	m.data.SetDescription("Live linear memories found in the runtime process's mappings.")
+	m.data.SetUnit("{memory}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeLinearMemoryCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeLinearMemoryCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeLinearMemoryCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeLinearMemoryCount(cfg WasmRuntimeLinearMemoryCountMetricConfig) metricWasmRuntimeLinearMemoryCount {
+	m := metricWasmRuntimeLinearMemoryCount{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeLinearMemoryLargestGrowth struct {
+	data     pmetric.Metric                                   // data buffer for generated metric.
+	config   WasmRuntimeLinearMemoryLargestGrowthMetricConfig // metric config provided by user.
+	capacity int                                              // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.linear_memory.largest.growth metric with initial data.
+func (m *metricWasmRuntimeLinearMemoryLargestGrowth) init() {
+	m.data.SetName("wasm_runtime.linear_memory.largest.growth")
+	m.data.SetDescription("Change of the largest linear memory's resident bytes since the previous read of the process's mappings (0 for a memory first seen).")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeLinearMemoryLargestGrowth) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeLinearMemoryLargestGrowth) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeLinearMemoryLargestGrowth) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeLinearMemoryLargestGrowth(cfg WasmRuntimeLinearMemoryLargestGrowthMetricConfig) metricWasmRuntimeLinearMemoryLargestGrowth {
+	m := metricWasmRuntimeLinearMemoryLargestGrowth{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeLinearMemoryLargestResident struct {
+	data     pmetric.Metric                                     // data buffer for generated metric.
+	config   WasmRuntimeLinearMemoryLargestResidentMetricConfig // metric config provided by user.
+	capacity int                                                // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.linear_memory.largest.resident metric with initial data.
+func (m *metricWasmRuntimeLinearMemoryLargestResident) init() {
+	m.data.SetName("wasm_runtime.linear_memory.largest.resident")
+	m.data.SetDescription("Resident bytes of the process's largest linear memory, named by its index.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeLinearMemoryLargestResident) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeLinearMemoryLargestResident) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeLinearMemoryLargestResident) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeLinearMemoryLargestResident(cfg WasmRuntimeLinearMemoryLargestResidentMetricConfig) metricWasmRuntimeLinearMemoryLargestResident {
+	m := metricWasmRuntimeLinearMemoryLargestResident{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeLinearMemoryReserved struct {
+	data     pmetric.Metric                              // data buffer for generated metric.
+	config   WasmRuntimeLinearMemoryReservedMetricConfig // metric config provided by user.
+	capacity int                                         // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.linear_memory.reserved metric with initial data.
+func (m *metricWasmRuntimeLinearMemoryReserved) init() {
+	m.data.SetName("wasm_runtime.linear_memory.reserved")
+	m.data.SetDescription("Address space a linear memory holds, guard regions included.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeLinearMemoryReserved) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeLinearMemoryReserved) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeLinearMemoryReserved) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeLinearMemoryReserved(cfg WasmRuntimeLinearMemoryReservedMetricConfig) metricWasmRuntimeLinearMemoryReserved {
+	m := metricWasmRuntimeLinearMemoryReserved{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeLinearMemoryResident struct {
+	data     pmetric.Metric                              // data buffer for generated metric.
+	config   WasmRuntimeLinearMemoryResidentMetricConfig // metric config provided by user.
+	capacity int                                         // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.linear_memory.resident metric with initial data.
+func (m *metricWasmRuntimeLinearMemoryResident) init() {
+	m.data.SetName("wasm_runtime.linear_memory.resident")
+	m.data.SetDescription("Resident bytes of a linear memory's committed part (smaps Rss), the pages the guest touched that the kernel has not reclaimed.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(false)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeLinearMemoryResident) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeLinearMemoryResident) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeLinearMemoryResident) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeLinearMemoryResident(cfg WasmRuntimeLinearMemoryResidentMetricConfig) metricWasmRuntimeLinearMemoryResident {
+	m := metricWasmRuntimeLinearMemoryResident{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeLinearMemoryTruncated struct {
+	data     pmetric.Metric                               // data buffer for generated metric.
+	config   WasmRuntimeLinearMemoryTruncatedMetricConfig // metric config provided by user.
+	capacity int                                          // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.linear_memory.truncated metric with initial data.
+func (m *metricWasmRuntimeLinearMemoryTruncated) init() {
+	m.data.SetName("wasm_runtime.linear_memory.truncated")
+	m.data.SetDescription("Mappings of the process past linear_memory.max_mappings at the last read, not examined; memories among them are missing from the other linear memory metrics.")
+	m.data.SetUnit("{mapping}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeLinearMemoryTruncated) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeLinearMemoryTruncated) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeLinearMemoryTruncated) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeLinearMemoryTruncated(cfg WasmRuntimeLinearMemoryTruncatedMetricConfig) metricWasmRuntimeLinearMemoryTruncated {
+	m := metricWasmRuntimeLinearMemoryTruncated{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricWasmRuntimeMemoryLimit struct {
 	data     pmetric.Metric                     // data buffer for generated metric.
 	config   WasmRuntimeMemoryLimitMetricConfig // metric config provided by user.
@@ -2898,6 +3402,14 @@ type MetricsBuilder struct {
 	metricWasmRuntimeFileDescriptorLimit            metricWasmRuntimeFileDescriptorLimit
 	metricWasmRuntimeFileDescriptorLimitUtilization metricWasmRuntimeFileDescriptorLimitUtilization
 	metricWasmRuntimeLimitConfigured                metricWasmRuntimeLimitConfigured
+	metricWasmRuntimeLinearMemoryCapacity           metricWasmRuntimeLinearMemoryCapacity
+	metricWasmRuntimeLinearMemoryCommitted          metricWasmRuntimeLinearMemoryCommitted
+	metricWasmRuntimeLinearMemoryCount              metricWasmRuntimeLinearMemoryCount
+	metricWasmRuntimeLinearMemoryLargestGrowth      metricWasmRuntimeLinearMemoryLargestGrowth
+	metricWasmRuntimeLinearMemoryLargestResident    metricWasmRuntimeLinearMemoryLargestResident
+	metricWasmRuntimeLinearMemoryReserved           metricWasmRuntimeLinearMemoryReserved
+	metricWasmRuntimeLinearMemoryResident           metricWasmRuntimeLinearMemoryResident
+	metricWasmRuntimeLinearMemoryTruncated          metricWasmRuntimeLinearMemoryTruncated
 	metricWasmRuntimeMemoryLimit                    metricWasmRuntimeMemoryLimit
 	metricWasmRuntimeMemoryLimitUtilization         metricWasmRuntimeMemoryLimitUtilization
 	metricWasmRuntimeMemoryOOMEvents                metricWasmRuntimeMemoryOOMEvents
@@ -2966,6 +3478,14 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricWasmRuntimeFileDescriptorLimit:            newMetricWasmRuntimeFileDescriptorLimit(mbc.Metrics.WasmRuntimeFileDescriptorLimit),
 		metricWasmRuntimeFileDescriptorLimitUtilization: newMetricWasmRuntimeFileDescriptorLimitUtilization(mbc.Metrics.WasmRuntimeFileDescriptorLimitUtilization),
 		metricWasmRuntimeLimitConfigured:                newMetricWasmRuntimeLimitConfigured(mbc.Metrics.WasmRuntimeLimitConfigured),
+		metricWasmRuntimeLinearMemoryCapacity:           newMetricWasmRuntimeLinearMemoryCapacity(mbc.Metrics.WasmRuntimeLinearMemoryCapacity),
+		metricWasmRuntimeLinearMemoryCommitted:          newMetricWasmRuntimeLinearMemoryCommitted(mbc.Metrics.WasmRuntimeLinearMemoryCommitted),
+		metricWasmRuntimeLinearMemoryCount:              newMetricWasmRuntimeLinearMemoryCount(mbc.Metrics.WasmRuntimeLinearMemoryCount),
+		metricWasmRuntimeLinearMemoryLargestGrowth:      newMetricWasmRuntimeLinearMemoryLargestGrowth(mbc.Metrics.WasmRuntimeLinearMemoryLargestGrowth),
+		metricWasmRuntimeLinearMemoryLargestResident:    newMetricWasmRuntimeLinearMemoryLargestResident(mbc.Metrics.WasmRuntimeLinearMemoryLargestResident),
+		metricWasmRuntimeLinearMemoryReserved:           newMetricWasmRuntimeLinearMemoryReserved(mbc.Metrics.WasmRuntimeLinearMemoryReserved),
+		metricWasmRuntimeLinearMemoryResident:           newMetricWasmRuntimeLinearMemoryResident(mbc.Metrics.WasmRuntimeLinearMemoryResident),
+		metricWasmRuntimeLinearMemoryTruncated:          newMetricWasmRuntimeLinearMemoryTruncated(mbc.Metrics.WasmRuntimeLinearMemoryTruncated),
 		metricWasmRuntimeMemoryLimit:                    newMetricWasmRuntimeMemoryLimit(mbc.Metrics.WasmRuntimeMemoryLimit),
 		metricWasmRuntimeMemoryLimitUtilization:         newMetricWasmRuntimeMemoryLimitUtilization(mbc.Metrics.WasmRuntimeMemoryLimitUtilization),
 		metricWasmRuntimeMemoryOOMEvents:                newMetricWasmRuntimeMemoryOOMEvents(mbc.Metrics.WasmRuntimeMemoryOOMEvents),
@@ -3054,6 +3574,14 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricWasmRuntimeFileDescriptorLimit.emit(ils.Metrics())
 	mb.metricWasmRuntimeFileDescriptorLimitUtilization.emit(ils.Metrics())
 	mb.metricWasmRuntimeLimitConfigured.emit(ils.Metrics())
+	mb.metricWasmRuntimeLinearMemoryCapacity.emit(ils.Metrics())
+	mb.metricWasmRuntimeLinearMemoryCommitted.emit(ils.Metrics())
+	mb.metricWasmRuntimeLinearMemoryCount.emit(ils.Metrics())
+	mb.metricWasmRuntimeLinearMemoryLargestGrowth.emit(ils.Metrics())
+	mb.metricWasmRuntimeLinearMemoryLargestResident.emit(ils.Metrics())
+	mb.metricWasmRuntimeLinearMemoryReserved.emit(ils.Metrics())
+	mb.metricWasmRuntimeLinearMemoryResident.emit(ils.Metrics())
+	mb.metricWasmRuntimeLinearMemoryTruncated.emit(ils.Metrics())
 	mb.metricWasmRuntimeMemoryLimit.emit(ils.Metrics())
 	mb.metricWasmRuntimeMemoryLimitUtilization.emit(ils.Metrics())
 	mb.metricWasmRuntimeMemoryOOMEvents.emit(ils.Metrics())
@@ -3215,6 +3743,46 @@ func (mb *MetricsBuilder) RecordWasmRuntimeFileDescriptorLimitUtilizationDataPoi
 // RecordWasmRuntimeLimitConfiguredDataPoint adds a data point to wasm_runtime.limit.configured metric.
 func (mb *MetricsBuilder) RecordWasmRuntimeLimitConfiguredDataPoint(ts pcommon.Timestamp, val int64, limitResourceAttributeValue AttributeLimitResource, options ...MetricAttributeOption) {
 	mb.metricWasmRuntimeLimitConfigured.recordDataPoint(mb.startTime, ts, val, limitResourceAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeLinearMemoryCapacityDataPoint adds a data point to wasm_runtime.linear_memory.capacity metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeLinearMemoryCapacityDataPoint(ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeLinearMemoryCapacity.recordDataPoint(mb.startTime, ts, val, linearMemoryPIDAttributeValue, linearMemoryIndexAttributeValue, options...)
+}
+
+// RecordWasmRuntimeLinearMemoryCommittedDataPoint adds a data point to wasm_runtime.linear_memory.committed metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeLinearMemoryCommittedDataPoint(ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeLinearMemoryCommitted.recordDataPoint(mb.startTime, ts, val, linearMemoryPIDAttributeValue, linearMemoryIndexAttributeValue, options...)
+}
+
+// RecordWasmRuntimeLinearMemoryCountDataPoint adds a data point to wasm_runtime.linear_memory.count metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeLinearMemoryCountDataPoint(ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeLinearMemoryCount.recordDataPoint(mb.startTime, ts, val, linearMemoryPIDAttributeValue, options...)
+}
+
+// RecordWasmRuntimeLinearMemoryLargestGrowthDataPoint adds a data point to wasm_runtime.linear_memory.largest.growth metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeLinearMemoryLargestGrowthDataPoint(ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeLinearMemoryLargestGrowth.recordDataPoint(mb.startTime, ts, val, linearMemoryPIDAttributeValue, linearMemoryIndexAttributeValue, options...)
+}
+
+// RecordWasmRuntimeLinearMemoryLargestResidentDataPoint adds a data point to wasm_runtime.linear_memory.largest.resident metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeLinearMemoryLargestResidentDataPoint(ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeLinearMemoryLargestResident.recordDataPoint(mb.startTime, ts, val, linearMemoryPIDAttributeValue, linearMemoryIndexAttributeValue, options...)
+}
+
+// RecordWasmRuntimeLinearMemoryReservedDataPoint adds a data point to wasm_runtime.linear_memory.reserved metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeLinearMemoryReservedDataPoint(ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeLinearMemoryReserved.recordDataPoint(mb.startTime, ts, val, linearMemoryPIDAttributeValue, linearMemoryIndexAttributeValue, options...)
+}
+
+// RecordWasmRuntimeLinearMemoryResidentDataPoint adds a data point to wasm_runtime.linear_memory.resident metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeLinearMemoryResidentDataPoint(ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, linearMemoryIndexAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeLinearMemoryResident.recordDataPoint(mb.startTime, ts, val, linearMemoryPIDAttributeValue, linearMemoryIndexAttributeValue, options...)
+}
+
+// RecordWasmRuntimeLinearMemoryTruncatedDataPoint adds a data point to wasm_runtime.linear_memory.truncated metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeLinearMemoryTruncatedDataPoint(ts pcommon.Timestamp, val int64, linearMemoryPIDAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeLinearMemoryTruncated.recordDataPoint(mb.startTime, ts, val, linearMemoryPIDAttributeValue, options...)
 }
 
 // RecordWasmRuntimeMemoryLimitDataPoint adds a data point to wasm_runtime.memory.limit metric.

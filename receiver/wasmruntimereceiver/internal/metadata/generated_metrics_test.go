@@ -108,6 +108,30 @@ func TestMetricsBuilder(t *testing.T) {
 			enabled["wasm_runtime.limit.configured"] = cfg.Metrics.WasmRuntimeLimitConfigured.Enabled
 			assert.Equal(t, cfg.Metrics.WasmRuntimeLimitConfigured.Enabled, mb.Enabled("wasm_runtime.limit.configured"))
 			mb.RecordWasmRuntimeLimitConfiguredDataPoint(ts, 1, AttributeLimitResourceCPU)
+			enabled["wasm_runtime.linear_memory.capacity"] = cfg.Metrics.WasmRuntimeLinearMemoryCapacity.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeLinearMemoryCapacity.Enabled, mb.Enabled("wasm_runtime.linear_memory.capacity"))
+			mb.RecordWasmRuntimeLinearMemoryCapacityDataPoint(ts, 1, int64(7), int64(7))
+			enabled["wasm_runtime.linear_memory.committed"] = cfg.Metrics.WasmRuntimeLinearMemoryCommitted.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeLinearMemoryCommitted.Enabled, mb.Enabled("wasm_runtime.linear_memory.committed"))
+			mb.RecordWasmRuntimeLinearMemoryCommittedDataPoint(ts, 1, int64(7), int64(7))
+			enabled["wasm_runtime.linear_memory.count"] = cfg.Metrics.WasmRuntimeLinearMemoryCount.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeLinearMemoryCount.Enabled, mb.Enabled("wasm_runtime.linear_memory.count"))
+			mb.RecordWasmRuntimeLinearMemoryCountDataPoint(ts, 1, int64(7))
+			enabled["wasm_runtime.linear_memory.largest.growth"] = cfg.Metrics.WasmRuntimeLinearMemoryLargestGrowth.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeLinearMemoryLargestGrowth.Enabled, mb.Enabled("wasm_runtime.linear_memory.largest.growth"))
+			mb.RecordWasmRuntimeLinearMemoryLargestGrowthDataPoint(ts, 1, int64(7), int64(7))
+			enabled["wasm_runtime.linear_memory.largest.resident"] = cfg.Metrics.WasmRuntimeLinearMemoryLargestResident.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeLinearMemoryLargestResident.Enabled, mb.Enabled("wasm_runtime.linear_memory.largest.resident"))
+			mb.RecordWasmRuntimeLinearMemoryLargestResidentDataPoint(ts, 1, int64(7), int64(7))
+			enabled["wasm_runtime.linear_memory.reserved"] = cfg.Metrics.WasmRuntimeLinearMemoryReserved.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeLinearMemoryReserved.Enabled, mb.Enabled("wasm_runtime.linear_memory.reserved"))
+			mb.RecordWasmRuntimeLinearMemoryReservedDataPoint(ts, 1, int64(7), int64(7))
+			enabled["wasm_runtime.linear_memory.resident"] = cfg.Metrics.WasmRuntimeLinearMemoryResident.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeLinearMemoryResident.Enabled, mb.Enabled("wasm_runtime.linear_memory.resident"))
+			mb.RecordWasmRuntimeLinearMemoryResidentDataPoint(ts, 1, int64(7), int64(7))
+			enabled["wasm_runtime.linear_memory.truncated"] = cfg.Metrics.WasmRuntimeLinearMemoryTruncated.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeLinearMemoryTruncated.Enabled, mb.Enabled("wasm_runtime.linear_memory.truncated"))
+			mb.RecordWasmRuntimeLinearMemoryTruncatedDataPoint(ts, 1, int64(7))
 			enabled["wasm_runtime.memory.limit"] = cfg.Metrics.WasmRuntimeMemoryLimit.Enabled
 			assert.Equal(t, cfg.Metrics.WasmRuntimeMemoryLimit.Enabled, mb.Enabled("wasm_runtime.memory.limit"))
 			mb.RecordWasmRuntimeMemoryLimitDataPoint(ts, 1)
@@ -673,6 +697,156 @@ func TestMetricsBuilder(t *testing.T) {
 					if v, ok := dp.Attributes().Get("wasm_runtime.limit.resource"); assert.True(t, ok) {
 						assert.EqualValues(t, "cpu", v.AsRaw())
 					}
+				case "wasm_runtime.linear_memory.capacity":
+					assert.Equal(t, "Bytes a linear memory can commit without moving, the engine's reservation.", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, false, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 2, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.pid"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.index"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.linear_memory.committed":
+					assert.Equal(t, "Read-write part of a linear memory, its memory.size rounded up to the host page.", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, false, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 2, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.pid"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.index"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.linear_memory.count":
+					assert.Equal(t, "Live linear memories found in the runtime process's mappings.", m.Description())
+					assert.Equal(t, "{memory}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, false, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.pid"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.linear_memory.largest.growth":
+					assert.Equal(t, "Change of the largest linear memory's resident bytes since the previous read of the process's mappings (0 for a memory first seen).", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+					dps = m.Gauge().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 2, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.pid"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.index"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.linear_memory.largest.resident":
+					assert.Equal(t, "Resident bytes of the process's largest linear memory, named by its index.", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, false, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 2, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.pid"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.index"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.linear_memory.reserved":
+					assert.Equal(t, "Address space a linear memory holds, guard regions included.", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, false, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 2, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.pid"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.index"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.linear_memory.resident":
+					assert.Equal(t, "Resident bytes of a linear memory's committed part (smaps Rss), the pages the guest touched that the kernel has not reclaimed.", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, false, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 2, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.pid"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.index"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.linear_memory.truncated":
+					assert.Equal(t, "Mappings of the process past linear_memory.max_mappings at the last read, not examined; memories among them are missing from the other linear memory metrics.", m.Description())
+					assert.Equal(t, "{mapping}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+					dps = m.Gauge().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.linear_memory.pid"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
 				case "wasm_runtime.memory.limit":
 					assert.Equal(t, "Effective memory limit, the tightest on the path to the root (memory.max; v1 hierarchical_memory_limit). Not reported when unlimited.", m.Description())
 					assert.Equal(t, "By", m.Unit())
@@ -930,6 +1104,14 @@ func allMetricsBuilderConfig(on bool) func() MetricsBuilderConfig {
 		cfg.Metrics.WasmRuntimeFileDescriptorLimit.Enabled = on
 		cfg.Metrics.WasmRuntimeFileDescriptorLimitUtilization.Enabled = on
 		cfg.Metrics.WasmRuntimeLimitConfigured.Enabled = on
+		cfg.Metrics.WasmRuntimeLinearMemoryCapacity.Enabled = on
+		cfg.Metrics.WasmRuntimeLinearMemoryCommitted.Enabled = on
+		cfg.Metrics.WasmRuntimeLinearMemoryCount.Enabled = on
+		cfg.Metrics.WasmRuntimeLinearMemoryLargestGrowth.Enabled = on
+		cfg.Metrics.WasmRuntimeLinearMemoryLargestResident.Enabled = on
+		cfg.Metrics.WasmRuntimeLinearMemoryReserved.Enabled = on
+		cfg.Metrics.WasmRuntimeLinearMemoryResident.Enabled = on
+		cfg.Metrics.WasmRuntimeLinearMemoryTruncated.Enabled = on
 		cfg.Metrics.WasmRuntimeMemoryLimit.Enabled = on
 		cfg.Metrics.WasmRuntimeMemoryLimitUtilization.Enabled = on
 		cfg.Metrics.WasmRuntimeMemoryOOMEvents.Enabled = on
