@@ -109,3 +109,10 @@ bench/_build/otelcol-stock/otelcol-stock: $(TOOLS)/builder
 	flock $(BIN)/.build.lock $(TOOLS)/builder --config bench/stock/manifest.yaml
 bench-e2e: tools $(BIN)/otelcol-virt $(BIN)/otelcol-virt-edge bench/_build/otelcol-stock/otelcol-stock
 	OTELCOL_VIRT_TOOLS=$(TOOLS) $(GO) run ./bench/driver $(BENCH_FLAGS)
+
+## bench-gateway: spans/s of one gateway replica (examples/kubernetes/base/gateway.yaml) at a 1-CPU
+## CFS quota, saturated over OTLP/gRPC (as root: it creates the cgroup); BENCH_GATEWAY_FLAGS=... to change
+BENCH_GATEWAY_FLAGS ?=
+.PHONY: bench-gateway
+bench-gateway: $(BIN)/otelcol-virt
+	$(GO) run ./bench/gateway -virt $(BIN)/otelcol-virt $(BENCH_GATEWAY_FLAGS)
