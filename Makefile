@@ -9,9 +9,11 @@ BIN := bin
 BUILDER_VERSION := v0.165.0
 TELEMETRYGEN_VERSION := v0.161.0
 WAZERO_VERSION := v1.12.0
+# The Kubernetes release whose kube-apiserver the manifest tests run (k8s.io/api of go.mod).
+KUBERNETES_VERSION := v1.37.2
 
 # Debian packages the integration and end-to-end tests use (real VMs, real Prometheus).
-APT_PACKAGES := qemu-system-x86 prometheus strace
+APT_PACKAGES := qemu-system-x86 prometheus strace etcd-server
 
 CONFIG ?= examples/edge.yaml
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
@@ -20,8 +22,8 @@ GO_TEST_FLAGS ?= -count=1 -timeout 45m
 
 all: build
 
-## tools: install the pinned builder, telemetrygen and wazero into .tools/
-tools: $(TOOLS)/builder $(TOOLS)/telemetrygen $(TOOLS)/wazero
+## tools: install the pinned builder, telemetrygen, wazero and kube-apiserver into .tools/
+tools: $(TOOLS)/builder $(TOOLS)/telemetrygen $(TOOLS)/wazero $(TOOLS)/kube-apiserver
 
 $(TOOLS)/builder:
 	GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(BUILDER_VERSION)
@@ -31,6 +33,10 @@ $(TOOLS)/telemetrygen:
 
 $(TOOLS)/wazero:
 	GOBIN=$(TOOLS) $(GO) install github.com/tetratelabs/wazero/cmd/wazero@$(WAZERO_VERSION)
+
+# A real API server for deploy/'s manifest tests, built from the release's source (with etcd from deps).
+$(TOOLS)/kube-apiserver:
+	GO=$(GO) deploy/apiserver/build-kube-apiserver.sh $(KUBERNETES_VERSION) $@
 
 ## deps: install the Debian packages the tests need (as root, only those missing)
 deps:
