@@ -9,9 +9,11 @@ BIN := bin
 BUILDER_VERSION := v0.165.0
 TELEMETRYGEN_VERSION := v0.161.0
 WAZERO_VERSION := v1.12.0
+# The Kubernetes release whose kube-apiserver the manifest tests run (k8s.io/api of go.mod).
+KUBERNETES_VERSION := v1.37.2
 
 # Debian packages the integration and end-to-end tests use (real VMs, real Prometheus).
-APT_PACKAGES := qemu-system-x86 prometheus strace runsc podman runc busybox-static libvirt-daemon-system libvirt-clients
+APT_PACKAGES := qemu-system-x86 prometheus strace runsc podman runc busybox-static libvirt-daemon-system libvirt-clients etcd-server
 
 CONFIG ?= examples/edge.yaml
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
@@ -31,6 +33,17 @@ $(TOOLS)/telemetrygen:
 
 $(TOOLS)/wazero:
 	GOBIN=$(TOOLS) $(GO) install github.com/tetratelabs/wazero/cmd/wazero@$(WAZERO_VERSION)
+
+# A real API server for deploy/'s manifest tests, built from the release's source (with etcd from deps).
+$(TOOLS)/kube-apiserver:
+	GO=$(GO) deploy/apiserver/build-kube-apiserver.sh $(KUBERNETES_VERSION) $@
+
+## test-apiserver: create every Kubernetes overlay on a real kube-apiserver and etcd. Its own target:
+## compiling kube-apiserver takes longer cold (~2,000 packages) than the rest of `make test` together,
+## so `make test` checks the manifests by strict decoding against the API types instead.
+.PHONY: test-apiserver
+test-apiserver: deps $(TOOLS)/kube-apiserver
+	$(GO) test -count=1 -tags apiserver -run '^TestManifestsOnARealAPIServer$$' -v ./deploy
 
 ## deps: install the Debian packages the tests need (as root, only those missing)
 deps:
@@ -147,3 +160,10 @@ bench/_build/otelcol-stock/otelcol-stock: $(TOOLS)/builder
 	flock $(BIN)/.build.lock $(TOOLS)/builder --config bench/stock/manifest.yaml
 bench-e2e: tools $(BIN)/otelcol-virt $(BIN)/otelcol-virt-edge bench/_build/otelcol-stock/otelcol-stock
 	OTELCOL_VIRT_TOOLS=$(TOOLS) $(GO) run ./bench/driver $(BENCH_FLAGS)
+
+## bench-gateway: spans/s of one gateway replica (examples/kubernetes/base/gateway.yaml) at a 1-CPU
+## CFS quota, saturated over OTLP/gRPC (as root: it creates the cgroup); BENCH_GATEWAY_FLAGS=... to change
+BENCH_GATEWAY_FLAGS ?=
+.PHONY: bench-gateway
+bench-gateway: $(BIN)/otelcol-virt
+	$(GO) run ./bench/gateway -virt $(BIN)/otelcol-virt $(BENCH_GATEWAY_FLAGS)

@@ -94,7 +94,7 @@ func TestAgentSeesOtherUsersInstancesAsTheDaemonSet(t *testing.T) {
 
 	t.Run("with the manifest's capabilities", func(t *testing.T) {
 		metrics := runAgentAsDaemonSet(t, bin, caps, pid, true, daemonSetOptions{})
-		if !strings.Contains(metrics, "process_unix_file_descriptor_count{") {
+		if !strings.Contains(metrics, "wasm_runtime_file_descriptor_count{") {
 			t.Errorf("the wazero instance has no descriptor count:\n%s", metrics)
 		}
 	})

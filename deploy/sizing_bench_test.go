@@ -110,7 +110,11 @@ func BenchmarkAgentSpans(b *testing.B) {
 // exporting OTLP/gRPC to a sink standing for the backend.
 func BenchmarkGatewaySpans(b *testing.B) {
 	sink := e2e.NewSink(b)
-	benchmarkSpanLoad(b, repoPath(k8sDir, "base", "gateway.yaml"), nil, map[string]string{
+	queue := b.TempDir() // the StatefulSet's volume claim
+	benchmarkSpanLoad(b, repoPath(k8sDir, "base", "gateway.yaml"), []string{
+		"extensions::file_storage/queue::directory=" + queue,
+		"extensions::file_storage/queue::compaction::directory=" + queue,
+	}, map[string]string{
 		"K8S_POD_IP":                    "127.0.0.1",
 		"OTELCOL_VIRT_BACKEND_ENDPOINT": sink.GRPCEndpoint,
 		"OTELCOL_VIRT_BACKEND_INSECURE": "true",

@@ -63,6 +63,48 @@ var MapAttributeDiskIODirection = map[string]AttributeDiskIODirection{
 	"write": AttributeDiskIODirectionWrite,
 }
 
+// AttributeErrorReason specifies the value wasm_runtime.error.reason attribute.
+type AttributeErrorReason int
+
+const (
+	_ AttributeErrorReason = iota
+	AttributeErrorReasonVanished
+	AttributeErrorReasonPermission
+	AttributeErrorReasonMalformed
+	AttributeErrorReasonMissing
+	AttributeErrorReasonCgroupNamespace
+	AttributeErrorReasonOther
+)
+
+// String returns the string representation of the AttributeErrorReason.
+func (av AttributeErrorReason) String() string {
+	switch av {
+	case AttributeErrorReasonVanished:
+		return "vanished"
+	case AttributeErrorReasonPermission:
+		return "permission"
+	case AttributeErrorReasonMalformed:
+		return "malformed"
+	case AttributeErrorReasonMissing:
+		return "missing"
+	case AttributeErrorReasonCgroupNamespace:
+		return "cgroup_namespace"
+	case AttributeErrorReasonOther:
+		return "other"
+	}
+	return ""
+}
+
+// MapAttributeErrorReason is a helper map of string to AttributeErrorReason attribute value.
+var MapAttributeErrorReason = map[string]AttributeErrorReason{
+	"vanished":         AttributeErrorReasonVanished,
+	"permission":       AttributeErrorReasonPermission,
+	"malformed":        AttributeErrorReasonMalformed,
+	"missing":          AttributeErrorReasonMissing,
+	"cgroup_namespace": AttributeErrorReasonCgroupNamespace,
+	"other":            AttributeErrorReasonOther,
+}
+
 // AttributeLimitResource specifies the value wasm_runtime.limit.resource attribute.
 type AttributeLimitResource int
 
@@ -572,6 +614,13 @@ func WithCPUModeMetricAttribute(val string) MetricAttributeOption {
 func WithDiskIODirectionMetricAttribute(val string) MetricAttributeOption {
 	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
 		dp.Attributes().PutStr("disk.io.direction", val)
+	})
+}
+
+// WithErrorReasonMetricAttribute sets the optional wasm_runtime.error.reason attribute.
+func WithErrorReasonMetricAttribute(val string) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutStr("wasm_runtime.error.reason", val)
 	})
 }
 

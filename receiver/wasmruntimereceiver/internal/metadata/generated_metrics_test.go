@@ -1159,6 +1159,10 @@ func TestAttributeEnums(t *testing.T) {
 		assert.Equal(t, s, v.String())
 	}
 	assert.Len(t, MapAttributeDiskIODirection, 2)
+	for s, v := range MapAttributeErrorReason {
+		assert.Equal(t, s, v.String())
+	}
+	assert.Len(t, MapAttributeErrorReason, 6)
 	for s, v := range MapAttributeLimitResource {
 		assert.Equal(t, s, v.String())
 	}
