@@ -1,0 +1,128 @@
+package vmstats
+
+import (
+	"bytes"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+)
+
+// UserHZ is the unit of the times in /proc/<pid>/stat: USER_HZ is 100 on every architecture
+// Go runs Linux on (include/asm-generic/param.h), whatever the kernel's HZ.
+const UserHZ = 100
+
+// TaskCPU is the CPU part of /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat (proc(5)).
+// Times are in clock ticks (UserHZ).
+type TaskCPU struct {
+	// UTime includes GuestTime: the kernel charges time in guest mode to both
+	// (kernel/sched/cputime.c, account_guest_time), so the VMM's own user time is
+	// UTime - GuestTime.
+	UTime, STime uint64
+	// GuestTime (field 43) is time spent running a guest's vCPU; CGuestTime (44) the same
+	// for waited-for children.
+	GuestTime, CGuestTime uint64
+	// Processor (39) is the host CPU the task last ran on.
+	Processor int
+	State     byte
+}
+
+// VMMUserTime is the user time of the VMM itself, guest time excluded. A guest time ahead
+// of user time (the two are sampled separately) reads as zero rather than wrapping.
+func (t TaskCPU) VMMUserTime() uint64 {
+	if t.GuestTime > t.UTime {
+		return 0
+	}
+	return t.UTime - t.GuestTime
+}
+
+// ParseTaskStat parses a stat file. It needs the guest fields (Linux 2.6.24 and later);
+// comm is returned aliasing data.
+func ParseTaskStat(data []byte) (TaskCPU, []byte, error) {
+	var t TaskCPU
+	open := bytes.IndexByte(data, '(')
+	closing := bytes.LastIndexByte(data, ')')
+	if open < 1 || closing < open {
+		return t, nil, malformed("stat", "no (comm)")
+	}
+	if _, ok := bytesparse.Atou(bytes.TrimSpace(data[:open])); !ok {
+		return t, nil, malformed("stat", "bad pid")
+	}
+	comm := data[open+1 : closing]
+	rest := data[closing+1:]
+	// Fields are numbered from 3 (state) as in proc(5); we need up to 44.
+	field := 2
+	i := 0
+	for i < len(rest) && field < 44 {
+		for i < len(rest) && (rest[i] == ' ' || rest[i] == '\n') {
+			i++
+		}
+		j := i
+		for j < len(rest) && rest[j] != ' ' && rest[j] != '\n' {
+			j++
+		}
+		if j == i {
+			break
+		}
+		field++
+		f := rest[i:j]
+		i = j
+		switch field {
+		case 3:
+			if len(f) != 1 {
+				return t, nil, malformed("stat", "bad state %q", f)
+			}
+			t.State = f[0]
+			continue
+		case 14, 15, 39, 43, 44:
+		default:
+			continue
+		}
+		v, ok := bytesparse.Atou(f)
+		if !ok {
+			return t, nil, malformed("stat", "bad field %d %q", field, f)
+		}
+		switch field {
+		case 14:
+			t.UTime = v
+		case 15:
+			t.STime = v
+		case 39:
+			if v > 1<<20 {
+				return t, nil, malformed("stat", "processor %d", v)
+			}
+			t.Processor = int(v)
+		case 43:
+			t.GuestTime = v
+		case 44:
+			t.CGuestTime = v
+		}
+	}
+	if field < 44 {
+		return t, nil, malformed("stat", "%d fields, want 44", field)
+	}
+	return t, comm, nil
+}
+
+// Schedstat is /proc/<pid>/task/<tid>/schedstat: time on a CPU, time waiting on a run queue
+// (what a guest sees as steal; libvirt's vcpu.<n>.delay), and the number of timeslices run.
+// Times are in nanoseconds.
+type Schedstat struct {
+	RunNS, WaitNS, Timeslices uint64
+}
+
+// ParseSchedstat parses the three numbers of a schedstat file (kernel/sched/stats.c).
+func ParseSchedstat(data []byte) (Schedstat, error) {
+	var s Schedstat
+	var buf [4][]byte
+	f := bytesparse.Fields(buf[:0], bytes.TrimRight(data, "\n"))
+	if len(f) != 3 {
+		return s, malformed("schedstat", "%d fields, want 3", len(f))
+	}
+	var ok [3]bool
+	s.RunNS, ok[0] = bytesparse.Atou(f[0])
+	s.WaitNS, ok[1] = bytesparse.Atou(f[1])
+	s.Timeslices, ok[2] = bytesparse.Atou(f[2])
+	if !ok[0] || !ok[1] || !ok[2] {
+		return s, malformed("schedstat", "bad number in %q", data)
+	}
+	return s, nil
+}
