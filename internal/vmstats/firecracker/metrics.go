@@ -142,7 +142,7 @@ func (a *Accumulator) feedLine(line []byte) error {
 		}
 		switch raw[0] {
 		case '{':
-			if depth >= 3 {
+			if depth >= 2 { // group.aggregate.field is the deepest Firecracker writes
 				return fmt.Errorf("%s: nested too deep", prefix)
 			}
 			var m map[string]json.RawMessage
