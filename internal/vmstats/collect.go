@@ -69,7 +69,7 @@ type Collector struct {
 type netnsDevs struct {
 	gen  uint64
 	err  error
-	devs map[string]seenCounters
+	devs map[string]*seenCounters
 }
 
 type seenCounters struct {
@@ -155,7 +155,7 @@ func (c *Collector) Collect(vm *VM, s *VMStats) {
 		return
 	}
 	for _, t := range vm.Taps {
-		if n, ok := devs[t.Name]; ok && n.gen == c.gen {
+		if n := devs[t.Name]; n != nil && n.gen == c.gen {
 			s.Taps = append(s.Taps, TapStats{Tap: t, Host: n.NetCounters})
 		} else {
 			vm.stale = true // the tap was removed or renamed
@@ -165,14 +165,14 @@ func (c *Collector) Collect(vm *VM, s *VMStats) {
 
 // netDevs returns the devices of the VM's network namespace, reading net/dev through this
 // VM's pid the first time the namespace is seen in a scrape.
-func (c *Collector) netDevs(vm *VM) (map[string]seenCounters, error) {
+func (c *Collector) netDevs(vm *VM) (map[string]*seenCounters, error) {
 	key := vm.NetNS
 	if key == "" {
 		key = vm.netDevPath
 	}
 	ns := c.netns[key]
 	if ns == nil {
-		ns = &netnsDevs{devs: map[string]seenCounters{}}
+		ns = &netnsDevs{devs: map[string]*seenCounters{}}
 		c.netns[key] = ns
 	}
 	if ns.gen == c.gen && ns.err == nil {
@@ -186,10 +186,10 @@ func (c *Collector) netDevs(vm *VM) (map[string]seenCounters, error) {
 	}
 	// Keys stay from scrape to scrape (no allocation); gen tells which were seen now.
 	ns.err = ScanNetDev(data, func(name []byte, n NetCounters) {
-		if _, ok := ns.devs[string(name)]; ok {
-			ns.devs[string(name)] = seenCounters{n, c.gen}
+		if p := ns.devs[string(name)]; p != nil {
+			*p = seenCounters{n, c.gen}
 		} else if len(ns.devs) < 4096 {
-			ns.devs[string(bytes.Clone(name))] = seenCounters{n, c.gen}
+			ns.devs[string(bytes.Clone(name))] = &seenCounters{n, c.gen}
 		}
 	})
 	return ns.devs, ns.err

@@ -2,6 +2,7 @@ package vmstats
 
 import (
 	"io/fs"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -38,9 +39,16 @@ type OSFiles struct {
 }
 
 type openFile struct {
-	fd  int
-	gen uint64
+	fd    int
+	gen   uint64
+	multi bool
 }
+
+// multiRecord reports whether a file is a multi-record seq_file, which comes a page at a
+// time and is read until pread returns 0. Every other file read here (stat, schedstat, io,
+// fdinfo, a sysfs or debugfs attribute) is produced whole by one show() call, so a read
+// shorter than the buffer is the whole file and the read that would return 0 is skipped.
+func multiRecord(path string) bool { return strings.Contains(path, "/net/") }
 
 // NewOSFiles returns an OSFiles that keeps up to maxOpen files open (0: none).
 func NewOSFiles(maxOpen int) *OSFiles {
@@ -51,7 +59,7 @@ func NewOSFiles(maxOpen int) *OSFiles {
 func (o *OSFiles) Read(path string) ([]byte, error) {
 	if c, ok := o.fds[path]; ok {
 		c.gen = o.gen
-		if data, err := o.readAt(c.fd); err == nil {
+		if data, err := o.readAt(c.fd, c.multi); err == nil {
 			return data, nil
 		}
 		// The process exited (ESRCH) and the path may now name another one: reopen once.
@@ -62,22 +70,23 @@ func (o *OSFiles) Read(path string) ([]byte, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	data, err := o.readAt(fd)
+	multi := multiRecord(path)
+	data, err := o.readAt(fd, multi)
 	if err != nil {
 		syscall.Close(fd)
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
 	if len(o.fds) < o.MaxOpen {
-		o.fds[path] = &openFile{fd: fd, gen: o.gen}
+		o.fds[path] = &openFile{fd: fd, gen: o.gen, multi: multi}
 	} else {
 		syscall.Close(fd)
 	}
 	return data, nil
 }
 
-// readAt reads from offset 0 until pread returns 0. A short read is not the end of a
-// multi-record seq_file (/proc/<pid>/net/dev comes a page at a time).
-func (o *OSFiles) readAt(fd int) ([]byte, error) {
+// readAt reads from offset 0: a multi-record file until pread returns 0, any other until a
+// read shorter than the buffer.
+func (o *OSFiles) readAt(fd int, multi bool) ([]byte, error) {
 	n := 0
 	for {
 		if n == len(o.buf) {
@@ -97,6 +106,9 @@ func (o *OSFiles) readAt(fd int) ([]byte, error) {
 			return o.buf[:n], nil
 		}
 		n += m
+		if !multi && n < len(o.buf) {
+			return o.buf[:n], nil
+		}
 	}
 }
 

@@ -39,8 +39,18 @@ func (t TaskCPU) VMMUserTime() uint64 {
 func ParseTaskStat(data []byte) (TaskCPU, []byte, error) {
 	var t TaskCPU
 	open := bytes.IndexByte(data, '(')
-	closing := bytes.LastIndexByte(data, ')')
-	if open < 1 || closing < open {
+	if open < 1 {
+		return t, nil, malformed("stat", "no (comm)")
+	}
+	// comm may hold ')': the last ')' ends it. comm is at most 64 bytes (TASK_COMM_LEN 16;
+	// a workqueue worker's name, fs/proc/array.c proc_task_name, up to 64) and the numeric
+	// fields after it hold none, so the last ')' within 80 bytes of '(' is the one; looking
+	// only there keeps the search off the 300 bytes that follow.
+	closing := bytes.LastIndexByte(data[open:min(len(data), open+80)], ')')
+	if closing >= 0 {
+		closing += open
+	}
+	if closing < open {
 		return t, nil, malformed("stat", "no (comm)")
 	}
 	if _, ok := bytesparse.Atou(bytes.TrimSpace(data[:open])); !ok {
@@ -48,32 +58,32 @@ func ParseTaskStat(data []byte) (TaskCPU, []byte, error) {
 	}
 	comm := data[open+1 : closing]
 	rest := data[closing+1:]
-	// Fields are numbered from 3 (state) as in proc(5); we need up to 44.
+	if len(rest) > 0 && rest[0] == ' ' {
+		rest = rest[1:]
+	}
+	// Fields are numbered from 3 (state) as in proc(5), one space apart; we need up to 44.
+	const need = 1<<14 | 1<<15 | 1<<39 | 1<<43 | 1<<44
 	field := 2
 	i := 0
 	for i < len(rest) && field < 44 {
-		for i < len(rest) && (rest[i] == ' ' || rest[i] == '\n') {
-			i++
-		}
 		j := i
 		for j < len(rest) && rest[j] != ' ' && rest[j] != '\n' {
 			j++
 		}
 		if j == i {
-			break
+			return t, nil, malformed("stat", "empty field after %d", field)
 		}
 		field++
 		f := rest[i:j]
-		i = j
-		switch field {
-		case 3:
+		i = j + 1
+		if field == 3 {
 			if len(f) != 1 {
 				return t, nil, malformed("stat", "bad state %q", f)
 			}
 			t.State = f[0]
 			continue
-		case 14, 15, 39, 43, 44:
-		default:
+		}
+		if need&(1<<field) == 0 {
 			continue
 		}
 		v, ok := bytesparse.Atou(f)

@@ -86,7 +86,9 @@ func TestClient(t *testing.T) {
 	assert.Error(t, err)
 	assert.Less(t, time.Since(start), 2*time.Second)
 
-	notBooted := serve(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "VmNotRunning", http.StatusInternalServerError) })
+	notBooted := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "VmNotRunning", http.StatusInternalServerError)
+	})
 	_, err = Client{Socket: notBooted}.Counters(context.Background())
 	assert.ErrorContains(t, err, "500")
 }
