@@ -11,7 +11,7 @@ TELEMETRYGEN_VERSION := v0.161.0
 WAZERO_VERSION := v1.12.0
 
 # Debian packages the integration and end-to-end tests use (real VMs, real Prometheus).
-APT_PACKAGES := qemu-system-x86 prometheus strace
+APT_PACKAGES := qemu-system-x86 prometheus strace linux-image-amd64 busybox-static libvirt-daemon-system libvirt-clients
 
 CONFIG ?= examples/edge.yaml
 GO_TEST_FLAGS ?= -count=1 -timeout 45m

@@ -81,7 +81,9 @@ func splitLines(b []byte) [][]byte {
 	return out
 }
 
-func contains(b []byte, s string) bool { return len(s) <= len(b) && string(b) != "" && indexOf(b, s) >= 0 }
+func contains(b []byte, s string) bool {
+	return len(s) <= len(b) && string(b) != "" && indexOf(b, s) >= 0
+}
 
 func indexOf(b []byte, s string) int {
 	for i := 0; i+len(s) <= len(b); i++ {

@@ -31,7 +31,9 @@ func requireKVM(t *testing.T) {
 func lockdown() string {
 	b, err := os.ReadFile("/sys/kernel/security/lockdown")
 	if err != nil {
-		exec.Command("mount", "-t", "securityfs", "none", "/sys/kernel/security").Run()
+		if exec.Command("mount", "-t", "securityfs", "none", "/sys/kernel/security").Run() == nil {
+			defer exec.Command("umount", "/sys/kernel/security").Run()
+		}
 		if b, err = os.ReadFile("/sys/kernel/security/lockdown"); err != nil {
 			return "none"
 		}
@@ -80,6 +82,7 @@ func TestQEMUKVM(t *testing.T) {
 	// KVM's debugfs directory for this VM, mapped to the pid.
 	if _, err := os.Stat(KVMDebugfsDir); err != nil {
 		require.NoError(t, exec.Command("mount", "-t", "debugfs", "none", "/sys/kernel/debug").Run())
+		t.Cleanup(func() { exec.Command("umount", "/sys/kernel/debug").Run() })
 	}
 	vms, err := DiscoverKVMVMs(c.Files, KVMDebugfsDir)
 	require.NoError(t, err)
