@@ -21,6 +21,13 @@ type VCPUThread struct {
 	statPath, schedstatPath string
 }
 
+// PF_* flags of include/linux/sched.h marking threads that are not the VMM's own.
+const (
+	pfIOWorker   = 0x00000010
+	pfUserWorker = 0x00004000
+	pfKthread    = 0x00200000
+)
+
 // kvmRun is KVM_RUN, _IO(KVMIO, 0x80) with KVMIO 0xAE (include/uapi/linux/kvm.h).
 const kvmRun = 0xae80
 
@@ -107,6 +114,14 @@ func discoverByKVMFd(f Files, base string, tids []string, dst []VCPUThread) ([]V
 		}
 		sc, err := ParseSyscall(data)
 		if err != nil || sc.Running || sc.Nr != sysIoctl || sc.Args[1] != kvmRun {
+			continue
+		}
+		// A kernel worker of the process (KVM's "kvm-nx-lpage-recovery" is a vhost_task
+		// since Linux 6.13) never returned to user space and shows the registers it was
+		// copied from: the ioctl of the vCPU thread that created it. Skip such threads.
+		if st, err := f.Read(task + "/stat"); err != nil {
+			continue
+		} else if t, _, err := ParseTaskStat(st); err != nil || t.Flags&(pfIOWorker|pfUserWorker|pfKthread) != 0 {
 			continue
 		}
 		if idx, ok := vcpuOfFd[sc.Args[0]]; ok {

@@ -30,7 +30,7 @@ func TestParseTaskStat(t *testing.T) {
 	st, comm, err := ParseTaskStat(fixture(t, "stat.kvm_vcpu"))
 	require.NoError(t, err)
 	assert.Equal(t, "CPU 0/KVM", string(comm))
-	assert.Equal(t, TaskCPU{UTime: 1, STime: 3018, Processor: 1, State: 'R'}, st)
+	assert.Equal(t, TaskCPU{UTime: 1, STime: 3018, Processor: 1, State: 'R', Flags: 138412224}, st)
 
 	// Guest time is part of user time (account_guest_time): the VMM's own user time is the rest.
 	line := statLine("qemu-system-x86", map[int]string{3: "S", 14: "900", 15: "250", 39: "1", 43: "700", 44: "5"})

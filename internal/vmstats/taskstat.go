@@ -22,7 +22,9 @@ type TaskCPU struct {
 	GuestTime, CGuestTime uint64
 	// Processor (39) is the host CPU the task last ran on.
 	Processor int
-	State     byte
+	// Flags (9) are the task's PF_* flags (include/linux/sched.h).
+	Flags uint64
+	State byte
 }
 
 // VMMUserTime is the user time of the VMM itself, guest time excluded. A guest time ahead
@@ -62,7 +64,7 @@ func ParseTaskStat(data []byte) (TaskCPU, []byte, error) {
 		rest = rest[1:]
 	}
 	// Fields are numbered from 3 (state) as in proc(5), one space apart; we need up to 44.
-	const need = 1<<14 | 1<<15 | 1<<39 | 1<<43 | 1<<44
+	const need = 1<<9 | 1<<14 | 1<<15 | 1<<39 | 1<<43 | 1<<44
 	field := 2
 	i := 0
 	for i < len(rest) && field < 44 {
@@ -91,6 +93,8 @@ func ParseTaskStat(data []byte) (TaskCPU, []byte, error) {
 			return t, nil, malformed("stat", "bad field %d %q", field, f)
 		}
 		switch field {
+		case 9:
+			t.Flags = v
 		case 14:
 			t.UTime = v
 		case 15:
