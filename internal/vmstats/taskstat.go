@@ -63,34 +63,31 @@ func ParseTaskStat(data []byte) (TaskCPU, []byte, error) {
 	if len(rest) > 0 && rest[0] == ' ' {
 		rest = rest[1:]
 	}
-	// Fields are numbered from 3 (state) as in proc(5), one space apart; we need up to 44.
-	const need = 1<<9 | 1<<14 | 1<<15 | 1<<39 | 1<<43 | 1<<44
-	field := 2
-	i := 0
-	for i < len(rest) && field < 44 {
-		j := i
-		for j < len(rest) && rest[j] != ' ' && rest[j] != '\n' {
-			j++
-		}
-		if j == i {
-			return t, nil, malformed("stat", "empty field after %d", field)
-		}
-		field++
-		f := rest[i:j]
-		i = j + 1
+	rest = bytes.TrimSuffix(rest, []byte{'\n'})
+	// Fields are numbered from 3 (state) as in proc(5), one space apart. The ones needed sit
+	// at both ends (3..15 and 39..44 of about 52), so the line is walked forward to 15 and
+	// backward from its last field to 39, and the ~150 bytes between are only counted
+	// (bytes.Count and bytes.Index run vectorized): this parse costs a fraction of its pread.
+	if len(rest) == 0 || rest[0] == ' ' || rest[len(rest)-1] == ' ' || bytes.Contains(rest, []byte("  ")) || bytes.IndexByte(rest, '\n') >= 0 {
+		return t, nil, malformed("stat", "fields not single-space separated")
+	}
+	last := 2 + bytes.Count(rest, []byte{' '}) + 1 // number of the last field
+	if last < 44 {
+		return t, nil, malformed("stat", "%d fields, want 44", last)
+	}
+	var bad int
+	set := func(field int, f []byte) {
 		if field == 3 {
 			if len(f) != 1 {
-				return t, nil, malformed("stat", "bad state %q", f)
+				bad = field
 			}
 			t.State = f[0]
-			continue
-		}
-		if need&(1<<field) == 0 {
-			continue
+			return
 		}
 		v, ok := bytesparse.Atou(f)
 		if !ok {
-			return t, nil, malformed("stat", "bad field %d %q", field, f)
+			bad = field
+			return
 		}
 		switch field {
 		case 9:
@@ -101,7 +98,7 @@ func ParseTaskStat(data []byte) (TaskCPU, []byte, error) {
 			t.STime = v
 		case 39:
 			if v > 1<<20 {
-				return t, nil, malformed("stat", "processor %d", v)
+				bad = field
 			}
 			t.Processor = int(v)
 		case 43:
@@ -110,10 +107,29 @@ func ParseTaskStat(data []byte) (TaskCPU, []byte, error) {
 			t.CGuestTime = v
 		}
 	}
-	if field < 44 {
-		return t, nil, malformed("stat", "%d fields, want 44", field)
+	// Forward: fields 3 to 15.
+	start := 0
+	for field := 3; field <= 15; field++ {
+		end := start + bytes.IndexByte(rest[start:], ' ')
+		if field == 3 || field == 9 || field == 14 || field == 15 {
+			set(field, rest[start:end])
+		}
+		start = end + 1
+	}
+	// Backward: from the last field to 39.
+	end := len(rest)
+	for field := last; field >= 39; field-- {
+		begin := bytes.LastIndexByte(rest[:end], ' ') + 1
+		if field == 39 || field == 43 || field == 44 {
+			set(field, rest[begin:end])
+		}
+		end = begin - 1
+	}
+	if bad != 0 {
+		return t, nil, malformed("stat", "bad field %d", bad)
 	}
 	return t, comm, nil
+
 }
 
 // Schedstat is /proc/<pid>/task/<tid>/schedstat: time on a CPU, time waiting on a run queue
