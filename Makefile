@@ -13,7 +13,7 @@ WAZERO_VERSION := v1.12.0
 KUBERNETES_VERSION := v1.37.2
 
 # Debian packages the integration and end-to-end tests use (real VMs, real Prometheus).
-APT_PACKAGES := qemu-system-x86 prometheus strace runsc podman runc busybox-static libvirt-daemon-system libvirt-clients etcd-server
+APT_PACKAGES := qemu-system-x86 prometheus strace runsc podman runc busybox-static libvirt-daemon-system libvirt-clients etcd-server linux-image-amd64
 
 CONFIG ?= examples/edge.yaml
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
