@@ -73,8 +73,8 @@ func BenchmarkScaleRealBinary(b *testing.B) {
 		}
 		window = d.Truncate(interval)
 	}
-	fdLimit := raiseFileLimit(b, 1<<16) // n × 12 files for the floor
-	if need := uint64(n*12 + 4096); fdLimit < need {
+	fdLimit := raiseFileLimit(b, 1<<16) // n × 18 files for the floor
+	if need := uint64(n*18 + 1024); fdLimit < need {
 		b.Fatalf("the floor keeps %d files open; the descriptor limit is %d", need, fdLimit)
 	}
 	bin := e2e.CollectorBinary(b)
@@ -103,8 +103,8 @@ func BenchmarkScaleRealBinary(b *testing.B) {
 		floor := measureFloor(b, parent.Layout, groups, pids)
 		// The floor replays the receiver's reads only if it reads as many files: a receiver that
 		// starts reading more (or less) per instance must show here, not make the ratio flatter.
-		if d := float64(floor.metricReads) - got.readsPerScrape; d > 0.02*got.readsPerScrape || -d > 0.02*got.readsPerScrape {
-			b.Fatalf("the floor reads %d files per pass for the instances, the collector %.0f per scrape: update floorFiles to the receiver's read set (TestReadBudget)", floor.metricReads, got.readsPerScrape)
+		if d := floor.metricReads - got.readsPerScrape; d > 0.02*got.readsPerScrape || -d > 0.02*got.readsPerScrape {
+			b.Fatalf("the floor reads %.0f files per pass for the instances, the collector %.0f per scrape: update floorFiles to the receiver's read set (TestReadBudget)", floor.metricReads, got.readsPerScrape)
 		}
 
 		perScrape := got.cpuSeconds / got.scrapes
@@ -118,7 +118,7 @@ func BenchmarkScaleRealBinary(b *testing.B) {
 		b.ReportMetric(float64(base.rss)/(1<<20), "baseline-rss-MiB")
 		b.ReportMetric(float64(got.rss-base.rss)/(1<<20)*1000/float64(n), "rss-delta-MiB/1000")
 		b.ReportMetric(got.readsPerScrape, "reads/scrape")
-		b.ReportMetric(float64(floor.metricReads+floor.discoveryReads), "floor-reads/pass")
+		b.ReportMetric(floor.metricReads+float64(floor.discoveryReads), "floor-reads/pass")
 		b.ReportMetric(float64(fdLimit), "fd-limit")
 	}
 }
@@ -202,9 +202,10 @@ func measureCollector(b *testing.B, bin string, want int, window time.Duration) 
 
 type floorFigures struct {
 	cpuSeconds float64 // per pass
-	// metricReads are what the receiver counts in file_reads; discoveryReads the listing of
-	// /proc, every stat file and each instance's cgroup.procs.
-	metricReads, discoveryReads int
+	// metricReads are what the receiver counts in file_reads, per pass on average;
+	// discoveryReads the listing of /proc, every stat file and each instance's cgroup.procs.
+	metricReads    float64
+	discoveryReads int
 }
 
 // measureFloor reads, with every file kept open and re-read by one pread at offset 0, what a
@@ -243,18 +244,29 @@ func measureFloor(b *testing.B, l cgroup.Layout, groups []*cgrouptest.Group, pid
 		}
 	}
 	discovery := len(files) + 1
+	var refresh []int
 	for i, g := range groups {
 		for _, p := range floorFiles(l, g) {
 			open(p)
 		}
 		dirs = append(dirs, fmt.Sprintf("/proc/%d/fd", pids[i]))
+		for _, p := range refreshFiles(l, g, pids[i]) {
+			if fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+				refresh = append(refresh, fd)
+			}
+		}
 	}
+	defer func() {
+		for _, fd := range refresh {
+			_ = unix.Close(fd)
+		}
+	}()
 	// cgroup.procs is the inventory's membership read, not a metric read: the collector's
 	// file_reads counter leaves it out, so the comparison does too.
-	metric := len(files) + len(dirs) - discovery - len(groups)
+	steady := len(files) + len(dirs) - discovery - len(groups)
 
 	buf := make([]byte, 64<<10)
-	pass := func() {
+	pass := func(i int) {
 		for _, fd := range files {
 			_, _ = unix.Pread(fd, buf, 0)
 		}
@@ -271,14 +283,20 @@ func measureFloor(b *testing.B, l cgroup.Layout, groups []*cgrouptest.Group, pid
 			}
 			_ = unix.Close(fd)
 		}
+		if i%refreshEvery == 0 {
+			for _, fd := range refresh {
+				_, _ = unix.Pread(fd, buf, 0)
+			}
+		}
 	}
-	pass() // warm the dentries as the collector's earlier scrapes did
-	const passes = 20
+	pass(1) // warm the dentries as the collector's earlier scrapes did
+	const passes = 10 * refreshEvery
 	before := threadCPU(b)
-	for range passes {
-		pass()
+	for i := range passes {
+		pass(i)
 	}
-	return floorFigures{cpuSeconds: (threadCPU(b) - before) / passes, metricReads: metric, discoveryReads: discovery + len(groups)}
+	metric := float64(steady) + float64(len(refresh))/float64(refreshEvery)
+	return floorFigures{cpuSeconds: (threadCPU(b) - before) / float64(passes), metricReads: metric, discoveryReads: discovery + len(groups)}
 }
 
 // floorFiles are the cgroup and /proc files the receiver reads for an instance at every scrape
@@ -306,6 +324,34 @@ func floorFiles(l cgroup.Layout, g *cgrouptest.Group) []string {
 	out = append(out, in("memory", "memory.usage_in_bytes", "memory.stat", "memory.oom_control")...)
 	out = append(out, in("pids", "pids.current")...)
 	out = append(out, in("blkio", "blkio.throttle.io_service_bytes_recursive")...)
+	return out
+}
+
+// refreshEvery is how many scrapes pass between two reads of an instance's limit files: the
+// receiver serves them from cache for a minute (limitsRefresh, fdLimitRefresh), six intervals.
+const refreshEvery = int(time.Minute / interval)
+
+// refreshFiles are what the receiver re-reads once a minute per instance: its cgroup's limit
+// files (limits.go: limitsOf; an ancestor's are shared by every instance below it) and its
+// process's limits (procs.go: fdLimitOf). memory.memsw.* exists only with swap accounting.
+func refreshFiles(l cgroup.Layout, g *cgrouptest.Group, pid int) []string {
+	out := []string{fmt.Sprintf("/proc/%d/limits", pid)}
+	if l.Mode == cgroup.ModeV2 {
+		dir := filepath.Join(l.Unified, g.Paths[""])
+		for _, f := range []string{"cpu.max", "memory.max", "memory.high", "memory.swap.max", "pids.max"} {
+			out = append(out, filepath.Join(dir, f))
+		}
+		return out
+	}
+	for ctrl, files := range map[string][]string{
+		"cpu":    {"cpu.cfs_quota_us", "cpu.cfs_period_us"},
+		"memory": {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"},
+		"pids":   {"pids.max"},
+	} {
+		for _, f := range files {
+			out = append(out, filepath.Join(l.V1[ctrl], g.Paths[ctrl], f))
+		}
+	}
 	return out
 }
 
