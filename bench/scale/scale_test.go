@@ -3,6 +3,7 @@ package scale
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -137,9 +138,17 @@ type collectorFigures struct {
 func measureCollector(b *testing.B, bin string, want int, window time.Duration) collectorFigures {
 	b.Helper()
 	telemetry := e2e.FreeEndpoint(b)
+	configs := []string{e2e.WriteConfig(b, collectorConfig)}
+	// OTELCOL_VIRT_SCALE_PPROF=<file>: a CPU profile of the collector over the measured window
+	// (of the run with instances), through the distribution's pprof extension.
+	profile, pprofAt := os.Getenv("OTELCOL_VIRT_SCALE_PPROF"), ""
+	if profile != "" && want > 0 {
+		pprofAt = e2e.FreeEndpoint(b)
+		configs = append(configs, "yaml:extensions::pprof::endpoint: "+pprofAt, "yaml:service::extensions: [pprof]")
+	}
 	col := e2e.StartCollector(b, e2e.Options{
 		Binary:            bin,
-		Configs:           []string{e2e.WriteConfig(b, collectorConfig)},
+		Configs:           configs,
 		TelemetryEndpoint: telemetry,
 	})
 	ready := time.Now()
@@ -180,6 +189,9 @@ func measureCollector(b *testing.B, bin string, want int, window time.Duration) 
 		b.Fatal(err)
 	}
 	reads0, t0 := reads(self()), time.Now()
+	if pprofAt != "" {
+		go saveProfile(b, "http://"+pprofAt+"/debug/pprof/profile?seconds="+strconv.Itoa(int(window.Seconds())), profile)
+	}
 	time.Sleep(window)
 	cpu1, err := e2e.CPUSeconds(col.Pid())
 	if err != nil {
@@ -403,6 +415,24 @@ func raiseFileLimit(b *testing.B, want uint64) uint64 {
 		b.Fatal(err)
 	}
 	return lim.Cur
+}
+
+func saveProfile(b *testing.B, url, to string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Errorf("pprof: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(to)
+	if err != nil {
+		b.Errorf("pprof: %v", err)
+		return
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		b.Errorf("pprof: %v", err)
+	}
+	_ = f.Close()
 }
 
 func envInt(b *testing.B, name string, def int) int {
