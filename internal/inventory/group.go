@@ -342,7 +342,9 @@ func (inv *Inventory) membershipDir(p *cgroup.Paths) string {
 // emulator and vcpuN): the listing is cached like other slow-changing facts.
 func (inv *Inventory) listMembers(dir string, dst []int) []int {
 	for _, d := range inv.subtreeOf(dir) {
-		data, err := inv.r.Read(d + "/cgroup.procs")
+		// Kept open and re-read with pread like the usage files: a seq_file restarts at
+		// offset 0, and an open cgroup.procs does not keep the cgroup from being removed.
+		data, err := inv.r.ReadCachedMulti(d + "/cgroup.procs")
 		if err != nil {
 			// A threaded cgroup (libvirt's vcpuN and emulator on v2) lists no processes: its
 			// threaded domain above does.

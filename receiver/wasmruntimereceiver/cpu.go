@@ -17,8 +17,13 @@ func (c *cpuTimes) add(o cpuTimes) { c.user += o.user; c.system += o.system; c.t
 
 // cgroupCPU reads the CPU accounting of one cgroup: v2 cpu.stat (usage_usec, user_usec,
 // system_usec), v1 cpuacct.usage with cpuacct.usage_user and cpuacct.usage_sys (nanoseconds,
-// as runc and cAdvisor read them; cpuacct.stat is sampled in clock ticks and only used where
-// the split files are missing).
+// as runc and cAdvisor read them; cpuacct.stat is in clock ticks and only used where the split
+// files are missing). The total, which usage and the CPU rule use, is cpuacct.usage: the
+// scheduler charges it in nanoseconds at every switch (cpuacct_charge), while recent kernels
+// fill usage_user/usage_sys from the same tick-accounted cpustat as cpuacct.stat
+// (kernel/sched/cpuacct.c cpuacct_cpuusage_read; microsoft/WSL2-Linux-Kernel c778c501 is one
+// such tree). The split is kept as read, not rescaled to the total, so that each mode's counter
+// stays monotonic.
 func (s *scraperImpl) cgroupCPU(paths *cgroup.Paths) (cpuTimes, bool) {
 	if mount, p, v2, ok := s.hierarchyOf(cgroup.CPU, paths); ok && v2 {
 		d, ok := s.readStat(filepath.Join(mount, p), "cpu.stat")
