@@ -437,6 +437,7 @@ func TestCapturedRoots(t *testing.T) {
 		tweak                    func(*Config)
 	}{
 		{"captured-gvisor-runsc-do", "gvisor", "sandbox", "gvisor", 2, nil},
+		{"captured-gvisor-runsc-run", "gvisor", "sandbox", "", 3, nil},
 		{"captured-podman-runc", "podman", "container", "podman", 1, func(c *Config) { c.Containers = true }},
 		{"captured-libvirt-qemu-tcg", "qemu", "vm", "libvirt", 1, nil},
 	} {

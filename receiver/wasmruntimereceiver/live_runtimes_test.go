@@ -180,6 +180,86 @@ func TestLiveGVisorSandbox(t *testing.T) {
 	captureAgrees(t, "captured-gvisor-runsc-do", "runsc --network=none do sleep 600 (Debian runsc 20221219): its gofer and sandbox.", rm, nil, gofer, sandbox)
 }
 
+// TestLiveGVisorRunBundle runs an OCI bundle with runsc run, as containerd's runsc shim does for
+// a Kubernetes pod: the bundle's linux.cgroupsPath is the kubelet's cgroupfs layout
+// (kubepods/<qos>/pod<uid>/<container id>), where runsc puts its sandbox and gofer
+// (runsc/cgroup/cgroup.go, commit 3c5eee17). The instance is that cgroup, named by the pod and
+// container the path gives, with every process in it.
+func TestLiveGVisorRunBundle(t *testing.T) {
+	needLive(t, "runsc", "busybox")
+	bundle, state := t.TempDir(), t.TempDir()
+	rootfs := filepath.Join(bundle, "rootfs", "bin")
+	require.NoError(t, os.MkdirAll(rootfs, 0o755))
+	bb, err := exec.LookPath("busybox")
+	require.NoError(t, err)
+	data, err := os.ReadFile(bb)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(rootfs, "busybox"), data, 0o755))
+	require.NoError(t, os.Symlink("busybox", filepath.Join(rootfs, "sleep")))
+	out, err := exec.Command("runsc", "spec", "--bundle", bundle, "--", "/bin/sleep", "600").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	podUID := fmt.Sprintf("0f0e0d0c-%04x-4b0a-9c0d-%012d", os.Getpid()&0xffff, os.Getpid())
+	cid := fmt.Sprintf("%064x", os.Getpid())
+	path := "/kubepods/besteffort/pod" + podUID + "/" + cid
+	specPath := filepath.Join(bundle, "config.json")
+	spec, err := os.ReadFile(specPath)
+	require.NoError(t, err)
+	spec = []byte(strings.Replace(string(spec), `"linux": {`, `"linux": {"cgroupsPath": "`+path+`",`, 1))
+	spec = []byte(strings.Replace(string(spec), `"terminal": true`, `"terminal": false`, 1))
+	require.Contains(t, string(spec), path)
+	require.NoError(t, os.WriteFile(specPath, spec, 0o644))
+
+	id := fmt.Sprintf("otelcol-virt-live-%d", os.Getpid())
+	// Not through a pipe: the detached sandbox inherits runsc's stdout and would hold it open.
+	logPath := filepath.Join(state, "run.log")
+	logFile, err := os.Create(logPath)
+	require.NoError(t, err)
+	run := exec.Command("runsc", "--root", state, "--network=none", "run", "--bundle", bundle, "--detach", id)
+	run.Stdout, run.Stderr = logFile, logFile
+	err = run.Run()
+	_ = logFile.Close()
+	runLog, _ := os.ReadFile(logPath)
+	require.NoError(t, err, "%s", runLog)
+	t.Cleanup(func() {
+		_ = exec.Command("runsc", "--root", state, "delete", "--force", id).Run()
+		// runsc removes the container's cgroup; the pod and QoS levels it created above are ours.
+		for _, c := range []string{"cpu", "cpuacct", "memory", "pids", "blkio", "devices", "freezer", "cpuset", "systemd", "unified", ""} {
+			for _, d := range []string{"/kubepods/besteffort/pod" + podUID, "/kubepods/besteffort", "/kubepods"} {
+				_ = os.Remove(filepath.Join("/sys/fs/cgroup", c, d))
+			}
+		}
+	})
+	procs := cgroupProcs(t, path)
+	require.GreaterOrEqual(t, len(procs), 2, "sandbox and gofer in %s", path)
+
+	sink := liveCollector(t, "    include:\n      runtimes: [gvisor]\n")
+	before := memoryUsage(t, path)
+	rm := waitResource(t, sink, "container.id", cid, "container.memory.usage")
+	after := memoryUsage(t, path)
+	assert.Equal(t, "gvisor", resAttr(rm, "wasm_runtime.runtime"))
+	assert.Equal(t, "sandbox", resAttr(rm, "wasm_runtime.instance.kind"))
+	assert.Equal(t, "cgroup", resAttr(rm, "wasm_runtime.instance.grouping"))
+	assert.Equal(t, podUID, resAttr(rm, "k8s.pod.uid"))
+	assert.Equal(t, "besteffort", resAttr(rm, "wasm_runtime.k8s.pod.qos"))
+	assert.Equal(t, path, resAttr(rm, "wasm_runtime.cgroup.path"))
+	assert.Equal(t, float64(len(cgroupProcs(t, path))), mustValue(t, rm, "wasm_runtime.process.count"), "sandbox, gofer and the sentry's children")
+	usage := mustValue(t, rm, "container.memory.usage")
+	assert.GreaterOrEqual(t, usage, min(before, after)*0.95)
+	assert.LessOrEqual(t, usage, max(before, after)*1.05)
+	sandbox, err := strconv.Atoi(resAttr(rm, "process.pid"))
+	require.NoError(t, err)
+	var pids []int
+	for _, p := range procs {
+		if n, err := strconv.Atoi(p); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	require.Contains(t, pids, sandbox, "the instance's main process is in the bundle's cgroup")
+	captureAgrees(t, "captured-gvisor-runsc-run", "runsc run --bundle <busybox-static rootfs> with linux.cgroupsPath "+
+		"/kubepods/besteffort/pod<uid>/<id> (Debian runsc 20221219): sandbox, gofer and the sentry's processes.", rm, nil, pids...)
+}
+
 // childWithArgv0 finds a process below root whose argv[0] is argv0.
 func childWithArgv0(root int, argv0 string) int {
 	ents, _ := os.ReadDir("/proc")
