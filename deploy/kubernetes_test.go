@@ -334,6 +334,9 @@ type collectorConfig struct {
 			Endpoint string `json:"endpoint"`
 			Path     string `json:"path"`
 		} `json:"health_check"`
+		InstanceInventory struct {
+			RootPath string `json:"root_path"`
+		} `json:"instance_inventory"`
 	} `json:"extensions"`
 	Receivers  map[string]map[string]any `json:"receivers"`
 	Processors map[string]map[string]any `json:"processors"`
@@ -522,9 +525,16 @@ func TestKubernetesAgentDaemonSet(t *testing.T) {
 
 			// The receiver reads <root_path>/proc and <root_path>/sys: the host's /proc and
 			// /sys/fs/cgroup must be mounted there, read-only, and nothing else of the host.
-			rootPath, _ := cfg.Receivers["wasm_runtime"]["root_path"].(string)
+			// The agent's receiver and processor read one inventory, which reads the host.
+			if inv, _ := cfg.Receivers["wasm_runtime"]["inventory"].(string); inv != "instance_inventory" {
+				t.Errorf("%s: wasm_runtime inventory is %q, want instance_inventory", where, inv)
+			}
+			if inv, _ := cfg.Processors["virtualization_attributes"]["inventory"].(string); inv != "instance_inventory" {
+				t.Errorf("%s: virtualization_attributes inventory is %q, want instance_inventory", where, inv)
+			}
+			rootPath := cfg.Extensions.InstanceInventory.RootPath
 			if rootPath != hostRoot {
-				t.Fatalf("%s: wasm_runtime root_path is %q, want %q", where, rootPath, hostRoot)
+				t.Fatalf("%s: instance_inventory root_path is %q, want %q", where, rootPath, hostRoot)
 			}
 			hostPaths := map[string]string{} // volume -> host path
 			for _, v := range pod.Volumes {

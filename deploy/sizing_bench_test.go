@@ -91,7 +91,7 @@ func BenchmarkAgentSpans(b *testing.B) {
 		b.Run(preset, func(b *testing.B) {
 			sink := e2e.NewSink(b)
 			set := []string{
-				"receivers::wasm_runtime::root_path=/",
+				"extensions::instance_inventory::root_path=/",
 				"exporters::prometheus::endpoint=" + e2e.FreeEndpoint(b),
 			}
 			if preset == "edge" {
