@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
 

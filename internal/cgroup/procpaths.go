@@ -1,6 +1,9 @@
 package cgroup
 
-import "github.com/otelcol-virt/otelcol-virt/internal/proc"
+import (
+	"github.com/otelcol-virt/otelcol-virt/internal/cgroupid"
+	"github.com/otelcol-virt/otelcol-virt/internal/proc"
+)
 
 // Controller indexes the controllers otelcol-virt reads.
 type Controller uint8
@@ -69,10 +72,20 @@ func ParsePaths(data []byte) (Paths, error) {
 	return p, nil
 }
 
-// Identity is the path that best names the workload: the unified one unless it is the root
-// (hybrid hosts keep processes at / there), else the systemd or a controller path.
+// Identity is the path that best names the workload: the first of the unified, systemd, cpu,
+// memory and pids paths that names a workload cgroupid recognises (a container, a pod, a VM
+// scope), else the first that is not the root (hybrid hosts keep processes at / in the
+// unified hierarchy). On v1 the hierarchies can disagree: a supervisor may confine its
+// children's memory in a cgroup of its own while a runtime places them in pids:/docker/<id>,
+// and the runtime's path is the one that says what the process is.
 func (p *Paths) Identity() string {
-	for _, s := range [...]string{p.Unified, p.Named, p.V1[CPU], p.V1[Memory], p.V1[Pids]} {
+	candidates := [...]string{p.Unified, p.Named, p.V1[CPU], p.V1[Memory], p.V1[Pids]}
+	for _, s := range candidates {
+		if s != "" && s != "/" && !cgroupid.Parse(s).IsZero() {
+			return s
+		}
+	}
+	for _, s := range candidates {
 		if s != "" && s != "/" {
 			return s
 		}

@@ -1,9 +1,10 @@
-package cgroupid
+package cgroupid_test
 
 import (
 	"testing"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/cgroup"
+	"github.com/otelcol-virt/otelcol-virt/internal/cgroupid"
 )
 
 // TestParseResolvedNamespacePaths: a collector in a DaemonSet pod reads other containers'
@@ -19,7 +20,7 @@ func TestParseResolvedNamespacePaths(t *testing.T) {
 			root: "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0d1c1b3e_6a7d_4f0e_9c1b_2f3a4b5c6d7e.slice/cri-containerd-" + own + ".scope",
 			view: "/../../../kubepods-burstable.slice/kubepods-burstable-pod7d3d2a49_0c3e_4f1e_9a7b_5a1f3f8f2c11.slice/cri-containerd-" + cid + ".scope",
 			host: "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod7d3d2a49_0c3e_4f1e_9a7b_5a1f3f8f2c11.slice/cri-containerd-" + cid + ".scope",
-			pod:  pod, runtime: RuntimeContainerd,
+			pod:  pod, runtime: cgroupid.RuntimeContainerd,
 		},
 		{
 			root: "/kubepods/besteffort/pod0d1c1b3e-6a7d-4f0e-9c1b-2f3a4b5c6d7e/" + own,
@@ -31,13 +32,13 @@ func TestParseResolvedNamespacePaths(t *testing.T) {
 			root: "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0d1c1b3e_6a7d_4f0e_9c1b_2f3a4b5c6d7e.slice/crio-" + own + ".scope",
 			view: "/../crio-" + cid + ".scope",
 			host: "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0d1c1b3e_6a7d_4f0e_9c1b_2f3a4b5c6d7e.slice/crio-" + cid + ".scope",
-			pod:  "0d1c1b3e-6a7d-4f0e-9c1b-2f3a4b5c6d7e", runtime: RuntimeCRIO,
+			pod:  "0d1c1b3e-6a7d-4f0e-9c1b-2f3a4b5c6d7e", runtime: cgroupid.RuntimeCRIO,
 		},
 		{
 			root:    "/system.slice/docker-" + own + ".scope",
 			view:    "/../docker-" + cid + ".scope",
 			host:    "/system.slice/docker-" + cid + ".scope",
-			runtime: RuntimeDocker,
+			runtime: cgroupid.RuntimeDocker,
 		},
 	} {
 		got, ok := cgroup.JoinNamespacePath(c.root, c.view)
@@ -45,7 +46,7 @@ func TestParseResolvedNamespacePaths(t *testing.T) {
 			t.Errorf("%s from %s: resolved to %q, %v; want %q", c.view, c.root, got, ok, c.host)
 			continue
 		}
-		id := Parse(got)
+		id := cgroupid.Parse(got)
 		if id.ContainerID != cid || id.PodUID != c.pod || (c.runtime != "" && id.Runtime != c.runtime) {
 			t.Errorf("%s: identity %+v, want container %s, pod %q, runtime %q", got, id, cid, c.pod, c.runtime)
 		}
