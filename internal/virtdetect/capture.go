@@ -34,6 +34,7 @@ func (r *recorder) add(p string, a access) {
 	if r == nil {
 		return
 	}
+	p = path.Clean(p)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if old, ok := r.paths[p]; !ok || a > old {
@@ -62,13 +63,69 @@ func Capture(src FS, cpu CPUID, dst string) (Host, error) {
 	}
 	rec.mu.Unlock()
 	sort.Strings(paths)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return h, err
+	}
 	var errs []error
 	for _, p := range paths {
 		if err := copyOne(src, p, rec.paths[p], dst); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 		}
 	}
+	if err := keepEmptyDirs(dst, rec.paths); err != nil {
+		errs = append(errs, err)
+	}
 	return h, errors.Join(errs...)
+}
+
+// keepFile stands, in a capture, for a directory that was there but empty (/proc/xen,
+// /sys/bus/pci on a machine without PCI devices): git keeps no empty directory, and a fixture
+// checked out from git must give the answer the capture gave.
+const keepFile = ".keep"
+
+// keepEmptyDirs makes every empty directory of a capture survive git: one that detection
+// listed is removed (no directory lists as no entries, the same answer), any other gets a
+// keepFile (detection only asked whether it exists, or it is an entry of a listed directory).
+// No directory detection lists is itself an entry of another it lists, so a removal never
+// changes a listing.
+func keepEmptyDirs(dst string, paths map[string]access) error {
+	var dirs []string
+	err := filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != dst {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Deepest first, so that a parent emptied by its child's removal is seen empty too.
+	sort.Slice(dirs, func(i, j int) bool {
+		return strings.Count(dirs[i], string(filepath.Separator)) > strings.Count(dirs[j], string(filepath.Separator))
+	})
+	for _, d := range dirs {
+		entries, err := os.ReadDir(d)
+		if err != nil || len(entries) > 0 {
+			continue
+		}
+		rel, err := filepath.Rel(dst, d)
+		if err != nil {
+			return err
+		}
+		if paths["/"+filepath.ToSlash(rel)] == accessList {
+			if err := os.Remove(d); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(d, keepFile), nil, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func copyOne(src FS, p string, a access, dst string) error {
@@ -78,7 +135,7 @@ func copyOne(src FS, p string, a access, dst string) error {
 		return nil // absent (or hidden from us) is what the fixture must show too
 	}
 	out := filepath.Join(dst, filepath.FromSlash(strings.TrimPrefix(p, "/")))
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	if err := ensureDir(dst, filepath.Dir(out)); err != nil {
 		return err
 	}
 	switch {
@@ -113,6 +170,47 @@ func copyOne(src FS, p string, a access, dst string) error {
 	return writeFile(out, sanitize(p, b))
 }
 
+// ensureDir makes dir inside dst. A component that is already a copied symlink (a PCI device
+// in /sys/bus/pci/devices) is kept, and its target is made inside dst, so that both the link and
+// the files below it are in the fixture.
+func ensureDir(dst, dir string) error {
+	rel, err := filepath.Rel(dst, dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("%s is outside %s", dir, dst)
+	}
+	cur := dst
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		if part == "." {
+			continue
+		}
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		switch {
+		case err != nil:
+			if err := os.Mkdir(cur, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+		case fi.Mode()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(cur)
+			if err != nil {
+				return err
+			}
+			if filepath.IsAbs(t) {
+				t = filepath.Join(dst, t)
+			} else {
+				t = filepath.Join(filepath.Dir(cur), t)
+			}
+			if r, err := filepath.Rel(dst, t); err != nil || strings.HasPrefix(r, "..") {
+				return fmt.Errorf("link %s points outside the capture", cur)
+			}
+			if err := os.MkdirAll(t, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func readBounded(p string, a access) ([]byte, error) {
 	fh, err := os.Open(p)
 	if err != nil {
@@ -129,6 +227,9 @@ func readBounded(p string, a access) ([]byte, error) {
 // copyDir recreates a directory's entries: subdirectories empty, symlinks as symlinks, small
 // regular files with their contents (device tree properties, ACPI table names).
 func copyDir(real, out string) error {
+	if fi, err := os.Lstat(out); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return nil // a listed directory that is a link: kept as the link
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
