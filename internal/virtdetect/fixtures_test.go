@@ -37,6 +37,7 @@ type fixtureWant struct {
 	technology string
 	orch       string
 	evidence   string // expected in the outermost layer's evidence
+	vmmEvid    string // expected in the VMM layer's evidence
 }
 
 // fixtureWants is what each captured or reconstructed host must yield. The reasoning for the
@@ -111,6 +112,12 @@ var fixtureWants = map[string]fixtureWant{
 	// Captured live by the processor's live tests (ORIGIN.md in each folder).
 	"live-firecracker-host": {layers: []string{"hypervisor:kvm/high", "vmm:firecracker/high"}, hypType: TypeBareMetal,
 		role: RoleGuest, isolation: IsolationMicroVM, technology: VMMFirecracker},
+	// QEMU under TCG here (this machine's KVM cannot boot a stock kernel); microvm is a micro-VM
+	// by its shape (no PCI device at all), named QEMU by its ACPI tables, never Firecracker.
+	"live-qemu-tcg": {layers: []string{"hypervisor:tcg/medium", "vmm:qemu/high"}, hypType: TypeEmulated,
+		role: RoleGuest, isolation: IsolationVM, technology: VMMQEMU, vmmEvid: "dmi.sys_vendor=QEMU"},
+	"live-qemu-microvm-tcg": {layers: []string{"hypervisor:tcg/medium", "vmm:qemu/high"}, hypType: TypeEmulated,
+		role: RoleGuest, isolation: IsolationMicroVM, technology: VMMQEMU, vmmEvid: "pci=none"},
 	"live-gvisor": {layers: []string{"hypervisor:kvm/medium", "sandbox:gvisor/high"}, hypType: TypeBareMetal,
 		role: RoleGuest, isolation: IsolationVM, technology: HypervisorKVM},
 	// Podman masks /sys/firmware: the ACPI tables that name Firecracker are hidden, the shape stays.
@@ -169,6 +176,13 @@ func TestFixtures(t *testing.T) {
 			assert.Equal(t, want.orch, h.Orchestrator, "orchestrator")
 			if want.evidence != "" {
 				assert.Contains(t, h.Layers[0].Evidence, want.evidence)
+			}
+			if want.vmmEvid != "" {
+				for _, l := range h.Layers {
+					if l.Kind == KindVMM {
+						assert.Contains(t, l.Evidence, want.vmmEvid)
+					}
+				}
 			}
 		})
 	}

@@ -19,7 +19,9 @@ type dmiRule struct {
 	needsHypervisor bool
 }
 
-// dmiRules is systemd's dmi_vendor_table with VMM names added. A bare "Google" is not here:
+// dmiRules is systemd's dmi_vendor_table with VMM names added, and Cloud Hypervisor's SMBIOS
+// manufacturer and product ("Cloud Hypervisor", "cloud-hypervisor": cloud-hypervisor/cloud-hypervisor
+// arch/src/x86_64/smbios.rs at ae44c2971c83dd2b1bd704fa81102ec0dec4e7d4). A bare "Google" is not here:
 // Chromebooks and other coreboot machines say "Google" too; systemd matches only
 // "Google Compute Engine".
 var dmiRules = []dmiRule{
@@ -80,15 +82,27 @@ type acpiRule struct {
 	strong                 bool
 }
 
+// acpiOEMs are the OEM ids VMMs write into their tables. Where the VMM is open source the id is
+// taken from it; Hyper-V ("VRTUAL"), Parallels ("PRLS"), Amazon's and Google's firmware are
+// closed, their ids are those of the tables the fixtures' ORIGIN.md cite.
 var acpiOEMs = map[string]acpiRule{
-	// Firecracker writes "FIRECK" (firecracker-microvm/firecracker src/acpi-tables) and runs
-	// only on KVM.
+	// Firecracker writes OEM_ID "FIRECK" into every table (firecracker-microvm/firecracker
+	// src/vmm/src/acpi/mod.rs at 81b38b9dad6056d7a48073e95ac5a9aed51cb2ab) and runs only on KVM.
 	"FIRECK": {vmm: VMMFirecracker, hypervisor: HypervisorKVM},
+	// cloud-hypervisor/cloud-hypervisor vmm/src/acpi.rs at ae44c2971c83dd2b1bd704fa81102ec0dec4e7d4.
 	"CLOUDH": {vmm: VMMCloudHypervisor},
-	"BOCHS":  {vmm: VMMQEMU}, // QEMU's default OEM id, also under -M microvm
+	// ACPI_BUILD_APPNAME6 "BOCHS " (qemu/qemu include/hw/acpi/aml-build.h at
+	// 0073518dd7232fb4da6331ea298589383d2d16cb), for every machine type, microvm included.
+	"BOCHS": {vmm: VMMQEMU},
+	// VirtualBox's DSDT and SSDTs (VirtualBox/virtualbox src/VBox/Devices/PC/*.dsl at
+	// 4908d8d1a85c75c0eefb6a4c5c8a9f07211ad8f1).
 	"VBOX":   {hypervisor: HypervisorVirtualBox, strong: true},
 	"VRTUAL": {hypervisor: HypervisorHyperV, strong: true},
-	"Xen":    {hypervisor: HypervisorXen, strong: true},
+	// ACPI_OEM_ID "Xen" of hvmloader's tables (xen-project/xen tools/libacpi/acpi2_0.h at
+	// 242a5f75eea221cd959b6573bff9417b6d27f2be).
+	"Xen": {hypervisor: HypervisorXen, strong: true},
+	// bhyve's basl writes "BHYVE " (freebsd/freebsd-src usr.sbin/bhyve/acpi.c at
+	// 6af59f5fa6ea89599d31a32fff0118781c47e2de).
 	"BHYVE":  {hypervisor: HypervisorBhyve, strong: true},
 	"PRLS":   {hypervisor: HypervisorParallels, strong: true},
 	"AMAZON": {cloud: CloudAWS},

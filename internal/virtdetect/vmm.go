@@ -14,8 +14,8 @@ func vmmSignals(o Observations, vmm *votes) {
 	}
 }
 
-// microVMShape lists what says "micro-VM" without naming a product.
-func microVMShape(o Observations) []string {
+// microVMShape lists what says "micro-VM" without naming a product, under the hypervisor found.
+func microVMShape(o Observations, hypervisor string) []string {
 	var shape []string
 	noDMI := o.DMI.Empty()
 	if o.DeviceTree.HasRootCompatible("linux,dummy-virt") && !o.DeviceTree.FWCfg {
@@ -28,8 +28,19 @@ func microVMShape(o Observations) []string {
 		shape = append(shape, "virtio.transport=mmio,no-dmi")
 	}
 	if noDMI && o.Virtio.PCIHostBridge == "8086:0d57" {
-		// The host bridge Firecracker and Cloud Hypervisor emulate.
+		// The PCIe host bridge Firecracker and Cloud Hypervisor emulate (DEVICE_ID_INTEL_VIRT_PCIE_HOST
+		// in firecracker-microvm/firecracker src/vmm/src/pci/bus.rs at
+		// 81b38b9dad6056d7a48073e95ac5a9aed51cb2ab and cloud-hypervisor/cloud-hypervisor
+		// pci/src/bus.rs at ae44c2971c83dd2b1bd704fa81102ec0dec4e7d4).
 		shape = append(shape, "pci.host_bridge=8086:0d57,no-dmi")
+	}
+	if o.Virtio.PCIBus && o.Virtio.PCIDevices == 0 && o.CPUIDPresent &&
+		(hypervisor == HypervisorKVM || hypervisor == HypervisorQEMUTCG) {
+		// An x86 KVM or TCG machine without a single PCI device: QEMU's pc and q35 machines
+		// always have a host bridge (and Firecracker and Cloud Hypervisor theirs); QEMU's microvm
+		// machine and Firecracker without PCI have none. Only there: Xen PV guests, Hyper-V's
+		// VMBus guests, s390 and POWER partitions have no PCI device either, and are no micro-VMs.
+		shape = append(shape, "pci=none")
 	}
 	return shape
 }
@@ -37,7 +48,7 @@ func microVMShape(o Observations) []string {
 // vmmLayer returns the VMM layer under a detected hypervisor, and whether the machine has a
 // micro-VM's shape.
 func vmmLayer(o Observations, hypervisor string, vmm *votes) (Layer, bool, bool) {
-	shape := microVMShape(o)
+	shape := microVMShape(o, hypervisor)
 	if hypervisor == "" || hypervisor == HypervisorVirtualBox || hypervisor == HypervisorVMware ||
 		hypervisor == HypervisorParallels || hypervisor == HypervisorUML {
 		// These products are their own VMM; a second layer would repeat the first.

@@ -97,7 +97,11 @@ class Fixture:
     def virtio(self, transport, n=3):
         for i in range(n):
             if transport == "pci":
-                target = f"../../../devices/pci0000:00/0000:00:0{i+1}.0/virtio{i}"
+                # A virtio-pci function: vendor 0x1af4, transitional device ids 0x1000 + n (virtio
+                # 1.2 spec 4.1.2.1, net, block, balloon...).
+                bdf = f"0000:00:0{i+1}.0"
+                self.pci_function(bdf, "0x1af4", f"0x{0x1000 + i:04x}")
+                target = f"../../../devices/pci0000:00/{bdf}/virtio{i}"
             else:
                 target = f"../../../devices/platform/virtio-mmio.{i}/virtio{i}" if transport == "mmio-platform" \
                     else f"../../../devices/LNXSYSTM:00/LNXSYBUS:00/LNRO0005:0{i}/virtio{i}"
@@ -106,9 +110,16 @@ class Fixture:
             self.link(f"/sys/bus/virtio/devices/virtio{i}", target)
         return self
 
+    def pci_function(self, bdf, vendor, device):
+        # /sys/bus/pci/devices/<bdf> is a link to the function's directory below /sys/devices,
+        # as the kernel lays it out and the live captures show.
+        d = f"/sys/devices/pci0000:00/{bdf}/"
+        self.file(d + "vendor", vendor + "\n")
+        self.file(d + "device", device + "\n")
+        return self.link(f"/sys/bus/pci/devices/{bdf}", f"../../../devices/pci0000:00/{bdf}")
+
     def pci_bridge(self, vendor, device):
-        self.file("/sys/bus/pci/devices/0000:00:00.0/vendor", vendor + "\n")
-        return self.file("/sys/bus/pci/devices/0000:00:00.0/device", device + "\n")
+        return self.pci_function("0000:00:00.0", vendor, device)
 
     def init(self, cgroup="0::/\n", env=None):
         # /proc/self is the reading process; in these captures that is PID 1's view.
