@@ -296,7 +296,9 @@ type tarWriter struct {
 	dirs map[string]bool
 }
 
-func newTarWriter(w io.Writer) *tarWriter { return &tarWriter{tw: tar.NewWriter(w), dirs: map[string]bool{}} }
+func newTarWriter(w io.Writer) *tarWriter {
+	return &tarWriter{tw: tar.NewWriter(w), dirs: map[string]bool{}}
+}
 
 func (w *tarWriter) dir(d string) error {
 	if d == "." || d == "" || w.dirs[d] {
