@@ -26,15 +26,14 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 COPY . .
-# The builder generates distributions/otelcol-virt/_build (it replaces the project module with
-# this checkout; it does not create the directory's parents) and compiles it; `go version -m`
-# proves the result was linked without cgo.
+# The builder regenerates distributions/otelcol-virt (the same sources as committed; it replaces
+# the project module with this checkout) and compiles it; `go version -m` proves the result was
+# linked without cgo.
 RUN --mount=type=cache,target=/root/.cache/go-build \
     --mount=type=cache,target=/go/pkg/mod \
-    mkdir -p distributions/otelcol-virt/_build \
-    && builder --config builder-config.yaml \
-    && go version -m distributions/otelcol-virt/_build/otelcol-virt | grep -q 'CGO_ENABLED=0' \
-    && install -D -m 0555 distributions/otelcol-virt/_build/otelcol-virt /out/otelcol-virt
+    builder --config builder-config.yaml \
+    && go version -m distributions/otelcol-virt/otelcol-virt | grep -q 'CGO_ENABLED=0' \
+    && install -D -m 0555 distributions/otelcol-virt/otelcol-virt /out/otelcol-virt
 
 FROM gcr.io/distroless/static-debian12:nonroot
 ARG VERSION

@@ -3,7 +3,9 @@ module github.com/otelcol-virt/otelcol-virt
 go 1.26.0
 
 require (
+	github.com/bytecodealliance/wasmtime-go/v39 v39.0.1
 	github.com/compose-spec/compose-go/v2 v2.16.2
+	github.com/digitalocean/go-libvirt v0.0.0-20261013170128-efbbdf578ac8
 	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/moby/buildkit v0.31.2
 	github.com/moby/patternmatcher v0.6.1
@@ -146,6 +148,7 @@ require (
 	go.uber.org/multierr v1.11.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	go.yaml.in/yaml/v4 v4.0.0-rc.4 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect

@@ -94,7 +94,7 @@ func TestAgentSeesOtherUsersInstancesAsTheDaemonSet(t *testing.T) {
 
 	t.Run("with the manifest's capabilities", func(t *testing.T) {
 		metrics := runAgentAsDaemonSet(t, bin, caps, pid, true, daemonSetOptions{})
-		if !strings.Contains(metrics, "process_unix_file_descriptor_count{") {
+		if !strings.Contains(metrics, "wasm_runtime_file_descriptor_count{") {
 			t.Errorf("the wazero instance has no descriptor count:\n%s", metrics)
 		}
 	})
@@ -155,14 +155,14 @@ exec setpriv --reuid=0 --regid=0 --clear-groups --inh-caps=-all --ambient-caps=-
 		Configs: []string{
 			repoPath(k8sDir, "overlays", "edge", "agent.yaml"),
 			// wazero is a library: declare its CLI, by executable (the ptrace-guarded link).
-			"yaml:receivers::wasm_runtime::runtimes: [{name: wazero, kind: wasm, exe: '/wazero$'}]",
+			"yaml:extensions::instance_inventory::runtimes: [{name: wazero, kind: wasm, exe: '/wazero$'}]",
 		},
 		Set: []string{
 			"extensions::health_check::endpoint=" + e2e.FreeEndpoint(t),
 			"extensions::edge_profile::storage_directory=" + filepath.Join(dir, "state"),
 			"receivers::otlp::protocols::grpc::endpoint=" + e2e.FreeEndpoint(t),
 			"receivers::otlp::protocols::http::endpoint=" + e2e.FreeEndpoint(t),
-			"receivers::wasm_runtime::root_path=" + hostfs,
+			"extensions::instance_inventory::root_path=" + hostfs,
 			"receivers::wasm_runtime::collection_interval=1s",
 			"exporters::prometheus::endpoint=" + exporter,
 			"exporters::otlp_http/gateway::endpoint=http://" + e2e.FreeEndpoint(t),

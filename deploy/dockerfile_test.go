@@ -357,7 +357,7 @@ func TestDockerignoreKeepsTheBuildInputs(t *testing.T) {
 			t.Errorf(".dockerignore excludes %s, which the build needs", f)
 		}
 	}
-	for _, f := range []string{".git/HEAD", "bin/otelcol-virt", ".tools/builder", "distributions/otelcol-virt/_build/main.go"} {
+	for _, f := range []string{".git/HEAD", "bin/otelcol-virt", ".tools/builder", "distributions/otelcol-virt/otelcol-virt"} {
 		if !excluded(f) {
 			t.Errorf(".dockerignore sends %s to the build context", f)
 		}

@@ -18,6 +18,7 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -46,7 +47,7 @@ var overlays = []string{"edge", "cloud", "hybrid"}
 func strictDecoder(t *testing.T) runtime.Decoder {
 	t.Helper()
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, monitoringv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, autoscalingv2.AddToScheme, policyv1.AddToScheme, monitoringv1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)
 		}
@@ -136,14 +137,15 @@ func TestKubernetesFilesDecodeStrictly(t *testing.T) {
 
 // cluster is one overlay built by kustomize and decoded into typed objects.
 type cluster struct {
-	name        string
-	daemonSets  []*appsv1.DaemonSet
-	deployments []*appsv1.Deployment
-	services    []*corev1.Service
-	configMaps  []*corev1.ConfigMap
-	namespaces  []*corev1.Namespace
-	accounts    []*corev1.ServiceAccount
-	pdbs        []*policyv1.PodDisruptionBudget
+	name         string
+	daemonSets   []*appsv1.DaemonSet
+	statefulSets []*appsv1.StatefulSet
+	hpas         []*autoscalingv2.HorizontalPodAutoscaler
+	services     []*corev1.Service
+	configMaps   []*corev1.ConfigMap
+	namespaces   []*corev1.Namespace
+	accounts     []*corev1.ServiceAccount
+	pdbs         []*policyv1.PodDisruptionBudget
 }
 
 func buildOverlay(t *testing.T, overlay string) *cluster {
@@ -163,8 +165,10 @@ func buildOverlay(t *testing.T, overlay string) *cluster {
 			switch o := obj.(type) {
 			case *appsv1.DaemonSet:
 				c.daemonSets = append(c.daemonSets, o)
-			case *appsv1.Deployment:
-				c.deployments = append(c.deployments, o)
+			case *appsv1.StatefulSet:
+				c.statefulSets = append(c.statefulSets, o)
+			case *autoscalingv2.HorizontalPodAutoscaler:
+				c.hpas = append(c.hpas, o)
 			case *corev1.Service:
 				c.services = append(c.services, o)
 			case *corev1.ConfigMap:
@@ -180,8 +184,9 @@ func buildOverlay(t *testing.T, overlay string) *cluster {
 			}
 		}
 	}
-	if len(c.daemonSets) != 1 || len(c.deployments) != 1 {
-		t.Fatalf("overlays/%s: want one DaemonSet and one Deployment, got %d and %d", overlay, len(c.daemonSets), len(c.deployments))
+	if len(c.daemonSets) != 1 || len(c.statefulSets) != 1 || len(c.hpas) != 1 {
+		t.Fatalf("overlays/%s: want one DaemonSet, one StatefulSet and one HorizontalPodAutoscaler, got %d, %d and %d",
+			overlay, len(c.daemonSets), len(c.statefulSets), len(c.hpas))
 	}
 	for _, o := range c.objectMetas() {
 		if o.Namespace != "otelcol-virt" && o.Name != "otelcol-virt" {
@@ -199,7 +204,10 @@ func (c *cluster) objectMetas() []meta {
 	for _, o := range c.daemonSets {
 		add(o.Name, o.Namespace)
 	}
-	for _, o := range c.deployments {
+	for _, o := range c.statefulSets {
+		add(o.Name, o.Namespace)
+	}
+	for _, o := range c.hpas {
 		add(o.Name, o.Namespace)
 	}
 	for _, o := range c.services {
@@ -284,7 +292,7 @@ func TestKubernetesConfigMapsValidate(t *testing.T) {
 		for _, pod := range []struct {
 			kind string
 			spec corev1.PodSpec
-		}{{"DaemonSet", c.daemonSets[0].Spec.Template.Spec}, {"Deployment", c.deployments[0].Spec.Template.Spec}} {
+		}{{"DaemonSet", c.daemonSets[0].Spec.Template.Spec}, {"StatefulSet", c.statefulSets[0].Spec.Template.Spec}} {
 			cmName, config := c.configFor(t, pod.spec)
 			env := containerEnv(pod.spec.Containers[0])
 			values := map[string]string{}
@@ -326,6 +334,9 @@ type collectorConfig struct {
 			Endpoint string `json:"endpoint"`
 			Path     string `json:"path"`
 		} `json:"health_check"`
+		InstanceInventory struct {
+			RootPath string `json:"root_path"`
+		} `json:"instance_inventory"`
 	} `json:"extensions"`
 	Receivers  map[string]map[string]any `json:"receivers"`
 	Processors map[string]map[string]any `json:"processors"`
@@ -514,9 +525,16 @@ func TestKubernetesAgentDaemonSet(t *testing.T) {
 
 			// The receiver reads <root_path>/proc and <root_path>/sys: the host's /proc and
 			// /sys/fs/cgroup must be mounted there, read-only, and nothing else of the host.
-			rootPath, _ := cfg.Receivers["wasm_runtime"]["root_path"].(string)
+			// The agent's receiver and processor read one inventory, which reads the host.
+			if inv, _ := cfg.Receivers["wasm_runtime"]["inventory"].(string); inv != "instance_inventory" {
+				t.Errorf("%s: wasm_runtime inventory is %q, want instance_inventory", where, inv)
+			}
+			if inv, _ := cfg.Processors["virtualization_attributes"]["inventory"].(string); inv != "instance_inventory" {
+				t.Errorf("%s: virtualization_attributes inventory is %q, want instance_inventory", where, inv)
+			}
+			rootPath := cfg.Extensions.InstanceInventory.RootPath
 			if rootPath != hostRoot {
-				t.Fatalf("%s: wasm_runtime root_path is %q, want %q", where, rootPath, hostRoot)
+				t.Fatalf("%s: instance_inventory root_path is %q, want %q", where, rootPath, hostRoot)
 			}
 			hostPaths := map[string]string{} // volume -> host path
 			for _, v := range pod.Volumes {
@@ -582,11 +600,11 @@ func TestKubernetesAgentDaemonSet(t *testing.T) {
 	}
 }
 
-func TestKubernetesGatewayDeployment(t *testing.T) {
+func TestKubernetesGatewayStatefulSet(t *testing.T) {
 	c := buildOverlay(t, "edge")
-	d := c.deployments[0]
+	d := c.statefulSets[0]
 	pod := d.Spec.Template.Spec
-	where := "Deployment " + d.Name
+	where := "StatefulSet " + d.Name
 	ctr := pod.Containers[0]
 	cmName, data := c.configFor(t, pod)
 	cfg := parseCollectorConfig(t, cmName, data)
@@ -610,11 +628,8 @@ func TestKubernetesGatewayDeployment(t *testing.T) {
 	if !seccompRuntimeDefault(pod, ctr) {
 		t.Errorf("%s: seccomp profile must be RuntimeDefault", where)
 	}
-	if d.Spec.Replicas == nil || *d.Spec.Replicas < 2 {
-		t.Errorf("%s: run at least 2 replicas", where)
-	}
-	if len(c.pdbs) != 1 || c.pdbs[0].Spec.MinAvailable == nil {
-		t.Errorf("%s: want a PodDisruptionBudget with minAvailable", where)
+	if d.Spec.Replicas == nil || *d.Spec.Replicas < 3 {
+		t.Errorf("%s: run at least 3 replicas", where)
 	}
 	checkProbes(t, where, ctr, cfg)
 	checkReceiverPorts(t, where, ctr, cfg)
@@ -626,6 +641,9 @@ func TestKubernetesGatewayDeployment(t *testing.T) {
 	if _, ok := cfg.Exporters["prometheus"]; ok {
 		t.Errorf("%s: Prometheus scrapes the agents; behind the gateway replicas a series would hop between targets", where)
 	}
+	checkGatewayQueue(t, where, d, data)
+	checkGatewayScaleIn(t, where, d, data)
+	checkGatewayAutoscaler(t, c)
 }
 
 // checkAgentPrometheus: the agent serves its node's instances to Prometheus, with the resource
@@ -732,7 +750,7 @@ func checkSelectorsAndServices(t *testing.T, c *cluster) {
 	for _, d := range c.daemonSets {
 		addPod(d.Name, d.Spec.Template, d.Spec.Selector.MatchLabels)
 	}
-	for _, d := range c.deployments {
+	for _, d := range c.statefulSets {
 		addPod(d.Name, d.Spec.Template, d.Spec.Selector.MatchLabels)
 	}
 	matches := func(sel, labels map[string]string) bool {

@@ -237,7 +237,7 @@ func checkNames(t *testing.T, c contract, where, text string) []string {
 func TestMonitoringNamesFollowTheContract(t *testing.T) {
 	c := loadContract(t)
 	// Spot-check the translation against names the contract's documentation spells out.
-	for _, want := range []string{"container_cpu_time_seconds_total", "wasm_runtime_cpu_limit_utilization_ratio", "wasm_runtime_limit_configured_ratio"} {
+	for _, want := range []string{"container_cpu_time_seconds_total", "wasm_runtime_cpu_limit_utilization_ratio", "wasm_runtime_limit_configured"} {
 		if c.metrics[want] == "" {
 			t.Errorf("translated contract lacks %s (documentation.md names it)", want)
 		}
@@ -259,8 +259,8 @@ func TestMonitoringNamesFollowTheContract(t *testing.T) {
 	for _, m := range []string{
 		"wasm_runtime_cpu_limit_utilization_ratio", "wasm_runtime_cpu_throttled_periods_total",
 		"wasm_runtime_memory_limit_utilization_ratio", "wasm_runtime_memory_oom_kills_total",
-		"process_unix_file_descriptor_count", "wasm_runtime_file_descriptor_limit_utilization_ratio",
-		"wasm_runtime_connection_count", "wasm_runtime_limit_configured_ratio",
+		"wasm_runtime_file_descriptor_count", "wasm_runtime_file_descriptor_limit_utilization_ratio",
+		"wasm_runtime_connection_count", "wasm_runtime_limit_configured",
 		"wasm_runtime_pressure_stall_time_seconds_total",
 	} {
 		if !used[m] {

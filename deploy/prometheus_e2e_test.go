@@ -170,7 +170,7 @@ func TestPrometheusScrapesWazeroInstance(t *testing.T) {
 	pid := strconv.Itoa(app.Process.Pid)
 
 	// The collector, with the Compose sidecar's configuration on loopback ports.
-	exporter := e2e.FreeEndpoint(t)
+	exporter, telemetry := e2e.FreeEndpoint(t), e2e.FreeEndpoint(t)
 	e2e.StartCollector(t, e2e.Options{
 		Binary:  bin,
 		Configs: []string{repoPath(composeDir, "otelcol-virt.yaml")},
@@ -182,10 +182,10 @@ func TestPrometheusScrapesWazeroInstance(t *testing.T) {
 			"exporters::prometheus::endpoint=" + exporter,
 			"exporters::otlp_http/jaeger::endpoint=http://" + e2e.FreeEndpoint(t),
 		},
-		TelemetryEndpoint: e2e.FreeEndpoint(t),
+		TelemetryEndpoint: telemetry,
 	})
 
-	// Prometheus, scraping the exporter every second and loading the repository's rules.
+	// Prometheus, scraping the exporter and the collector's own telemetry every second and loading the repository's rules.
 	prom := startPrometheus(t, fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -195,14 +195,17 @@ scrape_configs:
   - job_name: otelcol-virt
     static_configs:
       - targets: [%q]
-`, repoPath(rulesFile), exporter))
+  - job_name: otelcol-virt-self
+    static_configs:
+      - targets: [%q]
+`, repoPath(rulesFile), exporter, telemetry))
 
 	if up := prom.waitFor(t, `up{job="otelcol-virt"} == 1`, 30*time.Second); len(up) == 0 {
 		t.Fatal("prometheus never scraped the collector's exporter successfully")
 	}
-	if self := prom.waitFor(t, `wasm_runtime_scrape_instances`, 20*time.Second); len(self) == 0 {
-		// The receiver's self-metric is there from its first scrape.
-		t.Fatal("the wasm_runtime receiver's metrics never reached Prometheus (no wasm_runtime_scrape_instances)")
+	if self := prom.waitFor(t, `otelcol_wasm_runtime_scrape_instances`, 20*time.Second); len(self) == 0 {
+		// The receiver's self-metric is in the collector's telemetry from its first scrape.
+		t.Fatal("the wasm_runtime receiver's self-metrics never reached Prometheus (no otelcol_wasm_runtime_scrape_instances)")
 	}
 
 	// The wazero instance's series, under the documented Prometheus names.
@@ -233,10 +236,10 @@ scrape_configs:
 	c := loadContract(t)
 	for _, name := range []string{
 		"wasm_runtime_cpu_usage",
-		"process_memory_usage_bytes",
-		"process_unix_file_descriptor_count",
-		"process_thread_count",
-		"wasm_runtime_limit_configured_ratio",
+		"wasm_runtime_memory_rss_bytes",
+		"wasm_runtime_file_descriptor_count",
+		"wasm_runtime_thread_count",
+		"wasm_runtime_limit_configured",
 	} {
 		if c.metrics[name] == "" {
 			t.Errorf("%s is not in the contract", name)
@@ -247,9 +250,9 @@ scrape_configs:
 		}
 	}
 	// The CPU the module burns (20 ms every 200 ms) is visible as a rate of its CPU time.
-	cpuTime := prom.waitFor(t, "process_cpu_time_seconds_total"+sel, 15*time.Second)
+	cpuTime := prom.waitFor(t, "wasm_runtime_cpu_time_seconds_total"+sel, 15*time.Second)
 	if len(cpuTime) == 0 {
-		t.Error("no process_cpu_time_seconds_total series for the wazero instance")
+		t.Error("no wasm_runtime_cpu_time_seconds_total series for the wazero instance")
 	}
 
 	// The rules load into a real Prometheus and evaluate against real series without error.
@@ -291,7 +294,7 @@ scrape_configs:
 	// limit, Prometheus holds a pending WasmInstanceWithoutLimits alert for it (pending, for its
 	// `for:` is 15 minutes), and for no other resource.
 	unlimited := map[string]bool{}
-	for _, s := range prom.waitFor(t, `wasm_runtime_limit_configured_ratio`+sel, 15*time.Second) {
+	for _, s := range prom.waitFor(t, `wasm_runtime_limit_configured`+sel, 15*time.Second) {
 		if s.Value[1] == "0" {
 			unlimited[s.Metric["wasm_runtime_limit_resource"]] = true
 		}

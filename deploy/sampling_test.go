@@ -45,7 +45,7 @@ func TestAgentsSampleTracesAlike(t *testing.T) {
 				"extensions::health_check::endpoint=" + e2e.FreeEndpoint(t),
 				"receivers::otlp::protocols::grpc::endpoint=" + grpcEndpoint,
 				"receivers::otlp::protocols::http::endpoint=" + e2e.FreeEndpoint(t),
-				"receivers::wasm_runtime::root_path=/",
+				"extensions::instance_inventory::root_path=/",
 				"receivers::wasm_runtime::collection_interval=1h",
 				"exporters::otlp_http/gateway::endpoint=" + sink.HTTPEndpoint,
 				"exporters::prometheus::endpoint=" + e2e.FreeEndpoint(t),

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
@@ -92,7 +91,7 @@ func BenchmarkAgentSpans(b *testing.B) {
 		b.Run(preset, func(b *testing.B) {
 			sink := e2e.NewSink(b)
 			set := []string{
-				"receivers::wasm_runtime::root_path=/",
+				"extensions::instance_inventory::root_path=/",
 				"exporters::prometheus::endpoint=" + e2e.FreeEndpoint(b),
 			}
 			if preset == "edge" {
@@ -110,7 +109,11 @@ func BenchmarkAgentSpans(b *testing.B) {
 // exporting OTLP/gRPC to a sink standing for the backend.
 func BenchmarkGatewaySpans(b *testing.B) {
 	sink := e2e.NewSink(b)
-	benchmarkSpanLoad(b, repoPath(k8sDir, "base", "gateway.yaml"), nil, map[string]string{
+	queue := b.TempDir() // the StatefulSet's volume claim
+	benchmarkSpanLoad(b, repoPath(k8sDir, "base", "gateway.yaml"), []string{
+		"extensions::file_storage/queue::directory=" + queue,
+		"extensions::file_storage/queue::compaction::directory=" + queue,
+	}, map[string]string{
 		"K8S_POD_IP":                    "127.0.0.1",
 		"OTELCOL_VIRT_BACKEND_ENDPOINT": sink.GRPCEndpoint,
 		"OTELCOL_VIRT_BACKEND_INSECURE": "true",
@@ -211,7 +214,7 @@ service:
 			return found >= instances
 		})
 		if found < instances {
-			b.Skipf("the receiver reported %d instances, want >= %d (wasm_runtime.scrape.instances): is the receiver implemented in this build?", found, instances)
+			b.Fatalf("the receiver reported %d instances of runtime bench, want >= %d", found, instances)
 		}
 		before := readProcUsage(b, c.Pid())
 		time.Sleep(sizingRun)
@@ -226,28 +229,23 @@ service:
 }
 
 func maxInstancesSeen(s *e2e.Sink) int {
+	// The most instances of runtime "bench" one export carried, by their resources.
 	best := 0
 	for _, r := range s.Requests() {
 		if r.Signal != "metrics" {
 			continue
 		}
+		ids := map[string]bool{}
 		rms := r.Metrics.ResourceMetrics()
 		for i := 0; i < rms.Len(); i++ {
-			sms := rms.At(i).ScopeMetrics()
-			for j := 0; j < sms.Len(); j++ {
-				ms := sms.At(j).Metrics()
-				for k := 0; k < ms.Len(); k++ {
-					m := ms.At(k)
-					if m.Name() != "wasm_runtime.scrape.instances" || m.Type() != pmetric.MetricTypeSum {
-						continue
-					}
-					dps := m.Sum().DataPoints()
-					for d := 0; d < dps.Len(); d++ {
-						best = max(best, int(dps.At(d).IntValue()))
-					}
-				}
+			attrs := rms.At(i).Resource().Attributes()
+			rt, _ := attrs.Get("wasm_runtime.runtime")
+			id, ok := attrs.Get("wasm_runtime.instance.id")
+			if ok && rt.Str() == "bench" {
+				ids[id.Str()] = true
 			}
 		}
+		best = max(best, len(ids))
 	}
 	return best
 }

@@ -64,14 +64,14 @@ func FuzzParseMemoryEvents(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseMemoryEvents(b) })
 }
 
-func FuzzParseIOStat(f *testing.F) {
+func FuzzScanIOStat(f *testing.F) {
 	seed(f, "v2/io.stat")
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseIOStat(b) })
+	f.Fuzz(func(t *testing.T, b []byte) { _ = ScanIOStat(b, func(Device, IOStat) {}) })
 }
 
-func FuzzParseBlkio(f *testing.F) {
+func FuzzScanBlkio(f *testing.F) {
 	seed(f, "v1/blkio.throttle.io_service_bytes_recursive", "v1/blkio.throttle.io_service_bytes_recursive.busy")
-	f.Fuzz(func(t *testing.T, b []byte) { _, _, _ = ParseBlkio(b) })
+	f.Fuzz(func(t *testing.T, b []byte) { _ = ScanBlkio(b, func(Device, uint64, uint64) {}) })
 }
 
 func FuzzParsePSI(f *testing.F) {

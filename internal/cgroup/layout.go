@@ -27,7 +27,7 @@ type Layout struct {
 }
 
 // Controllers the receiver reads.
-var knownV1 = []string{"cpu", "cpuacct", "memory", "pids", "blkio"}
+var knownV1 = controllerNames[:]
 
 // Detect inspects dir (normally <root>/sys/fs/cgroup). It probes the directory instead of
 // parsing mountinfo so that it works on a host filesystem mounted elsewhere (root_path) and on

@@ -153,10 +153,12 @@ func TestFindNamespaceRootBounded(t *testing.T) {
 	}
 }
 
-// BenchmarkFindNamespaceRoot measures the one-time search on a node-sized v2 tree: 40 system
-// services and 500 pods of 2 containers each in three QoS slices (systemd driver layout), the
-// collector in the last pod. With the depth from mountinfo only the container level is read;
-// without it every level above is read too.
+// BenchmarkFindNamespaceRoot measures the one-time search on a v2 tree in the kubelet's systemd
+// driver layout (pkg/kubelet/cm/cgroup_manager_linux.go: guaranteed pods directly under
+// kubepods.slice, burstable and best-effort ones in kubepods-<qos>.slice): 40 system services
+// and 500 pods of 2 containers each, the collector in the last pod. Directories only, in a
+// temporary directory, not a kernel's cgroupfs. With the depth from mountinfo only the pods'
+// container level is read; without it every level above is read too.
 func BenchmarkFindNamespaceRoot(b *testing.B) {
 	mount := b.TempDir()
 	mk := func(dir, procs string) {
@@ -171,11 +173,12 @@ func BenchmarkFindNamespaceRoot(b *testing.B) {
 	for i := range 40 {
 		mk(fmt.Sprintf("/system.slice/svc-%d.service", i), fmt.Sprintf("%d\n", 100+i))
 	}
-	qos := []string{"besteffort", "burstable", "guaranteed"}
 	own := ""
 	for i := range 500 {
-		q := qos[i%3]
-		pod := fmt.Sprintf("/kubepods.slice/kubepods-%s.slice/kubepods-%s-pod%08d.slice", q, q, i)
+		pod := fmt.Sprintf("/kubepods.slice/kubepods-pod%08d_0000_0000_0000_000000000000.slice", i) // guaranteed
+		if q := []string{"besteffort", "burstable"}[i%2]; i%3 != 0 {
+			pod = fmt.Sprintf("/kubepods.slice/kubepods-%s.slice/kubepods-%s-pod%08d_0000_0000_0000_000000000000.slice", q, q, i)
+		}
 		for c := range 2 {
 			dir := fmt.Sprintf("%s/cri-containerd-%064d.scope", pod, 2*i+c)
 			mk(dir, fmt.Sprintf("%d\n", 10000+2*i+c))

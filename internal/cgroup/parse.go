@@ -5,14 +5,16 @@ package cgroup
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
 )
 
-// ErrMalformed is wrapped by every parse error.
-var ErrMalformed = errors.New("malformed")
+// ErrMalformed is wrapped by every parse error (the one error of the Linux file layer, so that
+// linuxfs.Classify counts it as reason malformed).
+var ErrMalformed = linuxfs.ErrMalformed
 
 func malformed(file, format string, args ...any) error {
 	return fmt.Errorf("%s: %w: %s", file, ErrMalformed, fmt.Sprintf(format, args...))
@@ -173,13 +175,23 @@ func ParseUint(data []byte) (uint64, error) {
 	return v, nil
 }
 
-// MemoryStat is what the receiver takes from memory.stat (v2 keys, or v1 hierarchical totals).
+// MemoryStat is what otelcol-virt takes from memory.stat (v2 keys, or v1 hierarchical totals).
 type MemoryStat struct {
 	Anon, File, InactiveFile uint64
+	// PgFault and PgMajFault count page faults (all, and major) of the cgroup and its
+	// descendants, exited tasks included.
+	PgFault, PgMajFault uint64
+	HasFaults           bool
+	// HierarchicalLimit and HierarchicalMemswLimit are v1's effective limits, the tightest
+	// memory.limit_in_bytes (memory.memsw.limit_in_bytes) on the path to the root; zero when
+	// the file has no such key (v2, or a kernel without swap accounting).
+	HierarchicalLimit, HierarchicalMemswLimit uint64
 }
 
-// ParseMemoryStat parses v2 memory.stat (anon, file, inactive_file) or v1 memory.stat
-// (total_rss, total_cache, total_inactive_file; the non-total keys cover the cgroup alone).
+// ParseMemoryStat parses v2 memory.stat (anon, file, inactive_file, pgfault, pgmajfault) or v1
+// memory.stat (total_rss, total_cache, total_inactive_file, total_pgfault, total_pgmajfault,
+// hierarchical_memory_limit, hierarchical_memsw_limit; the non-total keys cover the cgroup
+// alone and are ignored).
 func ParseMemoryStat(data []byte) (MemoryStat, error) {
 	var s MemoryStat
 	n := 0
@@ -191,6 +203,14 @@ func ParseMemoryStat(data []byte) (MemoryStat, error) {
 			s.File = v
 		case "inactive_file", "total_inactive_file":
 			s.InactiveFile = v
+		case "pgfault", "total_pgfault":
+			s.PgFault, s.HasFaults = v, true
+		case "pgmajfault", "total_pgmajfault":
+			s.PgMajFault = v
+		case "hierarchical_memory_limit":
+			s.HierarchicalLimit = v
+		case "hierarchical_memsw_limit":
+			s.HierarchicalMemswLimit = v
 		default:
 			return
 		}
@@ -234,14 +254,30 @@ func ParseMemoryEvents(data []byte) (MemoryEvents, error) {
 	return e, err
 }
 
-// IOStat is block I/O summed over devices.
+// Device is a block device number.
+type Device struct{ Major, Minor uint32 }
+
+func parseDevice(b []byte) (Device, bool) {
+	maj, min, ok := bytes.Cut(b, []byte{':'})
+	if !ok {
+		return Device{}, false
+	}
+	a, ok1 := bytesparse.Atou(maj)
+	c, ok2 := bytesparse.Atou(min)
+	if !ok1 || !ok2 || a > 1<<20 || c > 1<<20 {
+		return Device{}, false
+	}
+	return Device{uint32(a), uint32(c)}, true
+}
+
+// IOStat is one device's block I/O.
 type IOStat struct {
 	ReadBytes, WriteBytes, ReadOps, WriteOps uint64
 }
 
-// ParseIOStat parses v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N".
-func ParseIOStat(data []byte) (IOStat, error) {
-	var s IOStat
+// ScanIOStat parses v2 io.stat ("MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N"
+// lines, one per device) and calls fn for each device.
+func ScanIOStat(data []byte, fn func(Device, IOStat)) error {
 	var buf [8][]byte
 	for len(data) > 0 {
 		var line []byte
@@ -250,37 +286,49 @@ func ParseIOStat(data []byte) (IOStat, error) {
 		if len(f) == 0 {
 			continue
 		}
-		if bytes.IndexByte(f[0], ':') < 0 {
-			return s, malformed("io.stat", "line %q does not start with a device", line)
+		dev, ok := parseDevice(f[0])
+		if !ok {
+			return malformed("io.stat", "line %q does not start with a device", line)
 		}
+		var s IOStat
 		for _, kv := range f[1:] {
 			k, v, ok := bytes.Cut(kv, []byte{'='})
 			if !ok {
-				return s, malformed("io.stat", "bad pair %q", kv)
+				return malformed("io.stat", "bad pair %q", kv)
 			}
 			n, ok := bytesparse.Atou(v)
 			if !ok {
-				return s, malformed("io.stat", "bad value in %q", kv)
+				return malformed("io.stat", "bad value in %q", kv)
 			}
 			switch string(k) {
 			case "rbytes":
-				s.ReadBytes += n
+				s.ReadBytes = n
 			case "wbytes":
-				s.WriteBytes += n
+				s.WriteBytes = n
 			case "rios":
-				s.ReadOps += n
+				s.ReadOps = n
 			case "wios":
-				s.WriteOps += n
+				s.WriteOps = n
 			}
 		}
+		fn(dev, s)
 	}
-	return s, nil
+	return nil
 }
 
-// ParseBlkio parses a v1 blkio.throttle.io_service_bytes or io_serviced file ("MAJ:MIN Read N"
-// lines and a "Total N" line) into read and write sums.
-func ParseBlkio(data []byte) (read, write uint64, err error) {
+// ScanBlkio parses a v1 blkio.throttle.io_service_bytes or io_serviced file ("MAJ:MIN Read N"
+// lines and a "Total N" line) and calls fn with each device's read and write counts.
+func ScanBlkio(data []byte, fn func(dev Device, read, write uint64)) error {
 	var buf [4][]byte
+	var cur Device
+	var read, write uint64
+	have := false
+	flush := func() {
+		if have {
+			fn(cur, read, write)
+		}
+		read, write, have = 0, 0, false
+	}
 	for len(data) > 0 {
 		var line []byte
 		line, data = bytesparse.NextLine(data)
@@ -289,20 +337,56 @@ func ParseBlkio(data []byte) (read, write uint64, err error) {
 			continue
 		}
 		if len(f) != 3 {
-			return 0, 0, malformed("blkio", "line %q", line)
+			return malformed("blkio", "line %q", line)
+		}
+		dev, ok := parseDevice(f[0])
+		if !ok {
+			return malformed("blkio", "bad device in %q", line)
 		}
 		n, ok := bytesparse.Atou(f[2])
 		if !ok {
-			return 0, 0, malformed("blkio", "bad value in %q", line)
+			return malformed("blkio", "bad value in %q", line)
+		}
+		if !have || dev != cur {
+			flush()
+			cur, have = dev, true
 		}
 		switch string(f[1]) {
 		case "Read":
-			read += n
+			read = n
 		case "Write":
-			write += n
+			write = n
 		}
 	}
-	return read, write, nil
+	flush()
+	return nil
+}
+
+// ParseCPUList counts the CPUs of a cpuset list such as cpuset.cpus.effective ("0-3,6,8-9").
+// An empty list (a cpuset without CPUs of its own) is 0.
+func ParseCPUList(data []byte) (int, error) {
+	data = bytes.TrimSpace(data)
+	n := 0
+	for len(data) > 0 {
+		var part []byte
+		part, data, _ = bytes.Cut(data, []byte{','})
+		lo, hi, isRange := bytes.Cut(part, []byte{'-'})
+		a, ok := bytesparse.Atou(lo)
+		if !ok {
+			return 0, malformed("cpuset", "bad cpu %q", part)
+		}
+		b := a
+		if isRange {
+			if b, ok = bytesparse.Atou(hi); !ok || b < a {
+				return 0, malformed("cpuset", "bad range %q", part)
+			}
+		}
+		if b-a > 1<<16 {
+			return 0, malformed("cpuset", "range %q too large", part)
+		}
+		n += int(b-a) + 1
+	}
+	return n, nil
 }
 
 // PSI holds the "total" stall times of a pressure file, in microseconds.
@@ -379,4 +463,13 @@ func scanKV(file string, data []byte, fn func(k []byte, v uint64)) error {
 		fn(f[0], v)
 	}
 	return nil
+}
+
+// V1Limit is a v1 limit value as read from memory.stat (hierarchical_memory_limit): the
+// largest values mean none.
+func V1Limit(v uint64) Limit {
+	if v >= v1Unlimited || v == 0 {
+		return Limit{Unlimited: true}
+	}
+	return Limit{Value: v}
 }

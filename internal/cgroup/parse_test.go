@@ -2,6 +2,7 @@ package cgroup
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -108,15 +109,15 @@ func TestParseLimit(t *testing.T) {
 
 func TestParseMemoryStat(t *testing.T) {
 	s, err := ParseMemoryStat(fixture(t, "v2/memory.stat"))
-	if err != nil || s != (MemoryStat{Anon: 113246208, File: 6291456, InactiveFile: 4194304}) {
+	if err != nil || s.Anon != 113246208 || s.File != 6291456 || s.InactiveFile != 4194304 || !s.HasFaults || s.HierarchicalLimit != 0 {
 		t.Errorf("v2: %+v %v", s, err)
 	}
 	s, err = ParseMemoryStat(fixture(t, "v1/memory.stat"))
-	if err != nil || s != (MemoryStat{Anon: 2326528, File: 76349440, InactiveFile: 6643712}) {
+	if err != nil || s.Anon != 2326528 || s.File != 76349440 || s.InactiveFile != 6643712 || !s.HasFaults || s.HierarchicalLimit == 0 {
 		t.Errorf("v1: %+v %v", s, err)
 	}
-	if _, err := ParseMemoryStat([]byte("pgfault 1\n")); !errors.Is(err, ErrMalformed) {
-		t.Error("memory.stat without anon/file accepted")
+	if _, err := ParseMemoryStat([]byte("pgpgin 1\n")); !errors.Is(err, ErrMalformed) {
+		t.Error("memory.stat without a known key accepted")
 	}
 }
 
@@ -136,28 +137,49 @@ func TestParseMemoryEvents(t *testing.T) {
 }
 
 func TestParseIO(t *testing.T) {
-	s, err := ParseIOStat(fixture(t, "v2/io.stat"))
-	if err != nil || s != (IOStat{ReadBytes: 1459200 + 4096, WriteBytes: 314773504 + 8192, ReadOps: 193, WriteOps: 355}) {
-		t.Errorf("io.stat: %+v %v", s, err)
+	got := map[Device]IOStat{}
+	err := ScanIOStat(fixture(t, "v2/io.stat"), func(d Device, s IOStat) { got[d] = s })
+	want := map[Device]IOStat{
+		{8, 16}:  {ReadBytes: 1459200, WriteBytes: 314773504, ReadOps: 192, WriteOps: 353},
+		{253, 0}: {ReadBytes: 4096, WriteBytes: 8192, ReadOps: 1, WriteOps: 2},
 	}
-	if s, err := ParseIOStat(nil); err != nil || s != (IOStat{}) {
-		t.Errorf("empty io.stat (no I/O yet) is valid: %+v %v", s, err)
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("io.stat: %+v %v", got, err)
 	}
-	for _, bad := range []string{"rbytes=1", "8:0 rbytes", "8:0 rbytes=x"} {
-		if _, err := ParseIOStat([]byte(bad)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("ParseIOStat(%q) = %v", bad, err)
+	if err := ScanIOStat(nil, func(Device, IOStat) { t.Error("a device in an empty io.stat") }); err != nil {
+		t.Errorf("empty io.stat (no I/O yet) is valid: %v", err)
+	}
+	for _, bad := range []string{"rbytes=1", "8:0 rbytes", "8:0 rbytes=x", "x:0 rbytes=1"} {
+		if err := ScanIOStat([]byte(bad), func(Device, IOStat) {}); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ScanIOStat(%q) = %v", bad, err)
 		}
 	}
-	r, w, err := ParseBlkio(fixture(t, "v1/blkio.throttle.io_service_bytes_recursive.busy"))
-	if err != nil || r != 8192 || w != 2457600 {
-		t.Errorf("blkio: %d %d %v", r, w, err)
+	type rw struct{ r, w uint64 }
+	blk := map[Device]rw{}
+	err = ScanBlkio(fixture(t, "v1/blkio.throttle.io_service_bytes_recursive.busy"), func(d Device, r, w uint64) { blk[d] = rw{r, w} })
+	if err != nil || !maps.Equal(blk, map[Device]rw{{8, 0}: {4096, 1228800}, {253, 0}: {4096, 1228800}}) {
+		t.Errorf("blkio: %+v %v", blk, err)
 	}
-	r, w, err = ParseBlkio(fixture(t, "v1/blkio.throttle.io_service_bytes_recursive"))
-	if err != nil || r != 0 || w != 0 {
-		t.Errorf("idle blkio: %d %d %v", r, w, err)
+	n := 0
+	err = ScanBlkio(fixture(t, "v1/blkio.throttle.io_service_bytes_recursive"), func(Device, uint64, uint64) { n++ })
+	if err != nil || n != 0 {
+		t.Errorf("idle blkio: %d devices %v", n, err)
 	}
-	if _, _, err := ParseBlkio([]byte("8:0 Read\n")); !errors.Is(err, ErrMalformed) {
+	if err := ScanBlkio([]byte("8:0 Read\n"), func(Device, uint64, uint64) {}); !errors.Is(err, ErrMalformed) {
 		t.Error("short blkio line accepted")
+	}
+}
+
+func TestParseCPUList(t *testing.T) {
+	for in, want := range map[string]int{"0-3\n": 4, "0": 1, "0-1,4,6-7": 5, "": 0, "\n": 0} {
+		if n, err := ParseCPUList([]byte(in)); err != nil || n != want {
+			t.Errorf("ParseCPUList(%q) = %d, %v; want %d", in, n, err, want)
+		}
+	}
+	for _, bad := range []string{"x", "3-1", "0-", "0-99999999"} {
+		if _, err := ParseCPUList([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseCPUList(%q) = %v", bad, err)
+		}
 	}
 }
 

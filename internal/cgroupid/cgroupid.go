@@ -9,10 +9,15 @@
 //	containerd        cri-containerd-<id>.scope, /<namespace>/<id>, slice:cri-containerd:<id>
 //	CRI-O             crio-<id>.scope, crio-conmon-<id>.scope, /kubepods/.../crio-<id>
 //	Docker            docker-<id>.scope, /docker/<id>
-//	Podman            libpod-<id>.scope[/container], libpod-conmon-<id>.scope
+//	Podman            libpod-<id>.scope[/container], libpod-conmon-<id>.scope (systemd manager);
+//	                  /libpod_parent/libpod-<id>, /libpod_parent/conmon (cgroupfs manager)
 //	libvirt           /machine.slice/machine-qemu\x2d<id>\x2d<name>.scope[/libvirt/vcpu0], /machine/<name>.libvirt-qemu
-//	Firecracker       <base>/firecracker/<id> (jailer --parent-cgroup defaults to the exec file name)
-//	Kata Containers   /kata_<sandbox id>, /kata_overhead/<sandbox id>
+//	Firecracker       <base>/<exec file name>/<id> (jailer --parent-cgroup defaults to the exec file
+//	                  name: firecracker, firecracker-v1.12.0-x86_64)
+//	Kata Containers   /kata_<sandbox id>, /kata_overhead/<sandbox id>, runtime-rs
+//	                  /kata-overhead.slice/runtime-rs-<sandbox id>.scope
+//	Proxmox VE        /qemu.slice/<vmid>.scope
+//	gVisor runsc do   /runsc-<6 digits>
 //	LXC               /lxc/<name>, /lxc.payload.<name>, /lxc.monitor.<name>
 //	systemd-nspawn    /machine.slice/systemd-nspawn@<name>.service, machine-<name>.scope
 package cgroupid
@@ -33,6 +38,8 @@ const (
 	RuntimeKata        = "kata"
 	RuntimeLXC         = "lxc"
 	RuntimeNspawn      = "nspawn"
+	RuntimeProxmox     = "proxmox"
+	RuntimeGVisor      = "gvisor"
 )
 
 // Kubernetes QoS classes reported in Identity.QoS.
@@ -65,6 +72,8 @@ type Identity struct {
 	// jailer id, Kata sandbox id.
 	VMName string
 	VMID   string
+	// Machine is the libvirt driver of a libvirt machine ("qemu", "lxc", "libxl", "ch").
+	Machine string
 	// Monitor is true for the cgroup of a runtime's helper rather than of the workload itself
 	// (conmon, LXC monitor, Kata overhead holding the VMM's own threads).
 	Monitor bool
@@ -114,7 +123,28 @@ func Parse(path string) Identity {
 func parseElem(id *Identity, elem, parent string, kube *bool) bool {
 	// systemd-escaped unit names: the id is what sits between a known prefix and ".scope".
 	if unit, ok := strings.CutSuffix(elem, ".scope"); ok {
+		switch {
+		case parent == "qemu.slice" && isDigits(unit):
+			// Proxmox VE enters every VM's starter into qemu.slice/<vmid>.scope before it
+			// runs QEMU, virtiofsd and swtpm (proxmox/qemu-server src/PVE/QemuServer.pm,
+			// enter_systemd_scope, commit e6352be6).
+			*id = Identity{Runtime: RuntimeProxmox, VMID: unit, Driver: DriverSystemd}
+			return true
+		case parent == "kata-overhead.slice" && strings.HasPrefix(unit, "runtime-rs-"):
+			// Kata runtime-rs's overhead cgroup with the systemd driver:
+			// "kata-overhead.slice:runtime-rs:<sid>" (kata-containers src/runtime-rs
+			// crates/resource/src/cgroups/utils.rs, commit 7c6ba40c).
+			*id = Identity{Runtime: RuntimeKata, VMID: strings.TrimPrefix(unit, "runtime-rs-"), Monitor: true, Driver: DriverSystemd}
+			return true
+		}
 		return scopeUnit(id, unit)
+	}
+	if parent == "" && strings.HasPrefix(elem, "runsc-") && len(elem) == len("runsc-000000") && isDigits(elem[len("runsc-"):]) {
+		// runsc do names its container "runsc-%06d" and, with no cgroupsPath, puts sandbox
+		// and gofer in "/"+id (google/gvisor runsc/cmd/do.go and runsc/container/container.go,
+		// commit 3c5eee17; the same at release-20221219.0).
+		*id = Identity{Runtime: RuntimeGVisor, ContainerID: elem}
+		return true
 	}
 	if strings.Count(elem, ":") == 2 { // "kubepods-pod<uid>.slice:cri-containerd:<id>" (systemd driver, no systemd)
 		parts := strings.SplitN(elem, ":", 3)
@@ -173,11 +203,23 @@ func parseElem(id *Identity, elem, parent string, kube *bool) bool {
 		if !machineScope(id, name) || id.Runtime != RuntimeLibvirt {
 			*id = Identity{Runtime: RuntimeLibvirt, VMName: name}
 		}
+		id.Machine = strings.TrimPrefix(elem[strings.LastIndexByte(elem, '.')+1:], "libvirt-")
 		id.Driver = DriverCgroupfs
 		return true
-	case parent == "firecracker" && elem != "":
-		// jailer: <cgroup base>/<parent cgroup, default "firecracker">/<id>
+	case strings.HasPrefix(parent, "firecracker") && elem != "":
+		// jailer: <cgroup base>/<parent cgroup, default the exec file name>/<id>; the exec file
+		// is the binary's resolved name, e.g. a release's "firecracker-v1.12.0-x86_64"
+		// (firecracker-microvm/firecracker src/jailer/src/env.rs, commit 81b38b9d: the
+		// parent_cgroup default Path::new(&exec_file_name)). A renamed binary (allowed since
+		// v1.13) gives no such hint; the receiver then finds the VMM by its own cgroup.
 		id.Runtime, id.VMID = RuntimeFirecracker, elem
+		return true
+	case strings.HasPrefix(elem, "libpod-") && isHexID(elem[len("libpod-"):]):
+		// Podman's cgroupfs manager: <cgroup parent, default /libpod_parent>/libpod-<id>.
+		id.Runtime, id.ContainerID = RuntimePodman, elem[len("libpod-"):]
+		return true
+	case parent == "libpod_parent" && elem == "conmon":
+		id.Runtime, id.Monitor = RuntimePodman, true
 		return true
 	case parent == "docker" && isHexID(elem):
 		id.Runtime, id.ContainerID = RuntimeDocker, elem
@@ -254,9 +296,28 @@ func machineScope(id *Identity, name string) bool {
 			continue
 		}
 		id.Runtime, id.VMID, id.VMName, id.Driver = RuntimeLibvirt, num, vmName, DriverSystemd
+		id.Machine = strings.TrimSuffix(drv, "-")
+		return true
+	}
+	// libvirt before its machine names carried the domain id registered "qemu-<name>"
+	// (virSystemdMakeScopeName with legacy=true).
+	if rest, ok := strings.CutPrefix(name, "qemu-"); ok && rest != "" {
+		id.Runtime, id.VMName, id.Driver, id.Machine = RuntimeLibvirt, rest, DriverSystemd, "qemu"
 		return true
 	}
 	id.Runtime, id.ContainerID, id.Driver = RuntimeNspawn, name, DriverSystemd
+	return true
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
 	return true
 }
 

@@ -104,25 +104,25 @@ func TestParse(t *testing.T) {
 			name:   "libvirt systemd vcpu thread",
 			origin: "libvirt docs/cgroups.rst: /machine.slice/machine-qemu\\x2d1\\x2dvm1.scope/libvirt/vcpu0",
 			path:   `/machine.slice/machine-qemu\x2d1\x2dvm1.scope/libvirt/vcpu0`,
-			want:   Identity{Runtime: RuntimeLibvirt, VMID: "1", VMName: "vm1", Driver: DriverSystemd, Scope: `/machine.slice/machine-qemu\x2d1\x2dvm1.scope`},
+			want:   Identity{Runtime: RuntimeLibvirt, VMID: "1", VMName: "vm1", Driver: DriverSystemd, Machine: "qemu", Scope: `/machine.slice/machine-qemu\x2d1\x2dvm1.scope`},
 		},
 		{
 			name:   "libvirt systemd name with dashes",
 			origin: "systemd-machined escaping of a domain named web-01",
 			path:   `/machine.slice/machine-qemu\x2d12\x2dweb\x2d01.scope`,
-			want:   Identity{Runtime: RuntimeLibvirt, VMID: "12", VMName: "web-01", Driver: DriverSystemd, Scope: `/machine.slice/machine-qemu\x2d12\x2dweb\x2d01.scope`},
+			want:   Identity{Runtime: RuntimeLibvirt, VMID: "12", VMName: "web-01", Driver: DriverSystemd, Machine: "qemu", Scope: `/machine.slice/machine-qemu\x2d12\x2dweb\x2d01.scope`},
 		},
 		{
 			name:   "libvirt without systemd",
 			origin: "libvirt docs/cgroups.rst non-systemd layout: /machine/qemu-1-vm1.libvirt-qemu/emulator",
 			path:   "/machine/qemu-1-vm1.libvirt-qemu/emulator",
-			want:   Identity{Runtime: RuntimeLibvirt, VMID: "1", VMName: "vm1", Driver: DriverCgroupfs, Scope: "/machine/qemu-1-vm1.libvirt-qemu"},
+			want:   Identity{Runtime: RuntimeLibvirt, VMID: "1", VMName: "vm1", Driver: DriverCgroupfs, Machine: "qemu", Scope: "/machine/qemu-1-vm1.libvirt-qemu"},
 		},
 		{
 			name:   "libvirt without systemd, old naming",
 			origin: "libvirt < 1.3 non-systemd layout: /machine/<name>.libvirt-qemu",
 			path:   "/machine/vm1.libvirt-qemu",
-			want:   Identity{Runtime: RuntimeLibvirt, VMName: "vm1", Driver: DriverCgroupfs, Scope: "/machine/vm1.libvirt-qemu"},
+			want:   Identity{Runtime: RuntimeLibvirt, VMName: "vm1", Driver: DriverCgroupfs, Machine: "qemu", Scope: "/machine/vm1.libvirt-qemu"},
 		},
 		{
 			name:   "firecracker jailer default parent",
@@ -175,6 +175,48 @@ func TestParse(t *testing.T) {
 		},
 		{name: "root", origin: "cgroup v2 root", path: "/", want: Identity{}},
 		{name: "this machine (sandbox memory cgroup)", origin: "/proc/self/cgroup on the development machine", path: "/process_api/f8a623d552d11180ce047c72e6fc4cba", want: Identity{}},
+		{
+			name:   "proxmox vm scope",
+			origin: "proxmox/qemu-server src/PVE/QemuServer.pm (enter_systemd_scope with Slice qemu.slice, commit e6352be6)",
+			path:   "/qemu.slice/104.scope",
+			want:   Identity{Runtime: RuntimeProxmox, VMID: "104", Driver: DriverSystemd, Scope: "/qemu.slice/104.scope"},
+		},
+		{
+			name:   "gvisor runsc do",
+			origin: "google/gvisor runsc/cmd/do.go (id runsc-%06d) and runsc/container/container.go (cgroup \"/\"+id), commit 3c5eee17",
+			path:   "/runsc-004217",
+			want:   Identity{Runtime: RuntimeGVisor, ContainerID: "runsc-004217", Scope: "/runsc-004217"},
+		},
+		{
+			name:   "kata runtime-rs overhead with the systemd driver",
+			origin: "kata-containers src/runtime-rs crates/resource/src/cgroups/utils.rs (kata-overhead.slice:runtime-rs:<sid>), commit 7c6ba40c",
+			path:   "/kata-overhead.slice/runtime-rs-" + cid + ".scope",
+			want:   Identity{Runtime: RuntimeKata, VMID: cid, Monitor: true, Driver: DriverSystemd, Scope: "/kata-overhead.slice/runtime-rs-" + cid + ".scope"},
+		},
+		{
+			name:   "firecracker jailer with a release binary",
+			origin: "firecracker src/jailer/src/env.rs (parent cgroup defaults to the resolved exec file name), tools/release.sh names, commit 81b38b9d",
+			path:   "/firecracker-v1.12.0-x86_64/551e7604-e35c-42b3-b825-416853441234",
+			want:   Identity{Runtime: RuntimeFirecracker, VMID: "551e7604-e35c-42b3-b825-416853441234", Scope: "/firecracker-v1.12.0-x86_64/551e7604-e35c-42b3-b825-416853441234"},
+		},
+		{
+			name:   "libvirt legacy scope without the domain id",
+			origin: "libvirt src/util/virsystemd.c virSystemdMakeScopeName(legacy=true): machine-qemu\\x2d<name>.scope",
+			path:   `/machine.slice/machine-qemu\x2dweb\x2d01.scope`,
+			want:   Identity{Runtime: RuntimeLibvirt, VMName: "web-01", Machine: "qemu", Driver: DriverSystemd, Scope: `/machine.slice/machine-qemu\x2dweb\x2d01.scope`},
+		},
+		{
+			name:   "podman cgroupfs manager",
+			origin: "captured here: podman 4.3 --cgroup-manager=cgroupfs puts a container in /libpod_parent/libpod-<id> and conmon in /libpod_parent/conmon",
+			path:   "/libpod_parent/libpod-" + cid,
+			want:   Identity{Runtime: RuntimePodman, ContainerID: cid, Scope: "/libpod_parent/libpod-" + cid},
+		},
+		{
+			name:   "podman conmon with the cgroupfs manager",
+			origin: "captured here: /proc/<conmon>/cgroup under podman 4.3 --cgroup-manager=cgroupfs",
+			path:   "/libpod_parent/conmon",
+			want:   Identity{Runtime: RuntimePodman, Monitor: true, Scope: "/libpod_parent/conmon"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,4 +199,25 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// ScrapeTelemetry returns the Prometheus text of a collector's own metrics endpoint (set with
+// Options.TelemetryEndpoint), retrying until it answers with at least one otelcol_ metric.
+func ScrapeTelemetry(tb testing.TB, endpoint string) string {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + endpoint + "/metrics")
+		if err == nil {
+			b, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rerr == nil && strings.Contains(string(b), "otelcol_") {
+				return string(b)
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("no telemetry at %s: %v", endpoint, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -5,12 +5,14 @@
 package proc
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
-// ErrMalformed is wrapped by every parse error.
-var ErrMalformed = errors.New("malformed")
+// ErrMalformed is wrapped by every parse error (the one error of the Linux file layer, so that
+// linuxfs.Classify counts it as reason malformed).
+var ErrMalformed = linuxfs.ErrMalformed
 
 func malformed(file, format string, args ...any) error {
 	return fmt.Errorf("%s: %w: %s", file, ErrMalformed, fmt.Sprintf(format, args...))

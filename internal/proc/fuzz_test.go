@@ -62,7 +62,7 @@ func FuzzParseBootTime(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseBootTime(b) })
 }
 
-func FuzzParseNetDev(f *testing.F) {
+func FuzzScanNetDev(f *testing.F) {
 	seed(f, "net_dev")
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseNetDev(b) })
+	f.Fuzz(func(t *testing.T, b []byte) { _ = ScanNetDev(b, func([]byte, NetDev) {}) })
 }

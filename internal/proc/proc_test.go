@@ -2,6 +2,7 @@ package proc
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,7 +24,7 @@ func TestParseStat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Stat{PID: 1, State: 'S', PPID: 0, MinFlt: 47788, MajFlt: 0, UTime: 98, STime: 483, NumThreads: 13, StartTime: 24, VSize: 48259072, RSS: 4102}
+	want := Stat{PID: 1, State: 'S', PPID: 0, MinFlt: 47788, CMinFlt: 25390216, MajFlt: 0, CMajFlt: 4658, UTime: 98, STime: 483, CUTime: 50673, CSTime: 10806, NumThreads: 13, StartTime: 24, VSize: 48259072, RSS: 4102}
 	if st != want || string(comm) != "process_api" {
 		t.Errorf("got %+v %q\nwant %+v", st, comm, want)
 	}
@@ -201,27 +202,35 @@ func TestAtoi(t *testing.T) {
 	}
 }
 
-func TestParseNetDev(t *testing.T) {
-	d, err := ParseNetDev(fixture(t, "net_dev"))
+func TestScanNetDev(t *testing.T) {
+	scan := func(data []byte) (map[string]NetDev, error) {
+		out := map[string]NetDev{}
+		err := ScanNetDev(data, func(iface []byte, d NetDev) { out[string(iface)] = d })
+		return out, err
+	}
+	got, err := scan(fixture(t, "net_dev"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.RxBytes == 0 || d.TxBytes == 0 {
-		t.Errorf("no traffic parsed: %+v", d)
+	if len(got) != 3 || got["eth0"].RxBytes != 527137721 || got["eth0"].TxBytes != 3435260 || got["eth0"].RxPackets != 37663 {
+		t.Errorf("captured net/dev: %+v", got)
 	}
 	in := "Inter-|   Receive                                                |  Transmit\n" +
 		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n" +
 		"    lo: 1000 10 0 0 0 0 0 0 1000 10 0 0 0 0 0 0\n" +
 		"  eth0: 5000 50 1 2 0 0 0 0 7000 70 3 4 0 0 0 0\n" +
 		"  tap0: 100 1 0 0 0 0 0 0 200 2 0 0 0 0 0 0\n"
-	d, err = ParseNetDev([]byte(in))
-	want := NetDev{RxBytes: 5100, TxBytes: 7200, RxPackets: 51, TxPackets: 72, RxErrors: 1, TxErrors: 3, RxDropped: 2, TxDropped: 4}
-	if err != nil || d != want {
-		t.Errorf("got %+v %v, want %+v (loopback excluded)", d, err, want)
+	got, err = scan([]byte(in))
+	want := map[string]NetDev{
+		"eth0": {RxBytes: 5000, TxBytes: 7000, RxPackets: 50, TxPackets: 70, RxErrors: 1, TxErrors: 3, RxDropped: 2, TxDropped: 4},
+		"tap0": {RxBytes: 100, TxBytes: 200, RxPackets: 1, TxPackets: 2},
+	}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("got %+v %v, want %+v (loopback excluded)", got, err, want)
 	}
 	for _, bad := range []string{"h\nh\neth0 1 2\n", "h\nh\neth0: 1 2 3\n", "h\nh\neth0: x 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n"} {
-		if _, err := ParseNetDev([]byte(bad)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("ParseNetDev(%q) = %v", bad, err)
+		if _, err := scan([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ScanNetDev(%q) = %v", bad, err)
 		}
 	}
 }

@@ -12,11 +12,17 @@ type Stat struct {
 	Comm  string // only set by ParseStat when keepComm is true; see CommBytes
 	State byte
 	PPID  int
-	// MinFlt and MajFlt are page faults of the process itself.
-	MinFlt, MajFlt uint64
-	// UTime and STime are CPU times in clock ticks (USER_HZ).
-	UTime, STime uint64
-	NumThreads   int64
+	// MinFlt and MajFlt are page faults of the process itself; CMinFlt and CMajFlt those of
+	// the children it waited for.
+	MinFlt, MajFlt, CMinFlt, CMajFlt uint64
+	// UTime and STime are CPU times in clock ticks (USER_HZ); CUTime and CSTime those of the
+	// children it waited for (the kernel adds a child's times, its own reaped children's
+	// included, when the parent reaps it).
+	UTime, STime, CUTime, CSTime uint64
+	// GuestTime is the time spent running a guest's vCPU (KVM), in clock ticks; 0 on kernels
+	// that do not report it. CGuestTime is that of waited-for children.
+	GuestTime, CGuestTime uint64
+	NumThreads            int64
 	// StartTime is the start time after boot in clock ticks; with PID it identifies a process
 	// across pid reuse.
 	StartTime uint64
@@ -40,7 +46,7 @@ func ParseStat(data []byte) (st Stat, comm []byte, err error) {
 	comm = data[open+1 : closing]
 	// Fields after comm, numbered from 3 (state) as in proc(5).
 	rest := data[closing+1:]
-	var f [22][]byte // up to field 24 (rss)
+	var f [42][]byte // up to field 44 (cguest_time); 22 (up to rss) are required
 	n := 0
 	i := 0
 	for n < len(f) && i < len(rest) {
@@ -57,8 +63,9 @@ func ParseStat(data []byte) (st Stat, comm []byte, err error) {
 		}
 		i = j
 	}
-	if n < len(f) {
-		return st, nil, malformed("stat", "%d fields after comm, want at least %d", n, len(f))
+	const required = 22
+	if n < required {
+		return st, nil, malformed("stat", "%d fields after comm, want at least %d", n, required)
 	}
 	field := func(k int) []byte { return f[k-3] }
 	if len(field(3)) != 1 {
@@ -83,12 +90,21 @@ func ParseStat(data []byte) (st Stat, comm []byte, err error) {
 	st.PPID = int(s(4, "ppid"))
 	st.MinFlt = u(10, "minflt")
 	st.MajFlt = u(12, "majflt")
+	st.CMinFlt = u(11, "cminflt")
+	st.CMajFlt = u(13, "cmajflt")
 	st.UTime = u(14, "utime")
 	st.STime = u(15, "stime")
+	// cutime and cstime are signed in proc(5) (long); the kernel never makes them negative.
+	st.CUTime = uint64(max(0, s(16, "cutime")))
+	st.CSTime = uint64(max(0, s(17, "cstime")))
 	st.NumThreads = s(20, "num_threads")
 	st.StartTime = u(22, "starttime")
 	st.VSize = u(23, "vsize")
 	st.RSS = s(24, "rss")
+	if n >= 42 {
+		st.GuestTime = u(43, "guest_time")
+		st.CGuestTime = u(44, "cguest_time")
+	}
 	if bad != "" {
 		return st, nil, malformed("stat", "bad %s", bad)
 	}

@@ -30,6 +30,9 @@ type Config struct {
 	FileCreation    ThresholdRule `mapstructure:"file_creation"`
 	Connections     ThresholdRule `mapstructure:"connections"`
 	Limits          LimitsRule    `mapstructure:"limits"`
+	// LinearMemory is memory_exhaustion per linear memory of a Wasm runtime process
+	// (linearmemory.go).
+	LinearMemory LinearMemoryRule `mapstructure:"linear_memory"`
 
 	_ struct{}
 }
@@ -58,7 +61,8 @@ type LimitsRule struct {
 // NewDefaultConfig returns the rules with the bounds the Wasm isolation study recommends
 // (arXiv 2509.11242): CPU above 80 % of its quota for a minute at a 10 s interval, memory at 90 %
 // of its limit, any OOM kill, and CPU, memory and pids limits on every instance. The file and
-// connection bounds are an order of magnitude above what a single request handler holds.
+// connection bounds are an order of magnitude above what a single request handler holds. A
+// linear memory fires at 90 % of its engine's reservation and clears below 80 %.
 func NewDefaultConfig() Config {
 	return Config{
 		Enabled:         true,
@@ -69,6 +73,7 @@ func NewDefaultConfig() Config {
 		FileCreation:    ThresholdRule{Enabled: true, Threshold: 100, ConsecutiveScrapes: 1, ClearScrapes: 1},
 		Connections:     ThresholdRule{Enabled: true, Threshold: 500, ConsecutiveScrapes: 1, ClearScrapes: 1},
 		Limits:          LimitsRule{Enabled: true, Require: []string{LimitCPU, LimitMemory, LimitPIDs}},
+		LinearMemory:    LinearMemoryRule{Enabled: true, Threshold: 0.9, ClearThreshold: 0.8},
 	}
 }
 
@@ -116,5 +121,6 @@ func (cfg *Config) Validate() error {
 			seen[l] = true
 		}
 	}
+	errs = append(errs, cfg.LinearMemory.validate()...)
 	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package threat
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -62,13 +63,20 @@ type instanceState struct {
 	limits   *Limits
 	oomKills int64
 	rules    []ruleState
+	// memories are the instance's linear memories (linearmemory.go).
+	memories map[memKey]*memState
 }
 
 // Event is one emitted event, as the engine reports it to tests and counters.
 type Event struct {
 	Key, Rule, State, Reason string
 	Value, Bound             float64
+	// Memory names the linear memory of a per-memory memory_exhaustion event; nil otherwise.
+	Memory *MemoryRef
 }
+
+// MemoryRef names a linear memory: its process and its index in that process.
+type MemoryRef struct{ PID, Index int64 }
 
 // Engine evaluates the rules on each scrape. It is safe for concurrent use, though a receiver
 // calls it from its scrape loop only.
@@ -182,6 +190,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, samples []Sample) 
 				rs.streak = 0
 			}
 		}
+		e.evalLinearMemories(ctx, out, s, st, now)
 		st.resource, st.limits = s.Resource, s.Limits
 		if s.OOMKills >= 0 {
 			st.oomKills = s.OOMKills
@@ -207,6 +216,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time, samples []Sample) 
 			e.emit(ctx, out, key, st.resource, r, StateCleared, ClearInstanceGone, rs.value, bound,
 				"instance is gone", rs, now, st.limits)
 		}
+		e.clearMemoriesGone(ctx, out, key, st, now)
 		delete(e.instances, key)
 	}
 	return out.logs, out.events
@@ -225,6 +235,9 @@ func (e *Engine) Firing(key string) []string {
 		if rs.firing {
 			ids = append(ids, e.rules[i].id)
 		}
+	}
+	if st.firingMemories() && !slices.Contains(ids, RuleMemoryExhaustion) {
+		ids = append(ids, RuleMemoryExhaustion)
 	}
 	sort.Strings(ids)
 	return ids
@@ -248,9 +261,8 @@ func newOutput(now time.Time) *output {
 	return &output{logs: plog.NewLogs(), now: pcommon.NewTimestampFromTime(now), byKey: map[string]plog.LogRecordSlice{}}
 }
 
-func (e *Engine) emit(ctx context.Context, out *output, key string, resource map[string]any, r rule, state, reason string,
-	value, bound float64, text string, rs *ruleState, now time.Time, limits *Limits,
-) {
+// record appends a log record to the instance's resource logs.
+func (out *output) record(key string, resource map[string]any) plog.LogRecord {
 	records, ok := out.byKey[key]
 	if !ok {
 		rl := out.logs.ResourceLogs().AppendEmpty()
@@ -263,7 +275,26 @@ func (e *Engine) emit(ctx context.Context, out *output, key string, resource map
 		records = sl.LogRecords()
 		out.byKey[key] = records
 	}
-	lr := records.AppendEmpty()
+	return records.AppendEmpty()
+}
+
+func (e *Engine) emit(ctx context.Context, out *output, key string, resource map[string]any, r rule, state, reason string,
+	value, bound float64, text string, rs *ruleState, now time.Time, limits *Limits,
+) {
+	lr := out.record(key, resource)
+	e.fill(ctx, out, lr, key, r, state, reason, value, bound, text, rs, now)
+	if r.id == RuleMissingLimits && limits != nil {
+		missing := lr.Attributes().PutEmptySlice(AttrMissingLimits)
+		for _, l := range missingLimits(limits, e.cfg.Limits.Require) {
+			missing.AppendEmpty().SetStr(l)
+		}
+	}
+}
+
+// fill writes an event's common fields into lr and counts it.
+func (e *Engine) fill(ctx context.Context, out *output, lr plog.LogRecord, key string, r rule, state, reason string,
+	value, bound float64, text string, rs *ruleState, now time.Time,
+) {
 	lr.SetTimestamp(out.now)
 	lr.SetObservedTimestamp(out.now)
 	lr.SetEventName(EventNamePrefix + r.id)
@@ -285,12 +316,6 @@ func (e *Engine) emit(ctx context.Context, out *output, key string, resource map
 		lr.Body().SetStr(fmt.Sprintf("cleared after %s: %s", now.Sub(rs.since).Round(time.Second), text))
 	}
 	lr.SetSeverityText(strings.ToUpper(lr.SeverityNumber().String()))
-	if r.id == RuleMissingLimits && limits != nil {
-		missing := attrs.PutEmptySlice(AttrMissingLimits)
-		for _, l := range missingLimits(limits, e.cfg.Limits.Require) {
-			missing.AppendEmpty().SetStr(l)
-		}
-	}
 	e.counts[[2]string{r.id, state}]++
 	e.counter.Add(ctx, 1, metric.WithAttributes(attribute.String("rule", r.id), attribute.String("state", state)))
 	out.events = append(out.events, Event{Key: key, Rule: r.id, State: state, Reason: reason, Value: value, Bound: bound})

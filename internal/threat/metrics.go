@@ -12,13 +12,18 @@ const (
 	metricCPUUsage            = "wasm_runtime.cpu.usage"
 	metricMemoryUtilization   = "wasm_runtime.memory.limit.utilization"
 	metricOOMKills            = "wasm_runtime.memory.oom.kills"
-	metricFDCount             = "process.unix.file_descriptor.count"
+	metricFDCount             = "wasm_runtime.file_descriptor.count"
 	metricConnections         = "wasm_runtime.connection.count"
 	metricLimitConfigured     = "wasm_runtime.limit.configured"
+	metricLMCount             = "wasm_runtime.linear_memory.count"
+	metricLMTruncated         = "wasm_runtime.linear_memory.truncated"
+	metricLMCommitted         = "wasm_runtime.linear_memory.committed"
+	metricLMResident          = "wasm_runtime.linear_memory.resident"
+	metricLMCapacity          = "wasm_runtime.linear_memory.capacity"
 
 	attrInstanceID    = "wasm_runtime.instance.id"
 	attrLimitResource = "wasm_runtime.limit.resource"
-	attrConnState     = "wasm_runtime.connection.state"
+	attrConnState     = "network.connection.state"
 )
 
 // RequiredMetrics returns the receiver metrics the enabled rules read; a scraper that feeds a
@@ -41,6 +46,7 @@ func (cfg *Config) RequiredMetrics() []string {
 	add(cfg.FileDescriptors.Enabled || cfg.FileCreation.Enabled, metricFDCount)
 	add(cfg.Connections.Enabled, metricConnections)
 	add(cfg.Limits.Enabled, metricLimitConfigured)
+	add(cfg.LinearMemory.Enabled, metricLMCount, metricLMTruncated, metricLMCommitted, metricLMResident, metricLMCapacity)
 	return out
 }
 
@@ -67,21 +73,36 @@ func NewSampler() *Sampler { return &Sampler{prev: map[string]fdPoint{}} }
 // descriptors per second since the previous scrape: a lower bound of file creations, which Linux
 // does not count per process. TCPConnections counts the sockets in every state but listen.
 func (sp *Sampler) Samples(md pmetric.Metrics, now time.Time) []Sample {
+	return sp.SamplesKeyed(md, nil, now)
+}
+
+// SamplesKeyed is Samples with the instance key of each resource given by its index in keys,
+// for a scrape whose resources may not carry wasm_runtime.instance.id (the user disabled it);
+// resources beyond keys, or with an empty key, fall back to the attribute.
+func (sp *Sampler) SamplesKeyed(md pmetric.Metrics, keys []string, now time.Time) []Sample {
 	var out []Sample
 	seen := map[string]bool{}
 	for i := 0; i < md.ResourceMetrics().Len(); i++ {
 		rm := md.ResourceMetrics().At(i)
-		idv, ok := rm.Resource().Attributes().Get(attrInstanceID)
-		if !ok || idv.Str() == "" {
+		key := ""
+		if i < len(keys) {
+			key = keys[i]
+		}
+		if key == "" {
+			if idv, ok := rm.Resource().Attributes().Get(attrInstanceID); ok {
+				key = idv.Str()
+			}
+		}
+		if key == "" {
 			continue
 		}
-		key := idv.Str()
 		s := NewSample(key, rm.Resource().Attributes().AsRaw())
 		cpuUsage := Unknown
 		var limits Limits
 		limitsSeen := false
 		connSeen := false
 		var conns int64
+		var lm linearMemoryPoints
 		for j := 0; j < rm.ScopeMetrics().Len(); j++ {
 			ms := rm.ScopeMetrics().At(j).Metrics()
 			for k := 0; k < ms.Len(); k++ {
@@ -111,6 +132,8 @@ func (sp *Sampler) Samples(md pmetric.Metrics, now time.Time) []Sample {
 						conns += numberInt(dp)
 						connSeen = true
 					}
+				case metricLMCount, metricLMTruncated, metricLMCommitted, metricLMResident, metricLMCapacity:
+					lm.add(m)
 				case metricLimitConfigured:
 					dps := m.Gauge().DataPoints()
 					for d := 0; d < dps.Len(); d++ {
@@ -139,6 +162,7 @@ func (sp *Sampler) Samples(md pmetric.Metrics, now time.Time) []Sample {
 			l := limits
 			s.Limits = &l
 		}
+		s.LinearMemoryReads = lm.reads()
 		if s.FileDescriptors >= 0 {
 			if p, ok := sp.prev[key]; ok {
 				if dt := now.Sub(p.at).Seconds(); dt > 0 {

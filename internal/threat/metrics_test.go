@@ -159,8 +159,9 @@ func TestMetricsConsumerSendsEventsOnly(t *testing.T) {
 func TestRequiredMetrics(t *testing.T) {
 	cfg := NewDefaultConfig()
 	assert.ElementsMatch(t, []string{metricCPULimitUtilization, metricCPUUsage, metricLimitConfigured, metricMemoryUtilization,
-		metricOOMKills, metricFDCount, metricConnections, metricLimitConfigured}, cfg.RequiredMetrics())
-	cfg.Connections.Enabled, cfg.CPU.Enabled, cfg.Limits.Enabled = false, false, false
+		metricOOMKills, metricFDCount, metricConnections, metricLimitConfigured,
+		metricLMCount, metricLMTruncated, metricLMCommitted, metricLMResident, metricLMCapacity}, cfg.RequiredMetrics())
+	cfg.Connections.Enabled, cfg.CPU.Enabled, cfg.Limits.Enabled, cfg.LinearMemory.Enabled = false, false, false, false
 	assert.ElementsMatch(t, []string{metricMemoryUtilization, metricOOMKills, metricFDCount}, cfg.RequiredMetrics(),
 		"no readlink per descriptor without the connection rule")
 	cfg.Enabled = false

@@ -26,6 +26,9 @@ type Sample struct {
 	TCPConnections int64
 	// Limits tells which limits apply to the instance; nil when the receiver cannot tell.
 	Limits *Limits
+	// LinearMemoryReads are the reads of the instance's Wasm runtime processes' mappings at
+	// this scrape; nil on the scrapes that do not read them (linear_memory.every).
+	LinearMemoryReads []LinearMemoryRead
 }
 
 // Limits are the resource limits configured for an instance.

@@ -9,7 +9,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+	"github.com/otelcol-virt/otelcol-virt/internal/inventory"
 )
 
 // instanceInfo is the workload layer of one instance, built once and reused for every resource
@@ -20,6 +20,11 @@ type instanceInfo struct {
 	vmm     string
 	strs    []kv
 	compat  []kv
+}
+
+// infoOf is the workload layer of an inventory instance.
+func infoOf(in *inventory.Instance, ra ResourceAttributesConfig) *instanceInfo {
+	return newInstanceInfo(in.Identity.Kind, in.Identity.Runtime, in.Identity.VMM, ra)
 }
 
 func newInstanceInfo(kind, runtime, vmm string, ra ResourceAttributesConfig) *instanceInfo {
@@ -62,10 +67,10 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	info    *instanceInfo // nil: known not to be a local instance
-	snap    *registry.Snapshot
-	expires int64 // unix nanoseconds; 0 for registry entries (valid while snap is current)
-	// regMiss is the registry snapshot last found not to know the key of a lookup entry.
-	regMiss *registry.Snapshot
+	snap    *inventory.Snapshot
+	expires int64 // unix nanoseconds; 0 for inventory entries (valid while snap is current)
+	// regMiss is the inventory snapshot last found not to know the key of a lookup entry.
+	regMiss *inventory.Snapshot
 }
 
 // assocCache is a bounded map of associations, one map per key kind so that a lookup hashes a
@@ -222,8 +227,8 @@ func keyFor(source string, attrs pcommon.Map) (cacheKey, bool) {
 	return cacheKey{}, false
 }
 
-// lookupSnapshot finds an instance for a key in a registry snapshot (in memory, no I/O).
-func lookupSnapshot(s *registry.Snapshot, k cacheKey) *registry.Instance {
+// lookupSnapshot finds an instance for a key in an inventory snapshot (in memory, no I/O).
+func lookupSnapshot(s *inventory.Snapshot, k cacheKey) *inventory.Instance {
 	switch k.kind {
 	case keyContainer:
 		if in, ok := s.ByContainerID(k.s); ok {
@@ -245,7 +250,11 @@ func lookupSnapshot(s *registry.Snapshot, k cacheKey) *registry.Instance {
 		if ins := s.ByPodUID(k.s); len(ins) > 0 {
 			return ins[0]
 		}
+		if in, ok := s.ByKey(k.s); ok { // the receiver's wasm_runtime.instance.id
+			return in
+		}
 		if pid, ok := strings.CutPrefix(k.s, "pid:"); ok {
+			pid, _, _ = strings.Cut(pid, ":")
 			if n, err := strconv.Atoi(pid); err == nil {
 				if in, ok := s.ByPID(n); ok {
 					return in

@@ -18,7 +18,8 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+	"github.com/otelcol-virt/otelcol-virt/internal/catalog"
+	"github.com/otelcol-virt/otelcol-virt/internal/inventory"
 )
 
 const spansPerBatch = 10_000
@@ -47,15 +48,15 @@ func benchBatch(resources int) ptrace.Traces {
 
 func benchContainerID(r int) string { return fmt.Sprintf("%064x", r+1) }
 
-// benchRegistry publishes one wasm instance per container, as the wasm_runtime receiver would.
-func benchRegistry(resources int) *registry.Registry {
-	reg := &registry.Registry{}
-	ins := make([]registry.Instance, resources)
+// benchRegistry holds one wasm instance per container, as the wasm_runtime receiver would.
+func benchRegistry(resources int) *inventory.Inventory {
+	reg := inventory.Static(nil)
+	ins := make([]ri, resources)
 	for r := range ins {
-		ins[r] = registry.Instance{Key: strconv.Itoa(r), Kind: registry.KindWasm, Runtime: "wasmtime",
+		ins[r] = ri{Key: strconv.Itoa(r), Kind: catalog.KindWasm, Runtime: "wasmtime",
 			Pids: []int{1000 + r}, ContainerID: benchContainerID(r)}
 	}
-	reg.Publish(ins)
+	publish(reg, ins)
 	return reg
 }
 
@@ -75,7 +76,7 @@ func newOurs(b *testing.B, resources int, layers bool) processor.Traces {
 	set := processortest.NewNopSettings(Type)
 	vp, err := newVirtProcessorWithCPUID(cfg, set, fixtureCPU(b))
 	require.NoError(b, err)
-	vp.registry = benchRegistry(resources)
+	vp.inv.Store(benchRegistry(resources))
 	p, err := processorhelperTraces(set, cfg, vp)
 	require.NoError(b, err)
 	require.NoError(b, p.Start(context.Background(), componenttest.NewNopHost()))

@@ -3,6 +3,7 @@ package virtualizationattributesprocessor
 import (
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/collector/component"
 	"path/filepath"
 	"strings"
 	"time"
@@ -33,6 +34,10 @@ type Config struct {
 	Declared DeclaredConfig `mapstructure:"declared"`
 	// Association configures how a resource is matched to a local instance.
 	Association AssociationConfig `mapstructure:"association"`
+	// Inventory names the instance_inventory extension whose instances resources are matched
+	// against. Unset, the one instance_inventory extension of the collector is used when there
+	// is exactly one; without any, the processor's own lookup (association::lookup) answers.
+	Inventory *component.ID `mapstructure:"inventory"`
 	// ResourceAttributes switches each attribute on or off.
 	ResourceAttributes ResourceAttributesConfig `mapstructure:"resource_attributes"`
 
@@ -60,10 +65,10 @@ func (d DeclaredConfig) isSet() bool {
 type AssociationConfig struct {
 	// Sources are the resource attributes tried, in order, to find the emitting instance.
 	Sources []string `mapstructure:"sources"`
-	// RegistryMaxAge is how old the wasm_runtime receiver's published discovery may be and still
-	// be used; older (or absent) discovery falls back to this processor's own lookup.
-	RegistryMaxAge time.Duration `mapstructure:"registry_max_age"`
-	// Lookup enables the processor's own bounded /proc lookup when the registry cannot answer.
+	// InventoryMaxAge is how old the instance inventory's snapshot may be and still be used;
+	// an older one (its collector stopped walking) falls back to this processor's own lookup.
+	InventoryMaxAge time.Duration `mapstructure:"inventory_max_age"`
+	// Lookup enables the processor's own bounded /proc lookup when the inventory cannot answer.
 	Lookup bool `mapstructure:"lookup"`
 	// CacheSize bounds the number of remembered associations (hits and misses).
 	CacheSize int `mapstructure:"cache_size"`
@@ -101,8 +106,8 @@ func (cfg *Config) Validate() error {
 		}
 		seen[s] = true
 	}
-	if a.RegistryMaxAge < 0 {
-		errs = append(errs, fmt.Errorf("association::registry_max_age: must not be negative, got %s", a.RegistryMaxAge))
+	if a.InventoryMaxAge < 0 {
+		errs = append(errs, fmt.Errorf("association::inventory_max_age: must not be negative, got %s", a.InventoryMaxAge))
 	}
 	if a.CacheSize <= 0 {
 		errs = append(errs, fmt.Errorf("association::cache_size: must be positive, got %d (e.g. 4096)", a.CacheSize))

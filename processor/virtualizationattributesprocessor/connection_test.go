@@ -18,7 +18,6 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/processor/processortest"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/registry"
 	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
 )
 
@@ -60,7 +59,6 @@ func TestConnectionAssociation(t *testing.T) {
 	cfg.Association.Sources = []string{SourceContainerID, SourceConnection}
 	p, err := newVirtProcessorWithCPUID(cfg, processortest.NewNopSettings(Type), virtdetect.HostCPUID{})
 	require.NoError(t, err)
-	p.registry = &registry.Registry{}
 	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
 	defer p.shutdown(context.Background())
 

@@ -20,30 +20,44 @@ var processorCapabilities = consumer.Capabilities{MutatesData: true}
 
 // NewFactory returns the factory of the virtualization_attributes processor.
 func NewFactory() processor.Factory {
+	f, _ := newFactory()
+	return f
+}
+
+// newFactory returns a factory and its shared processors: they belong to this factory, so two
+// collectors in one process never share a host detection or an association cache.
+func newFactory() (processor.Factory, *sharedProcessors) {
+	sp := &sharedProcessors{byCfg: map[*Config]*sharedProcessor{}}
 	return processor.NewFactory(Type, createDefaultConfig,
-		processor.WithTraces(createTraces, stability),
-		processor.WithMetrics(createMetrics, stability),
-		processor.WithLogs(createLogs, stability))
+		processor.WithTraces(sp.createTraces, stability),
+		processor.WithMetrics(sp.createMetrics, stability),
+		processor.WithLogs(sp.createLogs, stability)), sp
+}
+
+// sharedProcessors maps each configured processor to its shared state.
+type sharedProcessors struct {
+	mu    sync.Mutex
+	byCfg map[*Config]*sharedProcessor
 }
 
 func createDefaultConfig() component.Config {
 	return &Config{
 		RefreshInterval: 5 * time.Minute,
 		Association: AssociationConfig{
-			Sources:        []string{SourceContainerID, SourcePodUID, SourceProcessPID, SourceServiceInstanceID},
-			RegistryMaxAge: 2 * time.Minute,
-			Lookup:         true,
-			CacheSize:      4096,
-			CacheTTL:       time.Minute,
-			MaxProcesses:   8192,
-			RescanInterval: 10 * time.Second,
+			Sources:         []string{SourceContainerID, SourcePodUID, SourceProcessPID, SourceServiceInstanceID},
+			InventoryMaxAge: 2 * time.Minute,
+			Lookup:          true,
+			CacheSize:       4096,
+			CacheTTL:        time.Minute,
+			MaxProcesses:    8192,
+			RescanInterval:  10 * time.Second,
 		},
 		ResourceAttributes: DefaultResourceAttributesConfig(),
 	}
 }
 
-func createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
-	s, err := acquire(cfg.(*Config), set)
+func (f *sharedProcessors) createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
+	s, err := f.acquire(cfg.(*Config), set)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +66,8 @@ func createTraces(ctx context.Context, set processor.Settings, cfg component.Con
 		processorhelper.WithStart(s.start), processorhelper.WithShutdown(s.shutdown))
 }
 
-func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	s, err := acquire(cfg.(*Config), set)
+func (f *sharedProcessors) createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
+	s, err := f.acquire(cfg.(*Config), set)
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +76,8 @@ func createMetrics(ctx context.Context, set processor.Settings, cfg component.Co
 		processorhelper.WithStart(s.start), processorhelper.WithShutdown(s.shutdown))
 }
 
-func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-	s, err := acquire(cfg.(*Config), set)
+func (f *sharedProcessors) createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
+	s, err := f.acquire(cfg.(*Config), set)
 	if err != nil {
 		return nil, err
 	}
@@ -75,20 +89,16 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 // sharedProcessor lets every signal and pipeline of one configured processor share one host
 // detection, one association cache and one lookup goroutine, as contrib's sharedcomponent does.
 type sharedProcessor struct {
+	owner   *sharedProcessors
 	p       *virtProcessor
 	refs    int // created processors not shut down yet
 	running int // started processors not shut down yet
 }
 
-var (
-	sharedMu   sync.Mutex
-	sharedProc = map[*Config]*sharedProcessor{}
-)
-
-func acquire(cfg *Config, set processor.Settings) (*sharedProcessor, error) {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	if s, ok := sharedProc[cfg]; ok {
+func (f *sharedProcessors) acquire(cfg *Config, set processor.Settings) (*sharedProcessor, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.byCfg[cfg]; ok {
 		s.refs++
 		return s, nil
 	}
@@ -96,14 +106,14 @@ func acquire(cfg *Config, set processor.Settings) (*sharedProcessor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sharedProcessor{p: p, refs: 1}
-	sharedProc[cfg] = s
+	s := &sharedProcessor{owner: f, p: p, refs: 1}
+	f.byCfg[cfg] = s
 	return s, nil
 }
 
 func (s *sharedProcessor) start(ctx context.Context, host component.Host) error {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
+	s.owner.mu.Lock()
+	defer s.owner.mu.Unlock()
 	s.running++
 	if s.running == 1 {
 		return s.p.start(ctx, host)
@@ -112,8 +122,8 @@ func (s *sharedProcessor) start(ctx context.Context, host component.Host) error 
 }
 
 func (s *sharedProcessor) shutdown(ctx context.Context) error {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
+	s.owner.mu.Lock()
+	defer s.owner.mu.Unlock()
 	var err error
 	if s.running > 0 {
 		s.running--
@@ -125,9 +135,9 @@ func (s *sharedProcessor) shutdown(ctx context.Context) error {
 		s.refs--
 	}
 	if s.refs == 0 {
-		for cfg, x := range sharedProc {
+		for cfg, x := range s.owner.byCfg {
 			if x == s {
-				delete(sharedProc, cfg)
+				delete(s.owner.byCfg, cfg)
 			}
 		}
 		if s.running == 0 {

@@ -71,7 +71,7 @@ func TestAllSignalsCarryHostLayers(t *testing.T) {
 }
 
 func TestSignalsShareOneProcessor(t *testing.T) {
-	f := NewFactory()
+	f, shared := newFactory()
 	cfg := f.CreateDefaultConfig()
 	set := processortest.NewNopSettings(Type)
 	ctx := context.Background()
@@ -79,9 +79,9 @@ func TestSignalsShareOneProcessor(t *testing.T) {
 	require.NoError(t, err)
 	mp, err := f.CreateMetrics(ctx, set, cfg, consumertest.NewNop())
 	require.NoError(t, err)
-	sharedMu.Lock()
-	s := sharedProc[cfg.(*Config)]
-	sharedMu.Unlock()
+	shared.mu.Lock()
+	s := shared.byCfg[cfg.(*Config)]
+	shared.mu.Unlock()
 	require.NotNil(t, s)
 	assert.Equal(t, 2, s.refs, "one detector and cache for both signals")
 	require.NoError(t, tp.Start(ctx, componenttest.NewNopHost()))
@@ -94,8 +94,8 @@ func TestSignalsShareOneProcessor(t *testing.T) {
 	}
 	require.NoError(t, mp.Shutdown(ctx))
 	<-s.p.stop
-	sharedMu.Lock()
-	_, still := sharedProc[cfg.(*Config)]
-	sharedMu.Unlock()
+	shared.mu.Lock()
+	_, still := shared.byCfg[cfg.(*Config)]
+	shared.mu.Unlock()
 	assert.False(t, still, "released after the last shutdown")
 }

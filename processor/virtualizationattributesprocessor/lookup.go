@@ -1,109 +1,122 @@
 package virtualizationattributesprocessor
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/catalog"
+	"github.com/otelcol-virt/otelcol-virt/internal/cgroup"
 	"github.com/otelcol-virt/otelcol-virt/internal/cgroupid"
-	"github.com/otelcol-virt/otelcol-virt/internal/registry"
-	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
+	"github.com/otelcol-virt/otelcol-virt/internal/proc"
 )
 
-// wasmRuntimes are process names of WebAssembly engines run directly or by a containerd shim.
-var wasmRuntimes = map[string]string{
-	"wasmtime": "wasmtime", "wasmedge": "wasmedge", "spin": "spin", "wazero": "wazero", "wasmer": "wasmer",
-	"iwasm": "wamr", "slight": "slight", "containerd-shim-wasmtime-v1": "wasmtime",
-	"containerd-shim-wasmedge-v1": "wasmedge", "containerd-shim-spin-v2": "spin",
-}
-
-// classifyInstance decides the isolation of a process from its name and cgroup identity.
-func classifyInstance(comm string, id cgroupid.Identity) (kind, runtime, vmm string) {
-	switch {
-	case wasmRuntimes[comm] != "":
-		return registry.KindWasm, wasmRuntimes[comm], ""
-	case comm == "firecracker":
-		return registry.KindMicroVM, "firecracker", "firecracker"
-	case comm == "cloud-hypervisor":
-		return registry.KindMicroVM, "cloud_hypervisor", "cloud_hypervisor"
-	case strings.HasPrefix(comm, "qemu-system-") || comm == "qemu-kvm":
-		if id.Runtime == cgroupid.RuntimeKata {
-			return registry.KindMicroVM, "kata", "qemu"
-		}
-		return registry.KindVM, "qemu", "qemu"
-	case comm == "runsc" || strings.HasPrefix(comm, "runsc-"):
-		return registry.KindSandbox, "gvisor", ""
-	}
-	switch id.Runtime {
-	case cgroupid.RuntimeKata:
-		return registry.KindMicroVM, "kata", ""
-	case cgroupid.RuntimeFirecracker:
-		return registry.KindMicroVM, "firecracker", "firecracker"
-	case cgroupid.RuntimeLibvirt:
-		return registry.KindVM, "libvirt", "qemu"
-	case "":
-		if id.ContainerID == "" && id.PodUID == "" {
-			return registry.KindProcess, "", ""
-		}
-		// A kubelet cgroupfs path names the pod and container but not the runtime.
-	}
-	return registry.KindContainer, id.Runtime, ""
-}
-
-// procInstance is what the lookup learns about one process.
-type procInstance struct {
-	pid  int
+// procFacts is one process as the lookup reads it; it implements catalog.Process so that the
+// processor names a process exactly as the wasm_runtime receiver's discovery does.
+type procFacts struct {
+	r    *linuxfs.Reader
+	dir  string // <root>/proc/<pid>/
 	comm string
-	id   cgroupid.Identity
+	cgid cgroupid.Identity
+
+	exe         string
+	exeRead     bool
+	cmdline     []string
+	cmdlineRead bool
 }
 
-// readProc reads /proc/<pid>/comm and /proc/<pid>/cgroup below the root.
-func readProc(f virtdetect.FS, pid int) (procInstance, bool) {
-	p := "/proc/" + strconv.Itoa(pid)
-	b, err := f.ReadFile(p + "/cgroup")
-	if err != nil {
-		return procInstance{}, false
+func (f *procFacts) Comm() string              { return f.comm }
+func (f *procFacts) Cgroup() cgroupid.Identity { return f.cgid }
+
+func (f *procFacts) Exe() string {
+	if !f.exeRead {
+		f.exeRead = true
+		f.exe, _ = f.r.Readlink(f.dir + "exe")
 	}
-	path := virtdetect.PreferredCgroupPath(virtdetect.ParseProcCgroup(b))
-	return procInstance{pid: pid, comm: f.ReadString(p + "/comm"), id: cgroupid.Parse(path)}, true
+	return f.exe
 }
 
-// localIndex maps container ids and pod uids to instances, from one scan of /proc.
+func (f *procFacts) Cmdline() ([]string, bool) {
+	if !f.cmdlineRead {
+		f.cmdlineRead = true
+		if d, err := f.r.Read(f.dir + "cmdline"); err == nil {
+			f.cmdline = proc.ParseCmdline(d)
+		}
+	}
+	return f.cmdline, len(f.cmdline) > 0
+}
+
+// readProc reads a process's comm and cgroup below the root; false when it is gone.
+func (p *virtProcessor) readProc(pid int) (*procFacts, bool) {
+	dir := filepath.Join(p.fs.Root(), "proc", strconv.Itoa(pid)) + "/"
+	data, err := p.reader.Read(dir + "cgroup")
+	if err != nil {
+		return nil, false
+	}
+	paths, err := cgroup.ParsePaths(data)
+	if err != nil {
+		return nil, false
+	}
+	f := &procFacts{r: p.reader, dir: dir, cgid: cgroupid.Parse(paths.Identity())}
+	if c, err := p.reader.Read(dir + "comm"); err == nil {
+		f.comm = strings.TrimRight(string(c), "\n")
+	}
+	return f, true
+}
+
+// classify names a process with the shared catalog, and by its cgroup alone when no runtime
+// of the catalog runs it (a plain container, a Kata sandbox's helper).
+func (p *virtProcessor) classify(f *procFacts) *instanceInfo {
+	if _, id, res := p.cat.Match(f); res == catalog.Matched {
+		kind, rt, vmm := id.Kind, id.Runtime, id.VMM
+		if f.cgid.Runtime == cgroupid.RuntimeKata {
+			kind, rt, _ = catalog.ForCgroup(f.cgid) // the inventory's rule: a Kata sandbox is Kata's
+		}
+		return newInstanceInfo(kind, rt, vmm, p.cfg.ResourceAttributes)
+	}
+	kind, rt, vmm := catalog.ForCgroup(f.cgid)
+	return newInstanceInfo(kind, rt, vmm, p.cfg.ResourceAttributes)
+}
+
+// localIndex maps container ids and pod uids to a process, from one scan of /proc.
 type localIndex struct {
-	byContainer map[string]procInstance
-	byPod       map[string]procInstance
+	byContainer map[string]int
+	byPod       map[string]int
+	monitor     map[int]bool
 	scanned     time.Time
 	truncated   bool
 }
 
-// scanProc reads up to maxProcs processes. Workload processes are preferred over runtime
-// helpers (conmon, shims) by keeping the first non-monitor process seen per id.
-func scanProc(f virtdetect.FS, maxProcs int) *localIndex {
-	idx := &localIndex{byContainer: map[string]procInstance{}, byPod: map[string]procInstance{}, scanned: time.Now()}
-	n := 0
-	for _, name := range f.ReadDir("/proc") {
-		pid, err := strconv.Atoi(name)
-		if err != nil || pid <= 0 {
-			continue
-		}
+// scanProc reads the cgroups of up to maxProcs processes. Workload processes are preferred over
+// runtime helpers (conmon, shims) by keeping the first non-monitor process seen per id.
+func (p *virtProcessor) scanProc(maxProcs int) *localIndex {
+	idx := &localIndex{byContainer: map[string]int{}, byPod: map[string]int{}, monitor: map[int]bool{}, scanned: time.Now()}
+	pids, err := p.reader.ListNumeric(filepath.Join(p.fs.Root(), "proc"), nil)
+	if err != nil {
+		return idx
+	}
+	for n, pid := range pids {
 		if n >= maxProcs {
 			idx.truncated = true
 			break
 		}
-		n++
-		pi, ok := readProc(f, pid)
-		if !ok || pi.id.IsZero() {
+		f, ok := p.readProc(pid)
+		if !ok || f.cgid.IsZero() {
 			continue
 		}
-		if c := pi.id.ContainerID; c != "" {
-			if old, ok := idx.byContainer[c]; !ok || old.id.Monitor && !pi.id.Monitor {
-				idx.byContainer[c] = pi
+		idx.monitor[pid] = f.cgid.Monitor
+		keep := func(m map[string]int, key string) {
+			if old, ok := m[key]; !ok || idx.monitor[old] && !f.cgid.Monitor {
+				m[key] = pid
 			}
 		}
-		if u := pi.id.PodUID; u != "" {
-			if old, ok := idx.byPod[u]; !ok || old.id.Monitor && !pi.id.Monitor {
-				idx.byPod[u] = pi
-			}
+		if c := f.cgid.ContainerID; c != "" {
+			keep(idx.byContainer, c)
+		}
+		if u := f.cgid.PodUID; u != "" {
+			keep(idx.byPod, u)
 		}
 	}
 	return idx
@@ -111,9 +124,11 @@ func scanProc(f virtdetect.FS, maxProcs int) *localIndex {
 
 // lookup resolves one key by reading /proc; it runs on the resolver goroutine only.
 func (p *virtProcessor) lookup(k cacheKey) *instanceInfo {
-	build := func(pi procInstance) *instanceInfo {
-		kind, runtime, vmm := classifyInstance(pi.comm, pi.id)
-		return newInstanceInfo(kind, runtime, vmm, p.cfg.ResourceAttributes)
+	byPID := func(pid int) *instanceInfo {
+		if f, ok := p.readProc(pid); ok {
+			return p.classify(f)
+		}
+		return nil
 	}
 	if k.kind == keyConnection {
 		pid, ok := socketOwner(p.fs.Root(), k.ap, p.cfg.Association.MaxProcesses)
@@ -126,40 +141,36 @@ func (p *virtProcessor) lookup(k cacheKey) *instanceInfo {
 		if k.n > 1<<31 {
 			return nil
 		}
-		if pi, ok := readProc(p.fs, int(k.n)); ok {
-			return build(pi)
-		}
-		return nil
+		return byPID(int(k.n))
 	}
 	if p.index == nil || time.Since(p.index.scanned) >= p.cfg.Association.RescanInterval {
-		p.index = scanProc(p.fs, p.cfg.Association.MaxProcesses)
+		p.index = p.scanProc(p.cfg.Association.MaxProcesses)
 		if p.index.truncated {
 			p.warn.Warn("/proc scan stopped at association::max_processes; raise it to see every process")
 		}
 	}
 	switch k.kind {
 	case keyContainer:
-		if pi, ok := p.index.byContainer[k.s]; ok {
-			return build(pi)
+		if pid, ok := p.index.byContainer[k.s]; ok {
+			return byPID(pid)
 		}
 	case keyPod:
-		if pi, ok := p.index.byPod[k.s]; ok {
-			return build(pi)
+		if pid, ok := p.index.byPod[k.s]; ok {
+			return byPID(pid)
 		}
 	case keyServiceInstance:
-		if pid, ok := strings.CutPrefix(k.s, "pid:"); ok {
-			if n, err := strconv.Atoi(pid); err == nil && n > 1 {
-				if pi, ok := readProc(p.fs, n); ok {
-					return build(pi)
-				}
+		if rest, ok := strings.CutPrefix(k.s, "pid:"); ok {
+			rest, _, _ = strings.Cut(rest, ":")
+			if n, err := strconv.Atoi(rest); err == nil && n > 1 {
+				return byPID(n)
 			}
 			return nil
 		}
-		if pi, ok := p.index.byContainer[k.s]; ok {
-			return build(pi)
+		if pid, ok := p.index.byContainer[k.s]; ok {
+			return byPID(pid)
 		}
-		if pi, ok := p.index.byPod[k.s]; ok {
-			return build(pi)
+		if pid, ok := p.index.byPod[k.s]; ok {
+			return byPID(pid)
 		}
 	}
 	return nil

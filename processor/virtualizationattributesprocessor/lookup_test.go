@@ -18,29 +18,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/processor/processortest"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/cgroupid"
-	"github.com/otelcol-virt/otelcol-virt/internal/registry"
 	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
 )
-
-func TestClassifyInstance(t *testing.T) {
-	tests := []struct {
-		comm, path         string
-		kind, runtime, vmm string
-	}{
-		{"nginx", "/docker/" + hex64("a"), registry.KindContainer, cgroupid.RuntimeDocker, ""},
-		{"app", "/kubepods/burstable/pod8c2b1f3e-5d4a-4c7b-9e1f-2a3b4c5d6e7f/" + hex64("b"), registry.KindContainer, "", ""},
-		{"wasmtime", "/kubepods.slice/kubepods-pod1.slice/cri-containerd-" + hex64("c") + ".scope", registry.KindWasm, "wasmtime", ""},
-		{"firecracker", "/firecracker/vm1", registry.KindMicroVM, "firecracker", "firecracker"},
-		{"qemu-system-x86_64", `/machine.slice/machine-qemu\x2d1\x2dweb.scope`, registry.KindVM, "qemu", "qemu"},
-		{"runsc-sandbox", "/docker/" + hex64("d"), registry.KindSandbox, "gvisor", ""},
-		{"bash", "/user.slice/user-0.slice/session-1.scope", registry.KindProcess, "", ""},
-	}
-	for _, tt := range tests {
-		kind, runtime, vmm := classifyInstance(tt.comm, cgroupid.Parse(tt.path))
-		assert.Equal(t, []string{tt.kind, tt.runtime, tt.vmm}, []string{kind, runtime, vmm}, "%s in %s", tt.comm, tt.path)
-	}
-}
 
 func hex64(seed string) string {
 	b := make([]byte, 64)
@@ -120,7 +99,6 @@ func TestAssociationWithRealProcessesInRealCgroups(t *testing.T) {
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	p, err := newVirtProcessorWithCPUID(cfg, set, virtdetect.HostCPUID{})
 	require.NoError(t, err)
-	p.registry = &registry.Registry{} // no receiver: the processor's own lookup must answer
 	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
 	defer p.shutdown(context.Background())
 

@@ -2,6 +2,7 @@ package virtualizationattributesprocessor
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +15,9 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+	"github.com/otelcol-virt/otelcol-virt/internal/catalog"
+	"github.com/otelcol-virt/otelcol-virt/internal/inventory"
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
 )
 
@@ -23,13 +26,15 @@ import (
 const resolverQueue = 256
 
 type virtProcessor struct {
-	cfg      *Config
-	logger   *zap.Logger
-	fs       virtdetect.FS
-	cpu      virtdetect.CPUID
-	registry *registry.Registry
-	tel      *telemetry
-	warn     *rateLimitedWarn
+	cfg    *Config
+	logger *zap.Logger
+	fs     virtdetect.FS
+	cpu    virtdetect.CPUID
+	inv    atomic.Pointer[inventory.Inventory]
+	cat    *catalog.Catalog
+	reader *linuxfs.Reader // the lookup goroutine's
+	tel    *telemetry
+	warn   *rateLimitedWarn
 
 	host atomic.Pointer[hostAttrs]
 
@@ -57,21 +62,22 @@ func newVirtProcessorWithCPUID(cfg *Config, set processor.Settings, cpu virtdete
 		return nil, err
 	}
 	p := &virtProcessor{
-		cfg:      cfg,
-		logger:   set.Logger,
-		fs:       virtdetect.NewFS(cfg.RootPath),
-		cpu:      cpu,
-		registry: registry.Shared(),
-		tel:      tel,
-		warn:     &rateLimitedWarn{logger: set.Logger, every: time.Minute},
-		cache:    newAssocCache(cfg.Association.CacheSize),
-		reqs:     make(chan cacheKey, resolverQueue),
-		stop:     make(chan struct{}),
+		cfg:    cfg,
+		logger: set.Logger,
+		fs:     virtdetect.NewFS(cfg.RootPath),
+		cpu:    cpu,
+		cat:    catalog.New(nil),
+		reader: linuxfs.New(0),
+		tel:    tel,
+		warn:   &rateLimitedWarn{logger: set.Logger, every: time.Minute},
+		cache:  newAssocCache(cfg.Association.CacheSize),
+		reqs:   make(chan cacheKey, resolverQueue),
+		stop:   make(chan struct{}),
 	}
 	p.useConnection = contains(cfg.Association.Sources, SourceConnection)
 	if cfg.Association.KernelReleaseHeuristic {
-		p.kernelVM = newInstanceInfo(registry.KindVM, "", "", cfg.ResourceAttributes)
-		p.kernelSandbox = newInstanceInfo(registry.KindSandbox, "gvisor", "", cfg.ResourceAttributes)
+		p.kernelVM = newInstanceInfo(catalog.KindVM, "", "", cfg.ResourceAttributes)
+		p.kernelSandbox = newInstanceInfo(catalog.KindSandbox, "gvisor", "", cfg.ResourceAttributes)
 	}
 	// Detect now so that a processor is never without its host layer, even before Start.
 	p.host.Store(p.detect())
@@ -82,7 +88,17 @@ func (p *virtProcessor) detect() *hostAttrs {
 	return buildHostAttrs(virtdetect.Detect(p.fs, p.cpu), p.cfg.Declared, p.cfg.ResourceAttributes)
 }
 
-func (p *virtProcessor) start(context.Context, component.Host) error {
+func (p *virtProcessor) start(_ context.Context, host component.Host) error {
+	inv, err := findInventory(p.cfg.Inventory, host)
+	if err != nil {
+		return err
+	}
+	if inv != nil {
+		p.inv.Store(inv)
+		p.cat = inv.Catalog() // the receivers' user-defined runtimes name processes the same way here
+	} else if p.cfg.Association.Lookup {
+		p.logger.Info("no instance_inventory extension: instances are looked up by reading /proc on demand; add the extension to share one inventory with the wasm_runtime receiver")
+	}
 	if !p.fs.Exists("/proc/self") && !p.fs.Exists("/proc/1") {
 		p.logger.Warn("root_path has no /proc: host detection sees only CPUID and the instance lookup finds nothing; mount the host's / there (e.g. hostPath / at /hostfs)",
 			zap.String("root_path", p.fs.Root()))
@@ -177,7 +193,7 @@ func (p *virtProcessor) associate(attrs pcommon.Map, b *batch) (*instanceInfo, b
 				// This snapshot was asked already and does not know k: skip its maps until the next one.
 			default:
 				if in := lookupSnapshot(snap, k); in != nil {
-					info := newInstanceInfo(in.Kind, in.Runtime, in.VMM, p.cfg.ResourceAttributes)
+					info := infoOf(in, p.cfg.ResourceAttributes)
 					p.cache.put(k, cacheEntry{info: info, snap: snap})
 					return info, true
 				}
@@ -295,7 +311,7 @@ type counts struct{ hit, miss, none int64 }
 // batch is what every resource of one batch shares.
 type batch struct {
 	host    *hostAttrs
-	snap    *registry.Snapshot
+	snap    *inventory.Snapshot
 	now     int64
 	conn    cacheKey
 	hasConn bool
@@ -304,9 +320,12 @@ type batch struct {
 
 func (p *virtProcessor) begin(ctx context.Context) batch {
 	now := time.Now()
-	snap := p.registry.Snapshot()
-	if snap != nil && now.Sub(snap.Published) > p.cfg.Association.RegistryMaxAge {
-		snap = nil // stale: the receiver stopped publishing, use our own lookup
+	var snap *inventory.Snapshot
+	if inv := p.inv.Load(); inv != nil {
+		snap = inv.Current()
+	}
+	if snap != nil && now.Sub(snap.Taken) > p.cfg.Association.InventoryMaxAge {
+		snap = nil // stale: nothing walks the inventory any more, use our own lookup
 	}
 	b := batch{host: p.host.Load(), snap: snap, now: now.UnixNano()}
 	if p.useConnection {
@@ -363,4 +382,33 @@ func (w *rateLimitedWarn) Warn(msg string, fields ...zap.Field) {
 	}
 	w.logger.Warn(msg, append(fields, zap.Int("suppressed_since_last", w.suppressed))...)
 	w.last, w.suppressed = time.Now(), 0
+}
+
+// findInventory returns the instance inventory the processor reads: the named extension, or
+// the collector's only one; nil when there is none.
+func findInventory(id *component.ID, host component.Host) (*inventory.Inventory, error) {
+	exts := host.GetExtensions()
+	if id != nil {
+		ext, ok := exts[*id]
+		if !ok {
+			return nil, fmt.Errorf("inventory: extension %s is not configured; add it under extensions and service::extensions, or remove inventory", id)
+		}
+		pr, ok := ext.(inventory.Provider)
+		if !ok {
+			return nil, fmt.Errorf("inventory: extension %s is not an instance_inventory extension", id)
+		}
+		return pr.Inventory(), nil
+	}
+	var found []component.ID
+	var inv *inventory.Inventory
+	for eid, ext := range exts {
+		if pr, ok := ext.(inventory.Provider); ok {
+			found = append(found, eid)
+			inv = pr.Inventory()
+		}
+	}
+	if len(found) > 1 {
+		return nil, fmt.Errorf("inventory: %d instance_inventory extensions are configured (%v); name the one to use with inventory: <id>", len(found), found)
+	}
+	return inv, nil
 }

@@ -19,7 +19,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/registry"
+	"github.com/otelcol-virt/otelcol-virt/internal/catalog"
+	"github.com/otelcol-virt/otelcol-virt/internal/inventory"
 	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
 )
 
@@ -45,7 +46,6 @@ func fixtureProcessor(t testing.TB, fixture string, mutate func(*Config)) (*virt
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	p, err := newVirtProcessorWithCPUID(cfg, set, cpu)
 	require.NoError(t, err)
-	p.registry = &registry.Registry{} // tests never share the process-wide registry
 	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
 	return p, tel
@@ -139,14 +139,14 @@ func TestInsertOnlyUnlessOverride(t *testing.T) {
 }
 
 func TestEveryAttributeCanBeSwitchedOff(t *testing.T) {
-	reg := &registry.Registry{}
-	reg.Publish([]registry.Instance{{Key: "k", Kind: registry.KindWasm, Runtime: "wasmtime", VMM: "x", Pids: []int{4242}}})
+	reg := inventory.Static(nil)
+	publish(reg, []ri{{Key: "k", Kind: catalog.KindWasm, Runtime: "wasmtime", VMM: "x", Pids: []int{4242}}})
 	run := func(ra ResourceAttributesConfig) pcommon.Map {
 		p, _ := fixtureProcessor(t, "docker-in-kvm-vm", func(c *Config) {
 			c.ResourceAttributes = ra
 			c.Declared.Layers = []string{"hypervisor:xen"} // so that detection.layers exists too
 		})
-		p.registry = reg
+		p.inv.Store(reg)
 		td, _ := p.processTraces(context.Background(), tracesWith(map[string]any{"process.pid": 4242}))
 		return td.ResourceSpans().At(0).Resource().Attributes()
 	}
@@ -185,11 +185,11 @@ func TestDeclaredOverrideKeepsDetectionAsEvidence(t *testing.T) {
 
 func TestRegistryAssociationAndSelfMetric(t *testing.T) {
 	p, tel := fixtureProcessor(t, "live-firecracker-host", nil)
-	reg := &registry.Registry{}
-	p.registry = reg
-	reg.Publish([]registry.Instance{
-		{Key: "/kubepods/podA/c1", Kind: registry.KindWasm, Runtime: "wasmtime", Pids: []int{100}, ContainerID: "c1", PodUID: "podA"},
-		{Key: "pid:200:1", Kind: registry.KindMicroVM, Runtime: "firecracker", VMM: "firecracker", Pids: []int{200}},
+	reg := inventory.Static(nil)
+	p.inv.Store(reg)
+	publish(reg, []ri{
+		{Key: "/kubepods/podA/c1", Kind: catalog.KindWasm, Runtime: "wasmtime", Pids: []int{100}, ContainerID: "c1", PodUID: "podA"},
+		{Key: "pid:200:1", Kind: catalog.KindMicroVM, Runtime: "firecracker", VMM: "firecracker", Pids: []int{200}},
 	})
 	td := tracesWith(
 		map[string]any{"container.id": "c1"},
@@ -215,7 +215,7 @@ func TestRegistryAssociationAndSelfMetric(t *testing.T) {
 	assertAssociations(t, tel, map[string]int64{"hit": 4, "miss": 1, "none": 1})
 
 	// A stale registry is not trusted.
-	p.cfg.Association.RegistryMaxAge = time.Nanosecond
+	p.cfg.Association.InventoryMaxAge = time.Nanosecond
 	time.Sleep(time.Millisecond)
 	td, _ = p.processTraces(context.Background(), tracesWith(map[string]any{"process.pid": int64(200)}))
 	_, ok := td.ResourceSpans().At(0).Resource().Attributes().Get(attrIsolationLevel)
@@ -249,9 +249,9 @@ func TestCacheIsBounded(t *testing.T) {
 // cache hit: a resource with 10,000 spans costs the same allocations as one with 10.
 func TestAllocationsDoNotGrowWithSpans(t *testing.T) {
 	p, _ := fixtureProcessor(t, "live-firecracker-host", nil)
-	reg := &registry.Registry{}
-	reg.Publish([]registry.Instance{{Key: "k", Kind: registry.KindWasm, Runtime: "wasmtime", Pids: []int{77}}})
-	p.registry = reg
+	reg := inventory.Static(nil)
+	publish(reg, []ri{{Key: "k", Kind: catalog.KindWasm, Runtime: "wasmtime", Pids: []int{77}}})
+	p.inv.Store(reg)
 	mallocs := func(spans int) uint64 {
 		src := ptrace.NewTraces()
 		rs := src.ResourceSpans().AppendEmpty()
@@ -307,9 +307,9 @@ func TestRefreshPicksUpChanges(t *testing.T) {
 
 func TestPIDOneIsNeverLookedUp(t *testing.T) {
 	p, _ := fixtureProcessor(t, "live-firecracker-host", nil)
-	reg := &registry.Registry{}
-	reg.Publish([]registry.Instance{{Key: "init", Kind: registry.KindProcess, Pids: []int{1}}})
-	p.registry = reg
+	reg := inventory.Static(nil)
+	publish(reg, []ri{{Key: "init", Kind: catalog.KindProcess, Pids: []int{1}}})
+	p.inv.Store(reg)
 	td, _ := p.processTraces(context.Background(), tracesWith(map[string]any{"process.pid": int64(1)}, map[string]any{"process.pid": "1"}))
 	for i := 0; i < 2; i++ {
 		_, ok := td.ResourceSpans().At(i).Resource().Attributes().Get(attrIsolationLevel)
@@ -338,10 +338,10 @@ func TestEmptyRootPathWarns(t *testing.T) {
 // know the pod) allocates nothing, like a registry hit.
 func TestLookupHitWithFreshRegistryDoesNotAllocate(t *testing.T) {
 	p, _ := fixtureProcessor(t, "live-firecracker-host", nil)
-	reg := &registry.Registry{}
-	reg.Publish([]registry.Instance{{Key: "other", Kind: registry.KindWasm, Pids: []int{5}, PodUID: "someone-else"}})
-	p.registry = reg
-	info := newInstanceInfo(registry.KindContainer, "containerd", "", p.cfg.ResourceAttributes)
+	reg := inventory.Static(nil)
+	publish(reg, []ri{{Key: "other", Kind: catalog.KindWasm, Pids: []int{5}, PodUID: "someone-else"}})
+	p.inv.Store(reg)
+	info := newInstanceInfo(catalog.KindContainer, "containerd", "", p.cfg.ResourceAttributes)
 	p.cache.put(cacheKey{kind: keyPod, s: "pod-from-lookup"}, cacheEntry{info: info, expires: time.Now().Add(time.Hour).UnixNano()})
 	attrs := pcommon.NewMap()
 	attrs.PutStr("k8s.pod.uid", "pod-from-lookup")

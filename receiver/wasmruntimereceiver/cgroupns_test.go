@@ -1,6 +1,7 @@
 package wasmruntimereceiver
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/catalog"
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
@@ -83,13 +88,26 @@ func namespacedRoots(t *testing.T, f fixtureRoot, collectorCgroup string, withMo
 		}
 	}
 	procs := append([]fixtureProc{{pid: 1, cgroup: defaultCgroup(f.mode, "/init.scope")}, {pid: 2, cgroup: defaultCgroup(f.mode, "/")}}, f.procs...)
-	for _, p := range procs {
+	view := func(cgroupFile string) string {
 		var b strings.Builder
-		for _, line := range strings.Split(strings.TrimSpace(p.cgroup), "\n") {
+		for _, line := range strings.Split(strings.TrimSpace(cgroupFile), "\n") {
 			parts := strings.SplitN(line, ":", 3)
 			fmt.Fprintf(&b, "%s:%s:%s\n", parts[0], parts[1], nsView(parts[2], collectorCgroup))
 		}
-		writeFile(t, filepath.Join(ns, "proc", strconv.Itoa(p.pid), "cgroup"), b.String())
+		return b.String()
+	}
+	for _, p := range procs {
+		pd := filepath.Join(ns, "proc", strconv.Itoa(p.pid))
+		writeFile(t, filepath.Join(pd, "cgroup"), view(p.cgroup))
+		if p.noStat || p.rawStat != "" {
+			continue
+		}
+		writeFile(t, filepath.Join(pd, "task", strconv.Itoa(p.pid), "cgroup"), view(p.cgroup))
+		for _, tk := range p.tasks {
+			if tk.cgroup != "" {
+				writeFile(t, filepath.Join(pd, "task", strconv.Itoa(tk.tid), "cgroup"), view(tk.cgroup))
+			}
+		}
 	}
 	if withMountinfo {
 		depth := len(strings.Split(strings.Trim(collectorCgroup, "/"), "/"))
@@ -102,22 +120,16 @@ func namespacedRoots(t *testing.T, f fixtureRoot, collectorCgroup string, withMo
 	return host, ns
 }
 
-func scrapeDir(t *testing.T, dir string, logger *zap.Logger) (pmetric.Metrics, *wasmRuntimeScraper) {
+func scrapeDir(t *testing.T, dir string, logger *zap.Logger, tel *componenttest.Telemetry) (pmetric.Metrics, *scraperImpl) {
 	t.Helper()
-	cfg := testConfig()
-	cfg.RootPath = dir
-	for _, n := range []string{"wasm_runtime.pressure.stall_time", "wasm_runtime.memory.peak", "wasm_runtime.disk.operations"} {
-		cfg.Metrics[n] = metadataEnabled(true)
-	}
 	set := receivertest.NewNopSettings(Type)
+	if tel != nil {
+		set.TelemetrySettings = tel.NewTelemetrySettings()
+	}
 	if logger != nil {
 		set.Logger = logger
 	}
-	require.NoError(t, cfg.Validate())
-	s := newScraper(cfg, set)
-	require.NoError(t, s.start(t.Context(), nil))
-	t.Cleanup(func() { _ = s.shutdown(t.Context()) })
-	return scrapeOnce(t, s), s
+	return scrapeDirWith(t, dir, &set, nil)
 }
 
 // sameInstances requires every instance of want to be in got with the same resource and the
@@ -175,25 +187,27 @@ func TestFixtureInCgroupNamespace(t *testing.T) {
 		{"v2-kubepods-systemd-runwasi", "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0d1c1b3e_6a7d_4f0e_9c1b_2f3a4b5c6d7e.slice/cri-containerd-" + otherCID + ".scope", true},
 		{"v2-kubepods-systemd-runwasi", "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0d1c1b3e_6a7d_4f0e_9c1b_2f3a4b5c6d7e.slice/cri-containerd-" + otherCID + ".scope", false},
 		{"v1-kubepods-cgroupfs-spin", "/kubepods/besteffort/pod0d1c1b3e-6a7d-4f0e-9c1b-2f3a4b5c6d7e/" + otherCID, false},
+		{"v1-kata-overhead", "/kubepods/besteffort/pod0d1c1b3e-6a7d-4f0e-9c1b-2f3a4b5c6d7e/" + otherCID, false},
 		{"hybrid-libvirt-qemu", "/system.slice/otelcol-virt.service", false},
 	} {
 		t.Run(fmt.Sprintf("%s mountinfo=%v", c.scenario, c.mountinfo), func(t *testing.T) {
 			host, ns := namespacedRoots(t, scenario(t, c.scenario), c.collector, c.mountinfo, true)
-			want, hs := scrapeDir(t, host, nil)
-			for _, r := range hs.cgns.roots {
+			want, hs := scrapeDir(t, host, nil, nil)
+			for _, r := range hs.inv.Namespace().Roots {
 				assert.Equal(t, "/", r, "host namespace: paths used as read")
 			}
 			core, logs := observer.New(zap.WarnLevel)
-			got, s := scrapeDir(t, ns, zap.New(core))
-			require.NoError(t, s.cgns.err)
-			assert.NotEmpty(t, s.cgns.roots)
-			for mount, r := range s.cgns.roots {
+			got, s := scrapeDir(t, ns, zap.New(core), nil)
+			nsInfo := s.inv.Namespace()
+			require.NoError(t, nsInfo.Err)
+			assert.NotEmpty(t, nsInfo.Roots)
+			for mount, r := range nsInfo.Roots {
 				assert.Equal(t, c.collector, r, "namespace root in %s", mount)
 			}
 			if n := sameInstances(t, want, got); n == 0 {
 				t.Fatal("no instance compared")
 			}
-			assert.Zero(t, s.errCounts[reasonIndex(reasonCgroupNamespace)])
+			assert.Zero(t, s.inv.Errors()[linuxfs.CgroupNamespace])
 			assert.Zero(t, logs.FilterMessageSnippet("cgroup namespace").Len(), "warnings: %v", logs.All())
 		})
 	}
@@ -207,38 +221,38 @@ func TestFixtureCgroupNamespaceUnresolved(t *testing.T) {
 	collector := "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podx.slice/cri-containerd-y.scope"
 	_, ns := namespacedRoots(t, scenario(t, "v2-kubepods-systemd-runwasi"), collector, false, false)
 	core, logs := observer.New(zap.WarnLevel)
-	md, s := scrapeDir(t, ns, zap.New(core))
-	require.Error(t, s.cgns.err)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	md, s := scrapeDir(t, ns, zap.New(core), tel)
+	require.Error(t, s.inv.Namespace().Err)
 	for i := 0; i < 2; i++ {
-		md = scrapeOnce(t, s)
+		md, _ = scrapeFresh(s)
 	}
-	// Without cgroups the shim's two processes form one process-tree instance.
-	rm := mustResource(t, md, "900")
+	// Without its cgroup the container's Wasm process is still found (its path, as read,
+	// names the container) and reported with its process figures.
+	rm := mustResource(t, md, "901")
 	assert.Equal(t, "process", resAttr(rm, "wasm_runtime.instance.grouping"))
+	assert.Equal(t, cid, resAttr(rm, "container.id"), "identity from the path as read")
 	_, ok := value(rm, "container.cpu.time")
 	assert.False(t, ok, "no cgroup read at a guessed path")
-	assert.Greater(t, mustValue(t, rm, "process.cpu.time", "cpu.mode", "user"), 0.0)
-	assert.Positive(t, s.errCounts[reasonIndex(reasonCgroupNamespace)])
-	self, ok := findResourceWithout(md, "process.pid")
-	require.True(t, ok)
-	assert.Positive(t, mustValue(t, self, "wasm_runtime.scrape.errors", "wasm_runtime.error.reason", "cgroup_namespace"))
+	assert.Greater(t, mustValue(t, rm, "wasm_runtime.cpu.time", "cpu.mode", "user"), 0.0)
+	assert.Positive(t, s.inv.Errors()[linuxfs.CgroupNamespace])
+	assert.Positive(t, telemetrySum(t, tel, "otelcol_wasm_runtime_scrape_errors")["cgroup_namespace"])
 	assert.Equal(t, 1, logs.FilterMessageSnippet("cgroup namespace").Len(), "one warning: %v", logs.All())
 
 	// Once the collector can find itself the search, retried after 5 minutes, succeeds and the
 	// processes' cgroups, re-read at their next refresh, are mapped.
 	require.NoError(t, os.Symlink(strconv.Itoa(collectorPID), filepath.Join(ns, "proc", "self")))
 	scrapeOnce(t, s)
-	require.Error(t, s.cgns.err, "not retried before 5 minutes")
-	s.cgns.at = s.cgns.at.Add(-warnEvery)
-	for _, e := range s.entries {
-		e.cgRead = e.cgRead.Add(-2 * refreshAfter)
-	}
+	require.Error(t, s.inv.Namespace().Err, "not retried before 5 minutes")
+	_, err := s.inv.Acquire(time.Now().Add(6*time.Minute), 0)
+	require.NoError(t, err)
+	require.NoError(t, s.inv.Namespace().Err)
 	md = scrapeOnce(t, s)
-	require.NoError(t, s.cgns.err)
 	rm = mustResource(t, md, "901")
 	assert.Equal(t, "cgroup", resAttr(rm, "wasm_runtime.instance.grouping"))
 	assert.Equal(t, cid, resAttr(rm, "container.id"))
-	assert.Equal(t, 134217728.0, mustValue(t, rm, "wasm_runtime.memory.limit"))
+	assert.Equal(t, 134217728.0, mustValue(t, rm, "wasm_runtime.memory.limit"), "the pod's limit, read at the mapped path")
 	assert.Equal(t, 1, logs.FilterMessageSnippet("cgroup namespace").Len(), "still one warning")
 }
 
@@ -346,9 +360,10 @@ func TestCgroupNamespaceHelper(t *testing.T) {
 	require.NoError(t, err)
 	fmt.Printf("RESULT up_levels=%d\nRESULT view=%q\nRESULT own_pid_namespace=%v\n", ups, view, hostPID != strconv.Itoa(os.Getpid()))
 	cfg := testConfig()
-	cfg.Runtimes = []RuntimeMatcher{wazeroRuntime()}
-	cfg.Metrics["wasm_runtime.pressure.stall_time"] = metadataEnabled(true)
+	cfg.Runtimes = []catalog.Matcher{wazeroRuntime()}
+	cfg.Metrics.SetEnabled("wasm_runtime.pressure.stall_time", true)
 	s := newTestScraper(t, cfg)
+	s.maxAge = 0
 	rm := scrapeUntil(t, s, pid, 30*time.Second, "limits of the guest's cgroup", func(rm pmetric.ResourceMetrics) bool {
 		_, mem := value(rm, "wasm_runtime.memory.limit")
 		_, th := value(rm, "wasm_runtime.cpu.throttled_periods")
@@ -362,27 +377,15 @@ func TestCgroupNamespaceHelper(t *testing.T) {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	_, psi := value(rm, "wasm_runtime.pressure.stall_time", "wasm_runtime.pressure.resource", "cpu", "wasm_runtime.pressure.scope", "some")
+	nsInfo := s.inv.Namespace()
 	var roots []string
-	for mount, r := range s.cgns.roots {
+	for mount, r := range nsInfo.Roots {
 		roots = append(roots, mount+"="+r)
 	}
-	// The depth of the namespace root in each mounted hierarchy, from the kernel's mountinfo.
-	hinted := 0
-	for mount := range s.cgns.roots {
-		if d, ok := s.mountRootDepths(mustAtoi(t, hostPID))[realPath(mount)]; ok && d == strings.Count(s.cgns.roots[mount], "/")-b2iInt(s.cgns.roots[mount] == "/") {
-			hinted++
-		}
-	}
-	fmt.Printf("RESULT depth_hints=%d\n", hinted)
+	// Roots found at the depth the kernel's mountinfo gave, searching that level only.
+	fmt.Printf("RESULT depth_hints=%d\n", nsInfo.DepthHints)
 	fmt.Printf("RESULT cgroup_path=%s\nRESULT grouping=%s\nRESULT memory_limit=%s\nRESULT cpu_limit=%s\nRESULT pids_limit=%s\nRESULT psi=%v\nRESULT roots=%s\nRESULT cgroup_namespace_errors=%d\n",
 		resAttr(rm, "wasm_runtime.cgroup.path"), resAttr(rm, "wasm_runtime.instance.grouping"),
 		str("wasm_runtime.memory.limit"), str("wasm_runtime.cpu.limit"), str("wasm_runtime.pids.limit"), psi,
-		strings.Join(roots, " "), s.errCounts[reasonIndex(reasonCgroupNamespace)])
-}
-
-func b2iInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+		strings.Join(roots, " "), s.inv.Errors()[linuxfs.CgroupNamespace])
 }

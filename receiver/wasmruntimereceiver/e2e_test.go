@@ -47,7 +47,8 @@ service:
       receivers: [wasm_runtime]
       exporters: [otlp_grpc]
 `, sink.GRPCEndpoint))
-	col := e2e.StartCollector(t, e2e.Options{Binary: bin, Configs: []string{cfg}})
+	telemetry := e2e.FreeEndpoint(t)
+	col := e2e.StartCollector(t, e2e.Options{Binary: bin, Configs: []string{cfg}, TelemetryEndpoint: telemetry})
 
 	pid := strconv.Itoa(guest.Process.Pid)
 	var rm pmetric.ResourceMetrics
@@ -68,22 +69,25 @@ service:
 	require.True(t, ok, "guest %s never reached the sink; collector output:\n%s", pid, col.Output())
 	assert.Equal(t, "wazero", resAttr(rm, "wasm_runtime.runtime"))
 	assert.Equal(t, "cgroup", resAttr(rm, "wasm_runtime.instance.grouping"))
-	assert.Equal(t, "true", resAttr(rm, "wasm_runtime.limits.configured"))
+	for _, res := range []string{"cpu", "memory", "pids"} {
+		on, ok := value(rm, "wasm_runtime.limit.configured", "wasm_runtime.limit.resource", res)
+		assert.True(t, ok && on == 1, "%s limit configured", res)
+	}
 	lim, _ := value(rm, "wasm_runtime.cpu.limit")
 	assert.InDelta(t, 0.25, lim, 1e-9)
 	mem, _ := value(rm, "wasm_runtime.memory.limit")
 	assert.Equal(t, float64(128<<20), mem)
 	u, _ := value(rm, "wasm_runtime.cpu.limit.utilization")
 	assert.Greater(t, u, 0.5, "a spinning guest runs at its quota")
-	// The receiver's own health is exported too.
-	var self bool
+	// The receiver's own health goes to the collector's telemetry, not into the user's data.
 	for _, r := range sink.Requests() {
 		for i := 0; i < r.Metrics.ResourceMetrics().Len(); i++ {
-			if _, ok := value(r.Metrics.ResourceMetrics().At(i), "wasm_runtime.scrape.file_reads"); ok {
-				self = true
-			}
+			_, ok := value(r.Metrics.ResourceMetrics().At(i), "wasm_runtime.scrape.file_reads")
+			assert.False(t, ok, "self-metrics in the pipeline")
 		}
 	}
-	assert.True(t, self, "self-metrics exported")
+	self := e2e.ScrapeTelemetry(t, telemetry)
+	assert.Contains(t, self, "otelcol_wasm_runtime_scrape_file_reads", "the receiver's self-metrics in service::telemetry")
+	assert.Contains(t, self, "otelcol_scraper_scraped_metric_points", "the Collector's own scraper metrics for the receiver")
 	require.NoError(t, col.Stop())
 }

@@ -1,13 +1,10 @@
 package wasmruntimereceiver
 
 import (
-	"context"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/runtimelogs"
@@ -15,14 +12,18 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
 
-const stability = component.StabilityLevelDevelopment
-
 // Type is the component type of the receiver.
 var Type = metadata.Type
 
-// NewFactory returns the factory of the wasm_runtime receiver.
+// NewFactory returns the factory of the wasm_runtime receiver. One receiver id in a metrics and
+// a logs pipeline is one receiver: both signals share one scrape per interval (see
+// shared.go). The map of shared receivers belongs to this factory, so two collectors in one
+// process never share instances.
 func NewFactory() receiver.Factory {
-	return receiver.NewFactory(Type, createDefaultConfig, receiver.WithMetrics(createMetrics, stability), receiver.WithLogs(createLogs, stability))
+	shared := newSharedReceivers()
+	return receiver.NewFactory(Type, createDefaultConfig,
+		receiver.WithMetrics(shared.createMetrics, metadata.MetricsStability),
+		receiver.WithLogs(shared.createLogs, metadata.LogsStability))
 }
 
 // defaultMaxOpenFiles covers the per-scrape files of about 2,000 instances (8 each) or a host
@@ -33,21 +34,11 @@ func createDefaultConfig() component.Config {
 	cc := scraperhelper.NewDefaultControllerConfig()
 	cc.CollectionInterval = 10 * time.Second
 	return &Config{
-		ControllerConfig:   cc,
-		MaxOpenFiles:       defaultMaxOpenFiles,
-		Metrics:            metadata.DefaultMetricsConfig(),
-		ResourceAttributes: metadata.DefaultResourceAttributesConfig(),
-		Logs:               runtimelogs.NewDefaultConfig(),
-		Threats:            threat.NewDefaultConfig(),
+		ControllerConfig:     cc,
+		MetricsBuilderConfig: metadata.DefaultMetricsBuilderConfig(),
+		MaxOpenFiles:         defaultMaxOpenFiles,
+		LinearMemory:         defaultLinearMemoryConfig(),
+		Logs:                 runtimelogs.NewDefaultConfig(),
+		Threats:              threat.NewDefaultConfig(),
 	}
-}
-
-func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
-	rCfg := cfg.(*Config)
-	s := newScraper(rCfg, set)
-	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
-	if err != nil {
-		return nil, err
-	}
-	return scraperhelper.NewMetricsController(&rCfg.ControllerConfig, set, next, scraperhelper.AddMetricsScraper(Type, sc))
 }

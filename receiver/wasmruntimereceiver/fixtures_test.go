@@ -11,10 +11,13 @@ import (
 )
 
 // Fixture roots are host filesystems in miniature (proc/ and sys/fs/cgroup/) that the receiver
-// reads through root_path. The committed ones under testdata/roots are written by
-// `go test -run TestFixtureRoots -update` from the scenarios below; each gets an ORIGIN file
-// naming where its layout and file formats come from. Benchmarks generate larger roots the same
-// way in a temporary directory.
+// reads through root_path. Those under testdata/roots are of two kinds: captured ones, copied
+// from a live runtime on a real kernel by internal/tools/capturefixture (their ORIGIN says what
+// ran, where and when), and reconstructed ones, written by `go test -run TestFixtureRoots
+// -update` from the scenarios of fixture_scenarios_test.go, whose ORIGIN names the upstream
+// source file and commit each process and cgroup layout follows. TestFixtureInvariants holds
+// every root, of both kinds, to the kernel's invariants. Benchmarks generate larger roots the
+// same way in a temporary directory.
 
 var update = flag.Bool("update", false, "rewrite testdata/roots from the scenarios")
 
@@ -36,6 +39,18 @@ type fixtureProc struct {
 	noFileLimit string
 	netns       string // ns/net link target; the host's when empty
 	netDev      string
+	// tasks are the process's threads beyond the leader when they sit in other cgroups than
+	// the leader (a Kata VMM's vCPU threads on cgroup v1) or need names of their own.
+	tasks []fixtureTask
+	// cutime and cstime are the CPU ticks of reaped children; minflt and majflt the faults.
+	cutime, cstime, minflt, majflt uint64
+}
+
+// fixtureTask is one thread of a process (/proc/<pid>/task/<tid>).
+type fixtureTask struct {
+	tid    int
+	comm   string
+	cgroup string // the leader's when empty
 }
 
 type fixtureRoot struct {
@@ -44,6 +59,10 @@ type fixtureRoot struct {
 	mode    string // v1, v2, hybrid
 	procs   []fixtureProc
 	cgroups map[string]string // path under sys/fs/cgroup -> content
+	// sys holds other files below sys/ (sys/dev/block links are "-> target" values).
+	sys map[string]string
+	// btime overrides the boot time of proc/stat.
+	btime int64
 }
 
 const bootTime = 1795811167
@@ -59,8 +78,12 @@ func (p fixtureProc) statLine() string {
 	// Fields as proc(5) numbers them: pid comm state ppid pgrp session tty tpgid flags minflt
 	// cminflt majflt cmajflt utime stime cutime cstime priority nice threads itrealvalue
 	// starttime vsize rss ...
-	return fmt.Sprintf("%d (%s) S %d %d %d 0 -1 4194560 1500 0 3 0 %d %d 0 0 20 0 %d 0 %d %d %d 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-		p.pid, p.comm, p.ppid, p.pid, p.pid, p.utime, p.stime, threads, p.startTicks, 100<<20, p.rssPages)
+	minflt, majflt := p.minflt, p.majflt
+	if minflt == 0 && majflt == 0 {
+		minflt, majflt = 1500, 3
+	}
+	return fmt.Sprintf("%d (%s) S %d %d %d 0 -1 4194560 %d 0 %d 0 %d %d %d %d 20 0 %d 0 %d %d %d 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+		p.pid, p.comm, p.ppid, p.pid, p.pid, minflt, majflt, p.utime, p.stime, p.cutime, p.cstime, threads, p.startTicks, 100<<20, p.rssPages)
 }
 
 const limitsFile = `Limit                     Soft Limit           Hard Limit           Units     
@@ -82,7 +105,11 @@ func writeFile(tb testing.TB, path, content string) {
 // write lays the root out under dir.
 func (f fixtureRoot) write(tb testing.TB, dir string) {
 	tb.Helper()
-	writeFile(tb, filepath.Join(dir, "proc", "stat"), "cpu  1 2 3 4\nbtime "+fmt.Sprint(bootTime)+"\n")
+	btime := int64(bootTime)
+	if f.btime != 0 {
+		btime = f.btime
+	}
+	writeFile(tb, filepath.Join(dir, "proc", "stat"), "cpu  1 2 3 4\nbtime "+fmt.Sprint(btime)+"\n")
 	// pid 1 and a kernel thread, as on any host.
 	procs := append([]fixtureProc{
 		{pid: 1, ppid: 0, comm: "systemd", exe: "/usr/lib/systemd/systemd", args: []string{"/sbin/init"}, cgroup: defaultCgroup(f.mode, "/init.scope"), startTicks: 1},
@@ -96,14 +123,25 @@ func (f fixtureRoot) write(tb testing.TB, dir string) {
 			continue
 		}
 		writeFile(tb, filepath.Join(pd, "stat"), p.statLine())
+		writeFile(tb, filepath.Join(pd, "comm"), p.comm+"\n")
 		writeFile(tb, filepath.Join(pd, "cmdline"), strings.Join(p.args, "\x00")+nullIf(len(p.args) > 0))
 		writeFile(tb, filepath.Join(pd, "cgroup"), p.cgroup)
+		// The leader's task, and the threads listed separately.
+		writeFile(tb, filepath.Join(pd, "task", fmt.Sprint(p.pid), "cgroup"), p.cgroup)
+		for _, tk := range p.tasks {
+			cg := tk.cgroup
+			if cg == "" {
+				cg = p.cgroup
+			}
+			writeFile(tb, filepath.Join(pd, "task", fmt.Sprint(tk.tid), "cgroup"), cg)
+			writeFile(tb, filepath.Join(pd, "task", fmt.Sprint(tk.tid), "comm"), tk.comm+"\n")
+		}
 		nofile := p.noFileLimit
 		if nofile == "" {
 			nofile = "1024   "
 		}
 		writeFile(tb, filepath.Join(pd, "limits"), fmt.Sprintf(limitsFile, nofile))
-		writeFile(tb, filepath.Join(pd, "status"), fmt.Sprintf("Name:\t%s\nVmRSS:\t%d kB\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n", p.comm, p.rssPages*4))
+		writeFile(tb, filepath.Join(pd, "status"), fmt.Sprintf("Name:\t%s\nVmRSS:\t%d kB\nRssAnon:\t%d kB\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n", p.comm, p.rssPages*4, p.rssPages*4))
 		tcp := p.netTCP
 		if tcp == "" {
 			tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
@@ -161,24 +199,50 @@ func (f fixtureRoot) write(tb testing.TB, dir string) {
 	for p, content := range f.cgroups {
 		writeFile(tb, filepath.Join(cg, p), content)
 	}
-	// cgroup.procs of every non-root cgroup a process is in, as the kernel lists them.
+	// cgroup.procs of every non-root cgroup a process has a thread in, as the kernel lists
+	// them (on v1 a process whose threads are split is listed in each).
 	members := map[string][]string{}
 	for _, p := range procs {
-		for _, line := range strings.Split(strings.TrimSpace(p.cgroup), "\n") {
-			parts := strings.SplitN(line, ":", 3)
-			if len(parts) != 3 || parts[2] == "/" || strings.HasPrefix(parts[1], "name=") {
-				continue
+		seen := map[string]bool{}
+		cgroups := []string{p.cgroup}
+		for _, tk := range p.tasks {
+			if tk.cgroup != "" {
+				cgroups = append(cgroups, tk.cgroup)
 			}
-			mount := parts[1]
-			if mount == "" && f.mode == "hybrid" {
-				mount = "unified"
+		}
+		for _, c := range cgroups {
+			for _, line := range strings.Split(strings.TrimSpace(c), "\n") {
+				parts := strings.SplitN(line, ":", 3)
+				if len(parts) != 3 || parts[2] == "/" || strings.HasPrefix(parts[1], "name=") {
+					continue
+				}
+				mount := parts[1]
+				if mount == "" && f.mode == "hybrid" {
+					mount = "unified"
+				}
+				d := filepath.Join(mount, parts[2])
+				if !seen[d] {
+					seen[d] = true
+					members[d] = append(members[d], fmt.Sprint(p.pid))
+				}
 			}
-			d := filepath.Join(mount, parts[2])
-			members[d] = append(members[d], fmt.Sprint(p.pid))
 		}
 	}
 	for d, pids := range members {
 		writeFile(tb, filepath.Join(cg, d, "cgroup.procs"), strings.Join(pids, "\n")+"\n")
+	}
+	for p, content := range f.sys {
+		full := filepath.Join(dir, "sys", p)
+		if target, ok := strings.CutPrefix(content, "-> "); ok {
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				tb.Fatal(err)
+			}
+			if err := os.Symlink(target, full); err != nil && !os.IsExist(err) {
+				tb.Fatal(err)
+			}
+			continue
+		}
+		writeFile(tb, full, content)
 	}
 	if f.origin != "" {
 		writeFile(tb, filepath.Join(dir, "ORIGIN"), f.origin)
@@ -206,8 +270,14 @@ func defaultCgroup(mode, path string) string {
 // v2Files are the control files of a v2 cgroup with the limits the Wasm isolation study
 // recommends, under pressure (formats of Documentation/admin-guide/cgroup-v2.rst).
 func v2Files(dir string, cpuMax, memMax, pidsMax string) map[string]string {
+	// The kernel counts periods and throttling only while a quota is set.
+	cpuStat := "usage_usec 8123456\nuser_usec 7023456\nsystem_usec 1100000\nnr_periods 2001\nnr_throttled 1843\nthrottled_usec 4061728\nnr_bursts 0\nburst_usec 0\n"
+	if strings.HasPrefix(cpuMax, "max") {
+		cpuStat = "usage_usec 8123456\nuser_usec 7023456\nsystem_usec 1100000\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n"
+	}
 	return map[string]string{
-		dir + "/cpu.stat":        "usage_usec 8123456\nuser_usec 7023456\nsystem_usec 1100000\nnr_periods 2001\nnr_throttled 1843\nthrottled_usec 91234567\nnr_bursts 0\nburst_usec 0\n",
+		dir + "/cpu.stat":        cpuStat,
+		dir + "/memory.high":     "max\n",
 		dir + "/cpu.max":         cpuMax + "\n",
 		dir + "/memory.current":  "121634816\n",
 		dir + "/memory.max":      memMax + "\n",
@@ -225,21 +295,35 @@ func v2Files(dir string, cpuMax, memMax, pidsMax string) map[string]string {
 
 // v1Files are the control files of one cgroup on co-mounted v1 hierarchies.
 func v1Files(path string, quota string, memLimit string, pidsMax string) map[string]string {
+	cpuStat := "nr_periods 500\nnr_throttled 120\nthrottled_time 9000000000\nnr_bursts 0\nburst_time 0\n"
+	if quota == "-1" {
+		cpuStat = "nr_periods 0\nnr_throttled 0\nthrottled_time 0\nnr_bursts 0\nburst_time 0\n"
+	}
 	return map[string]string{
 		"cpu,cpuacct" + path + "/cpuacct.stat":                        "user 4200\nsystem 800\n",
-		"cpu,cpuacct" + path + "/cpu.stat":                            "nr_periods 500\nnr_throttled 120\nthrottled_time 9000000000\nnr_bursts 0\nburst_time 0\n",
+		"cpu,cpuacct" + path + "/cpuacct.usage":                       "50000000000\n",
+		"cpu,cpuacct" + path + "/cpu.stat":                            cpuStat,
 		"cpu,cpuacct" + path + "/cpu.cfs_quota_us":                    quota + "\n",
 		"cpu,cpuacct" + path + "/cpu.cfs_period_us":                   "100000\n",
 		"memory" + path + "/memory.usage_in_bytes":                    "83058688\n",
 		"memory" + path + "/memory.limit_in_bytes":                    memLimit + "\n",
-		"memory" + path + "/memory.max_usage_in_bytes":                "90000000\n",
-		"memory" + path + "/memory.stat":                              "cache 76349440\nrss 2326528\ninactive_file 6643712\ntotal_cache 76349440\ntotal_rss 2326528\ntotal_inactive_file 6643712\n",
+		"memory" + path + "/memory.max_usage_in_bytes":                "90001408\n",
+		"memory" + path + "/memory.stat":                              "cache 76349440\nrss 2326528\ninactive_file 6643712\ntotal_cache 76349440\ntotal_rss 2326528\ntotal_inactive_file 6643712\ntotal_pgfault 41000\ntotal_pgmajfault 7\nhierarchical_memory_limit " + v1Hierarchical(memLimit) + "\n",
 		"memory" + path + "/memory.oom_control":                       "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
 		"pids" + path + "/pids.current":                               "7\n",
 		"pids" + path + "/pids.max":                                   pidsMax + "\n",
 		"blkio" + path + "/blkio.throttle.io_service_bytes_recursive": "8:0 Read 4096\n8:0 Write 1228800\n8:0 Sync 1232896\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 1232896\nTotal 1232896\n",
 		"blkio" + path + "/blkio.throttle.io_serviced_recursive":      "8:0 Read 1\n8:0 Write 300\n8:0 Total 301\nTotal 301\n",
 	}
+}
+
+// v1Hierarchical is what memory.stat says of a cgroup whose own limit is memLimit and whose
+// ancestors set none.
+func v1Hierarchical(memLimit string) string {
+	if memLimit == "-1" {
+		return "9223372036854771712"
+	}
+	return memLimit
 }
 
 func merge(ms ...map[string]string) map[string]string {
@@ -250,148 +334,6 @@ func merge(ms ...map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-const (
-	cid       = "4c2a8b5e1f0d3c6b9a7e8d2f1c0b3a4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a"
-	podUID    = "7d3d2a49-0c3e-4f1e-9a7b-5a1f3f8f2c11"
-	podUIDSys = "7d3d2a49_0c3e_4f1e_9a7b_5a1f3f8f2c11"
-	sandboxID = "9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f"
-	vmUUID    = "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
-	jailerID  = "551e7604-e35c-42b3-b825-416853441234"
-)
-
-func scenarios() []fixtureRoot {
-	runwasiScope := "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + podUIDSys + ".slice/cri-containerd-" + cid + ".scope"
-	libvirtScope := `/machine.slice/machine-qemu\x2d3\x2dweb\x2d01.scope`
-	kataPod := "/kubepods/burstable/pod" + podUID + "/kata_" + sandboxID
-	return []fixtureRoot{
-		{
-			name: "v2-kubepods-systemd-runwasi", mode: "v2",
-			origin: "cgroup v2 node with the systemd kubelet driver running a runwasi pod.\n" +
-				"Layout: kubelet pkg/kubelet/cm (systemd driver slices, '_' for '-' in the pod uid), containerd\n" +
-				"cri-containerd-<id>.scope, runwasi's containerd-shim-wasmtime-v1 forking one process per\n" +
-				"container into the container's cgroup. File formats: Linux Documentation/admin-guide/cgroup-v2.rst\n" +
-				"and proc(5); limits are the Wasm isolation study's recommendation (cpu.max 50000 100000,\n" +
-				"memory.max 128 MiB, pids.max 100).\n",
-			procs: []fixtureProc{
-				{pid: 800, ppid: 1, comm: "containerd", exe: "/usr/bin/containerd", args: []string{"/usr/bin/containerd"}, cgroup: "0::/system.slice/containerd.service\n", startTicks: 3000, rssPages: 12000},
-				{pid: 900, ppid: 1, comm: "containerd-shim", exe: "/usr/local/bin/containerd-shim-wasmtime-v1", args: []string{"/usr/local/bin/containerd-shim-wasmtime-v1", "-namespace", "k8s.io", "-id", cid}, cgroup: "0::/system.slice/containerd.service\n", startTicks: 5000, rssPages: 2000},
-				{pid: 901, ppid: 900, comm: "containerd-shim", exe: "/usr/local/bin/containerd-shim-wasmtime-v1", args: []string{"/usr/local/bin/containerd-shim-wasmtime-v1", "-namespace", "k8s.io", "-id", cid}, cgroup: "0::" + runwasiScope + "\n", startTicks: 5010, utime: 700, stime: 110, threads: 6, rssPages: 27000,
-					fds:   []string{"/dev/null", "socket:[5001]", "socket:[5002]", "/var/lib/app/data.db"},
-					netns: "net:[4026532310]",
-					netDev: "Inter-|   Receive                                                |  Transmit\n" +
-						" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n" +
-						"    lo:    2240      28    0    0    0     0          0         0     2240      28    0    0    0     0       0          0\n" +
-						"  eth0: 18874368   14020    0    0    0     0          0         0  1048576    9120    0    0    0     0       0          0\n",
-					netTCP: "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
-						"   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5001 1 0000000059434106 100 0 0 10 0\n" +
-						"   1: 0100007F:1F90 0100007F:D494 01 00000000:00000000 00:00000000 00000000     0        0 5002 1 0000000059434107 20 0 0 10 -1\n" +
-						"   2: 0100007F:1F91 0100007F:D495 01 00000000:00000000 00:00000000 00000000     0        0 6003 1 0000000059434108 20 0 0 10 -1\n"},
-			},
-			cgroups: v2Files(runwasiScope, "50000 100000", "134217728", "100"),
-		},
-		{
-			name: "v1-kubepods-cgroupfs-spin", mode: "v1",
-			origin: "cgroup v1 node (cpu,cpuacct co-mounted) with the cgroupfs kubelet driver running Spin in a\n" +
-				"best-effort pod without limits. Layout: kubelet cgroupfs driver /kubepods/<qos>/pod<uid>/<id>.\n" +
-				"File contents captured on a v1 guest (cpuacct.stat, memory.stat, memory.oom_control, blkio\n" +
-				"throttle files) with the v1 'no limit' values (cfs_quota_us -1, limit_in_bytes\n" +
-				"9223372036854771712, pids.max max).\n",
-			procs: []fixtureProc{
-				{pid: 1200, ppid: 1, comm: "spin", exe: "/usr/local/bin/spin", args: []string{"spin", "up", "--from", "/app/spin.toml"}, cgroup: defaultCgroup("v1", "/kubepods/besteffort/pod"+podUID+"/"+cid), startTicks: 9000, utime: 4000, stime: 800, threads: 9, rssPages: 600},
-				{pid: 1201, ppid: 1200, comm: "spin", exe: "/usr/local/bin/spin", args: []string{"spin", "trigger", "http", "--listen", "0.0.0.0:80"}, cgroup: defaultCgroup("v1", "/kubepods/besteffort/pod"+podUID+"/"+cid), startTicks: 9010, utime: 200, stime: 0, threads: 4, rssPages: 400},
-			},
-			cgroups: v1Files("/kubepods/besteffort/pod"+podUID+"/"+cid, "-1", "9223372036854771712", "max"),
-		},
-		{
-			name: "hybrid-libvirt-qemu", mode: "hybrid",
-			origin: "Hybrid host (v1 controllers plus cgroup2 at unified/) running a libvirt domain 'web-01' with\n" +
-				"id 3. Layout: libvirt docs/cgroups.rst (machine.slice/machine-qemu\\x2d<id>\\x2d<name>.scope with\n" +
-				"libvirt/emulator and libvirt/vcpuN below). Command line as libvirt 9 generates it (-name\n" +
-				"guest=...,debug-threads=on, -uuid, -smp N,sockets=...,  -m size=...k).\n",
-			procs: []fixtureProc{
-				{pid: 3100, ppid: 1, comm: "qemu-system-x86", exe: "/usr/bin/qemu-system-x86_64",
-					args: []string{"/usr/bin/qemu-system-x86_64", "-name", "guest=web-01,debug-threads=on", "-S", "-object", "secret,id=masterKey0,format=raw,file=/var/lib/libvirt/qemu/domain-3-web-01/master-key.aes",
-						"-machine", "pc-q35-8.2,usb=off,vmport=off,dump-guest-core=off", "-accel", "kvm", "-cpu", "host,migratable=on", "-m", "size=2097152k",
-						"-smp", "4,sockets=4,cores=1,threads=1", "-uuid", vmUUID, "-no-user-config", "-nodefaults"},
-					cgroup: defaultCgroup("hybrid", libvirtScope+"/libvirt/emulator"), startTicks: 12000, utime: 90000, stime: 15000, threads: 8, rssPages: 500000},
-			},
-			cgroups: merge(v1Files(libvirtScope, "400000", "2684354560", "max"), map[string]string{
-				"unified" + libvirtScope + "/cpu.pressure":    "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=500\n",
-				"unified" + libvirtScope + "/memory.pressure": "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
-				"unified" + libvirtScope + "/io.pressure":     "some avg10=0.00 avg60=0.00 avg300=0.00 total=42\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=40\n",
-			}),
-		},
-		{
-			name: "v2-firecracker-jailer", mode: "v2",
-			origin: "cgroup v2 host running a Firecracker micro-VM under the jailer. Layout: firecracker\n" +
-				"docs/jailer.md (cgroup <base>/<parent_cgroup, default the exec file name>/<id>; the jailer\n" +
-				"execs firecracker with --id). Formats: cgroup-v2.rst, proc(5).\n",
-			procs: []fixtureProc{
-				{pid: 4100, ppid: 1, comm: "firecracker", exe: "/srv/jailer/firecracker/" + jailerID + "/root/firecracker",
-					args:   []string{"/firecracker", "--id", jailerID, "--start-time-us", "1795811200000000", "--start-time-cpu-us", "120", "--parent-cpu-time-us", "900", "--api-sock", "/run/firecracker.socket"},
-					cgroup: "0::/firecracker/" + jailerID + "\n", startTicks: 20000, utime: 100, stime: 50, threads: 4, rssPages: 40000},
-			},
-			cgroups: v2Files("/firecracker/"+jailerID, "200000 100000", "max", "max"),
-		},
-		{
-			name: "v2-kata-qemu", mode: "v2",
-			origin: "cgroup v2 node (cgroupfs driver) running a Kata Containers pod with SandboxCgroupOnly: the\n" +
-				"containerd-shim-kata-v2 and its QEMU share the sandbox cgroup kata_<sandbox id> under the pod\n" +
-				"cgroup (kata-containers docs/design/host-cgroups.md); QEMU is named sandbox-<id> as Kata\n" +
-				"starts it.\n",
-			procs: []fixtureProc{
-				{pid: 5100, ppid: 1, comm: "containerd-shim", exe: "/usr/bin/containerd-shim-kata-v2", args: []string{"/usr/bin/containerd-shim-kata-v2", "-namespace", "k8s.io", "-id", sandboxID}, cgroup: "0::" + kataPod + "\n", startTicks: 30000, utime: 50, stime: 20, threads: 12, rssPages: 10000},
-				{pid: 5101, ppid: 5100, comm: "qemu-system-x86", exe: "/opt/kata/bin/qemu-system-x86_64",
-					args:   []string{"/opt/kata/bin/qemu-system-x86_64", "-name", "sandbox-" + sandboxID, "-uuid", "6f03e56e-efa1-4f0f-9b8f-492cf1824c83", "-machine", "q35,accel=kvm", "-m", "2048M,slots=10,maxmem=129853M", "-smp", "1,cores=1,threads=1,sockets=12,maxcpus=12"},
-					cgroup: "0::" + kataPod + "\n", startTicks: 30050, utime: 3000, stime: 900, threads: 7, rssPages: 150000},
-			},
-			cgroups: v2Files(kataPod, "max 100000", "2684354560", "max"),
-		},
-		{
-			name: "v2-edge-catalog", mode: "v2",
-			origin: "cgroup v2 edge box running one of each remaining catalog runtime from a shell or a\n" +
-				"systemd service, with command lines as each project documents them: wasmedge (AoT module),\n" +
-				"wasmer, iwasm (WAMR), cloud-hypervisor --cpus boot= --memory size=, crosvm run --cpus --mem,\n" +
-				"and gVisor, whose sandbox process re-executes runsc with argv[0] runsc-sandbox.\n",
-			procs: []fixtureProc{
-				{pid: 7000, ppid: 1, comm: "bash", exe: "/usr/bin/bash", args: []string{"-bash"}, cgroup: "0::/user.slice/user-1000.slice/session-1.scope\n", startTicks: 100},
-				{pid: 7001, ppid: 7000, comm: "wasmedge", exe: "/usr/local/bin/wasmedge", args: []string{"wasmedge", "--dir", ".:.", "app_aot.cwasm"}, cgroup: "0::/user.slice/user-1000.slice/session-1.scope\n", startTicks: 200, utime: 30, rssPages: 3000},
-				{pid: 7002, ppid: 7000, comm: "wasmer", exe: "/usr/local/bin/wasmer", args: []string{"wasmer", "run", "python/python", "--", "-c", "print(1)"}, cgroup: "0::/user.slice/user-1000.slice/session-1.scope\n", startTicks: 210, rssPages: 2000},
-				{pid: 7003, ppid: 1, comm: "iwasm", exe: "/usr/bin/iwasm", args: []string{"/usr/bin/iwasm", "--heap-size=65536", "/opt/sensor/sensor.wasm"}, cgroup: "0::/system.slice/sensor.service\n", startTicks: 300, rssPages: 200},
-				{pid: 7004, ppid: 1, comm: "cloud-hyperviso", exe: "/usr/bin/cloud-hypervisor", args: []string{"cloud-hypervisor", "--api-socket", "path=/run/ch/edge-vm/api.sock", "--kernel", "vmlinux", "--cpus", "boot=2", "--memory", "size=512M"}, cgroup: "0::/system.slice/ch-edge-vm.service\n", startTicks: 400, threads: 5, rssPages: 30000},
-				{pid: 7005, ppid: 1, comm: "crosvm", exe: "/usr/bin/crosvm", args: []string{"crosvm", "run", "--cpus", "4", "--mem", "1024", "--name", "android", "bzImage"}, cgroup: "0::/system.slice/crosvm.service\n", startTicks: 500, rssPages: 40000},
-				{pid: 7006, ppid: 1, comm: "exe", exe: "/usr/local/bin/runsc", args: []string{"runsc-sandbox", "--root=/run/containerd/runsc/k8s.io", "boot", "--bundle=/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc"}, cgroup: "0::/system.slice/containerd.service\n", startTicks: 600, rssPages: 5000},
-				{pid: 7007, ppid: 1, comm: "containerd", exe: "/usr/bin/containerd", args: []string{"/usr/bin/containerd"}, cgroup: "0::/system.slice/containerd.service\n", startTicks: 50},
-			},
-			cgroups: merge(
-				v2Files("/system.slice/sensor.service", "10000 100000", "16777216", "16"),
-				v2Files("/system.slice/ch-edge-vm.service", "max 100000", "max", "max"),
-				v2Files("/system.slice/crosvm.service", "max 100000", "max", "max"),
-			),
-		},
-		{
-			name: "v2-broken", mode: "v2",
-			origin: "Failure cases written by hand: a process listed in /proc whose files are gone (exited\n" +
-				"between the directory listing and the read), a truncated stat line, and a matched\n" +
-				"wasmtime whose cgroup has a malformed memory.stat and no pids controller files.\n",
-			procs: []fixtureProc{
-				{pid: 6000, noStat: true},
-				{pid: 6001, rawStat: "6001 (wasmtime) S 1 6001"},
-				{pid: 6002, ppid: 1, comm: "wasmtime", exe: "/usr/local/bin/wasmtime", args: []string{"wasmtime", "run", "--dir", "/data", "/apps/hello.wasm"}, cgroup: "0::/system.slice/hello-wasm.service\n", startTicks: 40000, utime: 10, stime: 5, rssPages: 1000},
-			},
-			cgroups: map[string]string{
-				"/system.slice/hello-wasm.service/cpu.stat":       "usage_usec 150000\nuser_usec 100000\nsystem_usec 50000\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n",
-				"/system.slice/hello-wasm.service/cpu.max":        "max 100000\n",
-				"/system.slice/hello-wasm.service/memory.current": "4096000\n",
-				"/system.slice/hello-wasm.service/memory.max":     "max\n",
-				"/system.slice/hello-wasm.service/memory.stat":    "anon lots\n",
-				"/system.slice/hello-wasm.service/memory.events":  "oom 0\noom_kill 0\n",
-				"/system.slice/hello-wasm.service/io.stat":        "",
-			},
-		},
-	}
 }
 
 func rootDir(name string) string { return filepath.Join("testdata", "roots", name) }

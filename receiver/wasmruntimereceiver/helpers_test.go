@@ -8,29 +8,48 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
-
-	"github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 func testConfig() *Config {
 	return createDefaultConfig().(*Config)
 }
 
-func newTestScraper(t testing.TB, cfg *Config) *wasmRuntimeScraper {
+func newTestScraper(t testing.TB, cfg *Config) *scraperImpl {
+	t.Helper()
+	return newTestScraperWith(t, cfg, nil)
+}
+
+// newTestScraperWith is newTestScraper with the receiver's settings (logger, telemetry).
+func newTestScraperWith(t testing.TB, cfg *Config, set *receiver.Settings) *scraperImpl {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
-	s := newScraper(cfg, receivertest.NewNopSettings(Type))
+	if set == nil {
+		s := receivertest.NewNopSettings(Type)
+		set = &s
+	}
+	s, err := newScraper(cfg, *set, false)
+	require.NoError(t, err)
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { _ = s.shutdown(context.Background()) }) // closes the cached files
 	return s
 }
 
-func scrapeOnce(t testing.TB, s *wasmRuntimeScraper) pmetric.Metrics {
+// scrapeOnce scrapes after a fresh walk of the host (tests scrape faster than an interval) and
+// fails on any read error but vanished processes.
+func scrapeOnce(t testing.TB, s *scraperImpl) pmetric.Metrics {
 	t.Helper()
-	md, err := s.scrape(context.Background())
+	md, err := scrapeFresh(s)
 	require.NoError(t, err)
 	return md
+}
+
+// scrapeFresh scrapes after a fresh walk, returning partial scrape errors.
+func scrapeFresh(s *scraperImpl) (pmetric.Metrics, error) {
+	s.maxAge = 0 // every scrape walks again
+	return s.scrape(context.Background())
 }
 
 // findResource returns the first resource whose attribute key equals value.
@@ -111,4 +130,32 @@ func resAttr(rm pmetric.ResourceMetrics, key string) string {
 	return v.AsString()
 }
 
-func metadataEnabled(on bool) metadata.MetricConfig { return metadata.MetricConfig{Enabled: on} }
+func mustResource(t *testing.T, md pmetric.Metrics, pid string) pmetric.ResourceMetrics {
+	t.Helper()
+	rm, ok := findResource(md, "process.pid", pid)
+	require.True(t, ok, "no instance with main pid %s", pid)
+	return rm
+}
+
+func mustValue(t *testing.T, rm pmetric.ResourceMetrics, name string, attrs ...string) float64 {
+	t.Helper()
+	v, ok := value(rm, name, attrs...)
+	require.True(t, ok, "%s %v missing in %s", name, attrs, dump(rm))
+	return v
+}
+
+// telemetrySum returns a counter of the receiver's telemetry by wasm_runtime.error.reason (or
+// under "" without attributes).
+func telemetrySum(t *testing.T, tel *componenttest.Telemetry, name string) map[string]int64 {
+	t.Helper()
+	m, err := tel.GetMetric(name)
+	require.NoError(t, err, name)
+	out := map[string]int64{}
+	sum, ok := m.Data.(metricdata.Sum[int64])
+	require.True(t, ok, "%s is a sum of int64: %T", name, m.Data)
+	for _, dp := range sum.DataPoints {
+		r, _ := dp.Attributes.Value("wasm_runtime.error.reason")
+		out[r.AsString()] += dp.Value
+	}
+	return out
+}

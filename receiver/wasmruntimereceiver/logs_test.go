@@ -60,7 +60,36 @@ func TestCreateLogs(t *testing.T) {
 	cfg.RootPath = t.TempDir() // an empty host: nothing to discover, nothing to read
 	r, err := f.CreateLogs(context.Background(), set, cfg, consumertest.NewNop())
 	require.NoError(t, err)
-	require.Len(t, r.(multiReceiver), 2, "log sources and threat rules")
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	shared := r.(*signal).r
+	require.Len(t, shared.parts, 2, "one scrape controller (metrics and threat rules) and the log sources")
 	require.NoError(t, r.Shutdown(context.Background()))
+}
+
+// One receiver id in a metrics and a logs pipeline is one receiver: the second signal shares
+// the first's scraper, and the shared state goes when both are shut down.
+func TestMetricsAndLogsShareOneScraper(t *testing.T) {
+	f := NewFactory()
+	set := receivertest.NewNopSettings(Type)
+	cfg := createDefaultConfig().(*Config)
+	cfg.RootPath = t.TempDir()
+	mr, err := f.CreateMetrics(context.Background(), set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	lr, err := f.CreateLogs(context.Background(), set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	require.Same(t, mr.(*signal).r, lr.(*signal).r, "both signals of one id share one receiver")
+	host := componenttest.NewNopHost()
+	require.NoError(t, mr.Start(context.Background(), host))
+	require.NoError(t, lr.Start(context.Background(), host))
+	shared := mr.(*signal).r
+	require.Len(t, shared.parts, 1, "one scrape controller for both signals (no log sources configured)")
+	require.NoError(t, mr.Shutdown(context.Background()))
+	require.NotNil(t, shared.scraper, "still running for the logs pipeline")
+	require.NoError(t, lr.Shutdown(context.Background()))
+	require.Nil(t, shared.scraper)
+
+	// Another factory (another collector in the same process) has receivers of its own.
+	other, err := NewFactory().CreateMetrics(context.Background(), set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	require.NotSame(t, shared, other.(*signal).r)
 }

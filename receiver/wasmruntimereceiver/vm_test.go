@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/catalog"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -54,8 +56,8 @@ func TestQEMUVirtualMachine(t *testing.T) {
 	assert.Equal(t, uuid, resAttr(rm, "wasm_runtime.vm.id"))
 	assert.Equal(t, "2", resAttr(rm, "wasm_runtime.vm.vcpus"))
 	assert.Equal(t, strconv.Itoa(64<<20), resAttr(rm, "wasm_runtime.vm.memory_size"))
-	assert.Equal(t, "qemu-system-x86", resAttr(rm, "process.executable.name"), "comm is cut to 15 bytes")
-	threads, _ := value(rm, "process.thread.count")
+	assert.Equal(t, "qemu-system-x86_64", resAttr(rm, "process.executable.name"), "the base name of /proc/<pid>/exe, not the 15-byte comm")
+	threads, _ := value(rm, "wasm_runtime.thread.count")
 	assert.GreaterOrEqual(t, threads, 3.0, "main loop and two vCPU threads")
 }
 
@@ -69,7 +71,7 @@ func TestCrossCheckAgainstProcfs(t *testing.T) {
 	spinner := startGuest(t, g, nil, "cpuloop")
 	grower := startGuest(t, nil, nil, "memgrow", "96")
 	cfg := testConfig()
-	cfg.Runtimes = []RuntimeMatcher{wazeroRuntime()}
+	cfg.Runtimes = []catalog.Matcher{wazeroRuntime()}
 	s := newTestScraper(t, cfg)
 
 	// Let the spinner accumulate over a second of CPU (longer on a busy machine) and the grower
@@ -110,11 +112,11 @@ func TestCrossCheckAgainstProcfs(t *testing.T) {
 
 	grow, ok := findResource(md, "process.pid", strconv.Itoa(grower.Process.Pid))
 	require.True(t, ok)
-	mem, ok := value(grow, "process.memory.usage")
+	mem, ok := value(grow, "wasm_runtime.memory.rss")
 	require.True(t, ok)
 	t.Logf("rss: receiver %.0f B, /proc/%d/status VmRSS %.0f B", mem, grower.Process.Pid, growerRSS)
 	assert.InEpsilon(t, growerRSS, mem, 0.05)
-	pt, _ := value(grow, "process.cpu.time", "cpu.mode", "user")
+	pt, _ := value(grow, "wasm_runtime.cpu.time", "cpu.mode", "user")
 	assert.Greater(t, pt, 0.0)
 }
 

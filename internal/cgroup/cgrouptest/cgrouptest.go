@@ -240,3 +240,57 @@ func ownPaths() (map[string]string, error) {
 	}
 	return out, sc.Err()
 }
+
+// Child creates a cgroup below g in each of its hierarchies, with its own limits (zero: none
+// of its own), and removes it before g at cleanup. On v2 the controllers are enabled in g's
+// subtree first; g must then hold no processes of its own (the kernel's no-internal-process
+// rule).
+func (g *Group) Child(tb testing.TB, name string, limits Limits) *Group {
+	tb.Helper()
+	c := &Group{Paths: map[string]string{}, Layout: g.Layout}
+	tb.Cleanup(func() { c.remove(tb) })
+	for _, d := range g.Dirs {
+		if g.Layout.Mode == cgroup.ModeV2 {
+			_ = os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte("+cpu +memory +pids"), 0o644)
+		}
+		dir := filepath.Join(d, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			tb.Fatalf("creating %s: %v", dir, err)
+		}
+		c.Dirs = append(c.Dirs, dir)
+		set := func(file, v string) {
+			// No O_CREAT: cgroupfs refuses to create a file (EACCES), and a file this
+			// hierarchy lacks is simply not set.
+			f, err := os.OpenFile(filepath.Join(dir, file), os.O_WRONLY|os.O_TRUNC, 0)
+			if os.IsNotExist(err) {
+				return
+			}
+			if err == nil {
+				_, err = f.WriteString(v)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
+				tb.Fatalf("setting %s/%s: %v", dir, file, err)
+			}
+		}
+		// Each directory takes the files of its hierarchy; the others do not exist there.
+		if limits.CPUQuotaUsec > 0 {
+			set("cpu.cfs_period_us", strconv.FormatUint(period(limits), 10))
+			set("cpu.cfs_quota_us", strconv.FormatUint(limits.CPUQuotaUsec, 10))
+			set("cpu.max", fmt.Sprintf("%d %d", limits.CPUQuotaUsec, period(limits)))
+		}
+		if limits.MemoryBytes > 0 {
+			set("memory.limit_in_bytes", strconv.FormatUint(limits.MemoryBytes, 10))
+			set("memory.max", strconv.FormatUint(limits.MemoryBytes, 10))
+		}
+		if limits.Pids > 0 {
+			set("pids.max", strconv.FormatUint(limits.Pids, 10))
+		}
+	}
+	for ctrl, p := range g.Paths {
+		c.Paths[ctrl] = filepath.Join(p, name)
+	}
+	return c
+}

@@ -1,0 +1,336 @@
+// Package linuxfs is the one layer through which otelcol-virt reads /proc and cgroup files: raw
+// open/read/close into one reused buffer, a cache of open descriptors re-read with one pread
+// each, directory listings with getdents64 and no allocation per entry, and the classification
+// of what went wrong into the reasons every component reports. A Reader is not safe for
+// concurrent use: each goroutine that reads owns one.
+package linuxfs
+
+import (
+	"io/fs"
+	"syscall"
+	"unsafe"
+)
+
+// Reader reads small kernel files into one reused buffer with raw open/read/close, so a
+// read costs three syscalls and no allocation beyond the path. It counts every read.
+type Reader struct {
+	buf   []byte
+	dents []byte
+	reads int64
+
+	// fds keeps the files read at every pass open, up to MaxOpen, so that each later read
+	// is one pread(2) at offset 0 (procfs and cgroupfs regenerate the content) instead of
+	// open, read and close. Files not read during a pass are closed at its end.
+	fds     map[string]*cachedFD
+	MaxOpen int
+	gen     uint64
+	// Trace, when set, records every operation (benchmarks replay it as their floor).
+	Trace *[]TraceOp
+}
+
+type cachedFD struct {
+	fd  int
+	gen uint64
+}
+
+// TraceOp is one recorded read.
+type TraceOp struct {
+	Kind byte // 'r' read, 'c' count dir, 'l' list dir, 'k' readlink
+	Path string
+}
+
+func (r *Reader) record(kind byte, path string) {
+	if r.Trace != nil {
+		*r.Trace = append(*r.Trace, TraceOp{kind, path})
+	}
+}
+
+// New returns a Reader that keeps up to maxOpen files open between passes (0: none).
+func New(maxOpen int) *Reader {
+	return &Reader{buf: make([]byte, 16<<10), dents: make([]byte, 8<<10), fds: map[string]*cachedFD{}, MaxOpen: maxOpen}
+}
+
+// ReadCached reads a file that is read at every pass, through the open-file cache. The file
+// must be a single-record one (see pread); ReadCachedMulti is for the others.
+func (r *Reader) ReadCached(path string) ([]byte, error) { return r.cached(path, true) }
+
+// ReadCachedMulti reads a multi-record seq_file (/proc/<pid>/net/dev) through the cache.
+func (r *Reader) ReadCachedMulti(path string) ([]byte, error) { return r.cached(path, false) }
+
+func (r *Reader) cached(path string, single bool) ([]byte, error) {
+	if r.MaxOpen <= 0 {
+		return r.Read(path)
+	}
+	r.reads++
+	r.record('r', path)
+	if c, ok := r.fds[path]; ok {
+		c.gen = r.gen
+		if data, err := r.pread(c.fd, single); err == nil {
+			return data, nil
+		}
+		// The process exited (ESRCH) or the cgroup was removed (ENODEV); the path may now
+		// name a new one: reopen once.
+		syscall.Close(c.fd)
+		delete(r.fds, path)
+	}
+	fd, err := open(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	data, err := r.pread(fd, single)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	if len(r.fds) < r.MaxOpen {
+		r.fds[path] = &cachedFD{fd: fd, gen: r.gen}
+	} else {
+		syscall.Close(fd)
+	}
+	return data, nil
+}
+
+// pread reads a file from offset 0. For a single-record file (one seq_file show() call:
+// /proc/<pid>/stat and status, every cgroup control file, a regular file) the kernel
+// produces the whole record before copying, so a read shorter than the buffer is the whole
+// file and the read(2) that would return 0 is skipped. Multi-record files (/proc/<pid>/net/*)
+// come in page-sized pieces and are read until 0.
+func (r *Reader) pread(fd int, single bool) ([]byte, error) {
+	n := 0
+	for {
+		if n == len(r.buf) && !r.grow() {
+			return nil, syscall.EFBIG
+		}
+		m, err := syscall.Pread(fd, r.buf[n:], int64(n))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			return r.buf[:n], nil
+		}
+		n += m
+		if single && n < len(r.buf) {
+			return r.buf[:n], nil
+		}
+	}
+}
+
+// maxFileSize bounds the read buffer: the largest file read is /proc/<pid>/net/tcp{,6} of a busy
+// network namespace (about 150 bytes a socket); anything larger is refused as malformed rather
+// than letting a hostile or broken file grow the collector's memory without bound.
+const maxFileSize = 32 << 20
+
+// grow doubles the read buffer up to maxFileSize; it reports false when it is already there.
+func (r *Reader) grow() bool {
+	if len(r.buf) >= maxFileSize {
+		return false
+	}
+	r.buf = append(r.buf, make([]byte, min(len(r.buf), maxFileSize-len(r.buf)))...)
+	return true
+}
+
+// BeginPass starts a cache generation.
+func (r *Reader) BeginPass() { r.gen++ }
+
+// EndPass closes the cached files that were not read during the pass.
+func (r *Reader) EndPass() {
+	for p, c := range r.fds {
+		if c.gen != r.gen {
+			syscall.Close(c.fd)
+			delete(r.fds, p)
+		}
+	}
+}
+
+// CloseAll closes every cached file.
+func (r *Reader) CloseAll() {
+	for p, c := range r.fds {
+		syscall.Close(c.fd)
+		delete(r.fds, p)
+	}
+}
+
+// Read returns the file's content; the slice is valid until the next read.
+func (r *Reader) Read(path string) ([]byte, error) {
+	r.reads++
+	r.record('r', path)
+	fd, err := open(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	n := 0
+	for {
+		if n == len(r.buf) && !r.grow() {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EFBIG}
+		}
+		m, err := syscall.Read(fd, r.buf[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		// Read until read(2) returns 0: a short read is not the end of a procfs file
+		// (/proc/<pid>/net/tcp comes in page-sized chunks).
+		if m == 0 {
+			return r.buf[:n], nil
+		}
+		n += m
+	}
+}
+
+// CountDir counts the entries of a directory (other than . and ..) with getdents64, without
+// allocating per entry: /proc/<pid>/fd of a process with thousands of descriptors is one
+// open and a few getdents calls.
+func (r *Reader) CountDir(path string) (int64, error) {
+	r.reads++
+	r.record('c', path)
+	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
+	if err != nil {
+		return 0, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	var count int64
+	for {
+		n, err := syscall.Getdents(fd, r.dents)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, &fs.PathError{Op: "getdents", Path: path, Err: err}
+		}
+		if n <= 0 {
+			return count, nil
+		}
+		buf := r.dents[:n]
+		for len(buf) >= 19 {
+			// struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }
+			reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
+			if reclen < 24 || reclen > len(buf) {
+				break
+			}
+			if !isDotName(buf[19:reclen]) {
+				count++
+			}
+			buf = buf[reclen:]
+		}
+	}
+}
+
+func isDotName(name []byte) bool {
+	return name[0] == '.' && (name[1] == 0 || name[1] == '.' && name[2] == 0)
+}
+
+// ListNumeric appends the numeric entries of a directory (/proc, /proc/<pid>/fd) to dst.
+func (r *Reader) ListNumeric(path string, dst []int) ([]int, error) {
+	r.reads++
+	r.record('l', path)
+	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
+	if err != nil {
+		return dst, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	for {
+		n, err := syscall.Getdents(fd, r.dents)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return dst, &fs.PathError{Op: "getdents", Path: path, Err: err}
+		}
+		if n <= 0 {
+			return dst, nil
+		}
+		buf := r.dents[:n]
+		for len(buf) >= 19 {
+			reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
+			if reclen < 24 || reclen > len(buf) {
+				break
+			}
+			pid := 0
+			if buf[19] == 0 {
+				pid = -1
+			}
+			for _, c := range buf[19:reclen] {
+				if c == 0 {
+					break
+				}
+				if c < '0' || c > '9' || pid > 1<<30 {
+					pid = -1
+					break
+				}
+				pid = pid*10 + int(c-'0')
+			}
+			if pid >= 0 {
+				dst = append(dst, pid)
+			}
+			buf = buf[reclen:]
+		}
+	}
+}
+
+// Readlink reads a symbolic link such as /proc/<pid>/exe.
+func (r *Reader) Readlink(path string) (string, error) {
+	r.reads++
+	r.record('k', path)
+	var b [512]byte
+	for {
+		n, err := syscall.Readlink(path, b[:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", &fs.PathError{Op: "readlink", Path: path, Err: err}
+		}
+		return string(b[:n]), nil
+	}
+}
+
+// ReadlinkInto reads a link into the reader's buffer (valid until the next call).
+func (r *Reader) ReadlinkInto(path string) ([]byte, error) {
+	r.reads++
+	r.record('k', path)
+	for {
+		n, err := syscall.Readlink(path, r.buf[:256])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "readlink", Path: path, Err: err}
+		}
+		return r.buf[:n], nil
+	}
+}
+
+func open(path string, flags int) (int, error) {
+	for {
+		fd, err := syscall.Open(path, flags, 0)
+		if err != syscall.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// Reads counts every read, listing and readlink since the Reader was made.
+func (r *Reader) Reads() int64 { return r.reads }
+
+// OpenFiles is the number of descriptors the cache holds.
+func (r *Reader) OpenFiles() int { return len(r.fds) }
+
+// ShrinkBuffer drops a buffer that a huge file (the TCP table of a busy host) grew past 1 MiB,
+// so that one large read does not pin its memory for the life of the collector.
+func (r *Reader) ShrinkBuffer() {
+	if len(r.buf) > 1<<20 {
+		r.buf = make([]byte, 16<<10)
+	}
+}
+
+// Cached reports whether path is held open by the descriptor cache.
+func (r *Reader) Cached(path string) bool {
+	_, ok := r.fds[path]
+	return ok
+}

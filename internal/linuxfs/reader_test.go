@@ -1,0 +1,144 @@
+package linuxfs
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestClassify(t *testing.T) {
+	pe := func(err error) error { return &fs.PathError{Op: "open", Path: "/proc/1/stat", Err: err} }
+	for err, want := range map[error]Reason{
+		pe(syscall.ENOENT):                Vanished,
+		pe(syscall.ESRCH):                 Vanished,
+		pe(syscall.EACCES):                Permission,
+		pe(syscall.EPERM):                 Permission,
+		pe(syscall.ENODEV):                Missing,
+		pe(syscall.EFBIG):                 Malformed,
+		fmt.Errorf("x: %w", ErrMalformed): Malformed, // proc.ErrMalformed and cgroup.ErrMalformed are this one
+		pe(syscall.EIO):                   Other,
+	} {
+		assert.Equal(t, want, Classify(err), "%v", err)
+	}
+}
+
+func TestFileReader(t *testing.T) {
+	dir := t.TempDir()
+	big := make([]byte, 100<<10) // larger than the initial buffer
+	for i := range big {
+		big[i] = byte('a' + i%26)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "big"), big, 0o644))
+	for i := 0; i < 5; i++ {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprint(i)), nil, 0o644))
+	}
+	r := New(0)
+	r.MaxOpen = 2
+	got, err := r.ReadCached(filepath.Join(dir, "big"))
+	require.NoError(t, err)
+	assert.Equal(t, big, got, "grows its buffer for a large file")
+	// In-place rewrite: a cached descriptor sees the new content.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "big"), []byte("short"), 0o644))
+	got, err = r.ReadCached(filepath.Join(dir, "big"))
+	require.NoError(t, err)
+	assert.Equal(t, "short", string(got))
+	n, err := r.CountDir(dir)
+	require.NoError(t, err)
+	assert.Equal(t, int64(6), n)
+	pids, err := r.ListNumeric(dir, nil)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []int{0, 1, 2, 3, 4}, pids, "numeric names only")
+	_, err = r.Read(filepath.Join(dir, "nope"))
+	assert.Equal(t, Vanished, Classify(err))
+	assert.Equal(t, int64(5), r.reads)
+	for i := 0; i < 3; i++ {
+		_, err := r.ReadCached(filepath.Join(dir, fmt.Sprint(i)))
+		require.NoError(t, err)
+	}
+	assert.Len(t, r.fds, 2, "bounded by maxOpen")
+	r.BeginPass()
+	r.EndPass()
+	assert.Empty(t, r.fds, "files not read in a pass are closed")
+}
+
+// A file larger than any the kernel writes is refused, counted as malformed, and the buffer
+// stays bounded: a hostile root cannot grow the collector's memory.
+func TestFileReaderRefusesHugeFiles(t *testing.T) {
+	huge := filepath.Join(t.TempDir(), "huge")
+	require.NoError(t, os.WriteFile(huge, nil, 0o644))
+	require.NoError(t, os.Truncate(huge, 2*maxFileSize)) // sparse: costs no disk
+	r := New(0)
+	_, err := r.Read(huge)
+	assert.Equal(t, Malformed, Classify(err), "%v", err)
+	_, err = r.ReadCached(huge)
+	assert.Equal(t, Malformed, Classify(err), "%v", err)
+	assert.LessOrEqual(t, len(r.buf), maxFileSize)
+	assert.Empty(t, r.fds, "a refused file is not kept open")
+
+	// A file right at the bound is still read whole.
+	atBound := filepath.Join(t.TempDir(), "at-bound")
+	require.NoError(t, os.WriteFile(atBound, nil, 0o644))
+	require.NoError(t, os.Truncate(atBound, maxFileSize-1))
+	got, err := r.Read(atBound)
+	require.NoError(t, err)
+	assert.Len(t, got, maxFileSize-1)
+}
+
+// TestSingleReadFiles checks, on this host's real procfs and cgroupfs, that the files read
+// with a single pread are complete: the same bytes as reading until end of file.
+func TestSingleReadFiles(t *testing.T) {
+	paths := []string{"/proc/self/stat", "/proc/self/status", "/proc/1/stat"}
+	for _, pattern := range []string{
+		"/sys/fs/cgroup/*/memory.stat", "/sys/fs/cgroup/*/*/*/memory.stat", "/sys/fs/cgroup/*/cpu.stat",
+		"/sys/fs/cgroup/*/cpuacct.stat", "/sys/fs/cgroup/*/blkio.throttle.io_service_bytes_recursive",
+		"/sys/fs/cgroup/*/*.pressure", "/sys/fs/cgroup/*.pressure", "/sys/fs/cgroup/memory.stat",
+		"/sys/fs/cgroup/*/*/memory.stat", "/sys/fs/cgroup/*/io.stat", "/sys/fs/cgroup/*/memory.events",
+	} {
+		m, _ := filepath.Glob(pattern)
+		paths = append(paths, m...)
+	}
+	r := New(0)
+	r.MaxOpen = 1 << 10
+	t.Cleanup(r.CloseAll)
+	checked := 0
+	for _, p := range paths {
+		full, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for i := 0; i < 2; i++ { // first read opens, second one preads the cached descriptor
+			got, err := r.ReadCached(p)
+			require.NoError(t, err, p)
+			// Values move between reads; the structure (keys and fields) must not be cut.
+			assert.Equal(t, len(bytesFields(full)), len(bytesFields(got)), p)
+		}
+		checked++
+	}
+	t.Logf("checked %d files", checked)
+	require.Greater(t, checked, 3)
+}
+
+func bytesFields(b []byte) []string {
+	var out []string
+	field := []byte{}
+	for _, c := range b {
+		if c == ' ' || c == '\n' || c == '\t' {
+			if len(field) > 0 {
+				out = append(out, string(field))
+				field = field[:0]
+			}
+			continue
+		}
+		field = append(field, c)
+	}
+	if len(field) > 0 {
+		out = append(out, string(field))
+	}
+	return out
+}
