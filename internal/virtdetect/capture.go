@@ -291,7 +291,10 @@ func sanitize(p string, b []byte) []byte {
 		for _, line := range strings.SplitAfter(string(b), "\n") {
 			f := strings.Fields(line)
 			if len(f) >= 3 && relevantMount(Mount{Source: f[0], Target: f[1], FSType: f[2]}) {
-				out.WriteString(line)
+				if len(f) >= 4 {
+					f[3] = overlayOptions(f[3])
+				}
+				out.WriteString(strings.Join(f, " ") + "\n")
 			}
 		}
 		return out.Bytes()
@@ -311,6 +314,23 @@ func sanitize(p string, b []byte) []byte {
 		}
 	}
 	return b
+}
+
+// overlayOptions drops the layer directories of an overlay's options: they are paths of the
+// capturing machine (an engine's storage), and detection reads only krata's lowerdir.
+func overlayOptions(opts string) string {
+	kept := make([]string, 0, 4)
+	for _, o := range strings.Split(opts, ",") {
+		k, _, _ := strings.Cut(o, "=")
+		switch k {
+		case "lowerdir", "upperdir", "workdir":
+			if !strings.HasPrefix(o, krataLowerDir) {
+				continue
+			}
+		}
+		kept = append(kept, o)
+	}
+	return strings.Join(kept, ",")
 }
 
 // relevantMount reports whether detection looks at a mount: the root, krata's image and config

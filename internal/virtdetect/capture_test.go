@@ -27,7 +27,7 @@ func TestCaptureReproducesDetection(t *testing.T) {
 	write("proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n\n")
 	write("proc/1/environ", "PATH=/bin\x00API_TOKEN=secret\x00container=docker\x00")
 	write("proc/1/comm", "init\n")
-	write("proc/1/mounts", "overlay / overlay rw,lowerdir=/l 0 0\nproc /proc proc rw 0 0\ntmpfs /secret tmpfs rw 0 0\n")
+	write("proc/1/mounts", "overlay / overlay rw,lowerdir=/var/lib/x/l/ABC,upperdir=/var/lib/x/u,workdir=/var/lib/x/w 0 0\nproc /proc proc rw 0 0\ntmpfs /secret tmpfs rw 0 0\n")
 	write("sys/devices/system/clocksource/clocksource0/available_clocksource", "kvm-clock tsc \n")
 	write("sys/devices/system/clocksource/clocksource0/current_clocksource", "kvm-clock\n")
 	write("sys/devices/pci0000:00/0000:00:00.0/vendor", "0x8086\n")
@@ -48,7 +48,7 @@ func TestCaptureReproducesDetection(t *testing.T) {
 	assert.Equal(t, "container=docker\x00", string(b), "only the variables detection reads")
 	b, err = os.ReadFile(filepath.Join(dst, "proc/1/mounts"))
 	require.NoError(t, err)
-	assert.Equal(t, "overlay / overlay rw,lowerdir=/l 0 0\n", string(b), "only the mounts detection looks at")
+	assert.Equal(t, "overlay / overlay rw 0 0\n", string(b), "only the mounts detection looks at, without the capturing machine's layer paths")
 
 	target, err := os.Readlink(filepath.Join(dst, "sys/bus/pci/devices/0000:00:00.0"))
 	require.NoError(t, err, "a PCI function stays a link")
@@ -87,4 +87,11 @@ func checkNoEmptyDirectory(t *testing.T, root string) {
 		}
 		return nil
 	}))
+}
+
+func TestOverlayOptionsKeepOnlyWhatDetectionReads(t *testing.T) {
+	assert.Equal(t, "rw,relatime,lowerdir=/overlay/image,xino=off",
+		overlayOptions("rw,relatime,lowerdir=/overlay/image,upperdir=/overlay/upper,workdir=/overlay/work,xino=off"),
+		"krata's lowerdir stays: it is how a zone's root is recognised")
+	assert.Equal(t, "rw,uuid=on", overlayOptions("rw,lowerdir=/srv/storage/l/A:/srv/storage/l/B,upperdir=/srv/u,workdir=/srv/w,uuid=on"))
 }
