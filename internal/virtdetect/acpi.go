@@ -59,6 +59,7 @@ func ReadACPITables(f FS) ACPITables {
 	var t ACPITables
 	const dir = "/sys/firmware/acpi/tables/"
 	for _, name := range f.ReadDir(dir) {
+		f.rec.add(dir+name, accessHead)
 		fh, err := os.Open(f.Path(dir + name))
 		if err != nil {
 			if os.IsPermission(err) {

@@ -18,7 +18,14 @@ func (c FixedCPUID) HypervisorVendor() (string, bool) { return string(c), c != "
 // NoCPUID is a CPUID without the hypervisor leaf (non-x86, or bare metal).
 var NoCPUID CPUID = FixedCPUID("")
 
-// cpuidHypervisors maps the 12-byte vendor signatures (NULs trimmed) to hypervisor names.
+// cpuidHypervisors maps the 12-byte vendor signatures (NULs and spaces trimmed) to hypervisor
+// names: systemd's vm_table (systemd/systemd src/basic/virt.c at
+// 0099e5589762f2ef72d9c69b7e7032138d410979), with "SRESRESRESRE" left to "other" (no name of ours
+// fits), plus VirtualBox's, the default vendor of its Hyper-V paravirtualization provider
+// (VirtualBox/virtualbox src/VBox/VMM/VMMR3/GIMHv.cpp at 4908d8d1a85c75c0eefb6a4c5c8a9f07211ad8f1;
+// its KVM provider says "KVMKVMKVM" and its minimal one leaves the leaf empty), and Parallels',
+// which is closed source and absent from systemd's table: the two spellings are those other
+// detectors list for it, and its DMI vendor names it in any case.
 // "Microsoft Hv" is also shown by KVM/QEMU with Hyper-V enlightenments and by XenServer with
 // Viridian on, so it is only taken as Hyper-V when DMI and Xen signals do not say otherwise.
 var cpuidHypervisors = map[string]string{

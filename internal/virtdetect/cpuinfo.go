@@ -13,6 +13,8 @@ type CPUInfo struct {
 	// VirtFlags reports vmx or svm: hardware virtualization is available to this kernel.
 	VirtFlags bool
 	ModelName string
+	// VendorID is the first CPU's vendor_id ("User Mode Linux" under UML).
+	VendorID string
 	// Present is false when the file was missing or had no flags line (arm64 has "Features").
 	Present bool
 }
@@ -35,6 +37,10 @@ func ParseCPUInfo(data []byte) CPUInfo {
 		key = strings.TrimSpace(key)
 		value = strings.TrimSpace(value)
 		switch key {
+		case "vendor_id":
+			if ci.VendorID == "" {
+				ci.VendorID = value
+			}
 		case "model name":
 			if ci.ModelName == "" {
 				ci.ModelName = value

@@ -14,6 +14,9 @@ type DeviceTree struct {
 	HypervisorCompatible []string
 	// FWCfg is set when a fw-cfg node exists: QEMU has one, Firecracker does not.
 	FWCfg bool
+	// PowerVM is set by the partition nodes a PowerVM LPAR has (ibm,partition-name and
+	// hmc-managed?) without QEMU's chosen/qemu,graphic-width, as systemd's detect_vm_device_tree.
+	PowerVM bool
 }
 
 // ParseCompatible splits a NUL-separated device tree string list.
@@ -44,11 +47,31 @@ func ReadDeviceTree(f FS) DeviceTree {
 		dt.HypervisorCompatible = ParseCompatible(b)
 	}
 	for _, n := range f.ReadDir(base) {
-		if strings.HasPrefix(n, "fw-cfg") {
+		if strings.Contains(n, "fw-cfg") {
 			dt.FWCfg = true
 		}
 	}
+	dt.PowerVM = f.Exists(base+"/ibm,partition-name") && f.Exists(base+"/hmc-managed?") &&
+		!f.Exists(base+"/chosen/qemu,graphic-width")
 	return dt
+}
+
+// HypervisorNode returns the first /hypervisor/compatible string, "" when there is no node.
+func (d DeviceTree) HypervisorNode() string {
+	if len(d.HypervisorCompatible) == 0 {
+		return ""
+	}
+	return d.HypervisorCompatible[0]
+}
+
+// HasRootCompatible reports whether the root node lists c.
+func (d DeviceTree) HasRootCompatible(c string) bool {
+	for _, x := range d.Compatible {
+		if x == c {
+			return true
+		}
+	}
+	return false
 }
 
 // HasCompatible reports whether the root or hypervisor node lists c.

@@ -37,6 +37,7 @@ type fixtureWant struct {
 	technology string
 	orch       string
 	evidence   string // expected in the outermost layer's evidence
+	vmmEvid    string // expected in the VMM layer's evidence
 }
 
 // fixtureWants is what each captured or reconstructed host must yield. The reasoning for the
@@ -53,8 +54,8 @@ var fixtureWants = map[string]fixtureWant{
 		isolation: IsolationVM, technology: HypervisorXen, evidence: "xen.guest_type=HVM"},
 	"xen-pv-domu": {layers: []string{"hypervisor:xen/high"}, hypType: TypeBareMetal, role: RoleGuest,
 		isolation: IsolationVM, technology: HypervisorXen, evidence: "xen.guest_type=PV"},
-	"xen-dom0": {layers: []string{"hypervisor:xen/high"}, hypType: TypeBareMetal, role: RoleDom0,
-		isolation: IsolationVM, technology: HypervisorXen, evidence: "xen.dom0"},
+	// dom0 is the host's control domain: no VM layer (as systemd), the role says Xen.
+	"xen-dom0": {role: RoleDom0, isolation: IsolationNone},
 	"hyperv": {layers: []string{"hypervisor:hyperv/high"}, hypType: TypeBareMetal, role: RoleGuest,
 		isolation: IsolationVM, technology: HypervisorHyperV},
 	"azure": {layers: []string{"hypervisor:hyperv/high"}, hypType: TypeBareMetal, role: RoleGuest, cloud: "azure",
@@ -73,7 +74,7 @@ var fixtureWants = map[string]fixtureWant{
 		isolation: IsolationVM, technology: HypervisorACRN},
 	"aws-nitro": {layers: []string{"hypervisor:nitro/high"}, hypType: TypeBareMetal, role: RoleGuest, cloud: "aws",
 		isolation: IsolationVM, technology: HypervisorNitro},
-	"gce": {layers: []string{"hypervisor:kvm/high", "vmm:gce/high"}, hypType: TypeBareMetal, role: RoleGuest, cloud: "gcp",
+	"gce": {layers: []string{"hypervisor:kvm/high", "vmm:gce/medium"}, hypType: TypeBareMetal, role: RoleGuest, cloud: "gcp",
 		isolation: IsolationVM, technology: VMMGCE},
 	"oracle-cloud": {layers: []string{"hypervisor:kvm/high", "vmm:qemu/high"}, hypType: TypeBareMetal, role: RoleGuest,
 		cloud: "oracle_cloud", isolation: IsolationVM, technology: VMMQEMU},
@@ -81,9 +82,11 @@ var fixtureWants = map[string]fixtureWant{
 		isolation: IsolationVM, technology: HypervisorApple},
 	"firecracker-x86-mmio": {layers: []string{"hypervisor:kvm/high", "vmm:firecracker/high"}, hypType: TypeBareMetal,
 		role: RoleGuest, isolation: IsolationMicroVM, technology: VMMFirecracker},
-	"firecracker-arm64": {layers: []string{"hypervisor:kvm/low", "vmm:firecracker/medium"}, hypType: TypeBareMetal,
-		role: RoleGuest, isolation: IsolationMicroVM, technology: VMMFirecracker},
-	"qemu-arm64-virt": {layers: []string{"hypervisor:other/low", "vmm:qemu/low"}, role: RoleGuest,
+	// The FDT of a Firecracker arm64 guest names no VMM (crosvm and kvmtool write the same): a
+	// micro-VM of an unknown VMM on an unknown hypervisor, never "firecracker".
+	"firecracker-arm64": {layers: []string{"hypervisor:other/low", "vmm:unknown/low"}, role: RoleGuest,
+		isolation: IsolationMicroVM, technology: HypervisorOther},
+	"qemu-arm64-virt": {layers: []string{"hypervisor:other/low", "vmm:qemu/medium"}, role: RoleGuest,
 		isolation: IsolationVM, technology: VMMQEMU},
 	"cloud-hypervisor": {layers: []string{"hypervisor:kvm/high", "vmm:cloud_hypervisor/high"}, hypType: TypeBareMetal,
 		role: RoleGuest, isolation: IsolationMicroVM, technology: VMMCloudHypervisor},
@@ -106,9 +109,42 @@ var fixtureWants = map[string]fixtureWant{
 		role: RoleGuest, isolation: IsolationVM, technology: VMMQEMU},
 	"docker-desktop-wsl2": {layers: []string{"hypervisor:hyperv/high", "guest:wsl/medium", "container:docker/high"}, hypType: TypeBareMetal,
 		role: RoleGuest, isolation: IsolationVM, technology: GuestWSL},
-	// This very machine: a container marker inside a Firecracker micro-VM on KVM.
-	"firecracker-kvm-docker": {layers: []string{"hypervisor:kvm/high", "vmm:firecracker/high", "container:docker/medium"},
-		hypType: TypeBareMetal, role: RoleGuest, isolation: IsolationMicroVM, technology: VMMFirecracker},
+	// Captured live by the processor's live tests (ORIGIN.md in each folder).
+	"live-firecracker-host": {layers: []string{"hypervisor:kvm/high", "vmm:firecracker/high"}, hypType: TypeBareMetal,
+		role: RoleGuest, isolation: IsolationMicroVM, technology: VMMFirecracker},
+	// QEMU under TCG here (this machine's KVM cannot boot a stock kernel); microvm is a micro-VM
+	// by its shape (no PCI device at all), named QEMU by its ACPI tables, never Firecracker.
+	"live-qemu-tcg": {layers: []string{"hypervisor:tcg/medium", "vmm:qemu/high"}, hypType: TypeEmulated,
+		role: RoleGuest, isolation: IsolationVM, technology: VMMQEMU, vmmEvid: "dmi.sys_vendor=QEMU"},
+	"live-qemu-microvm-tcg": {layers: []string{"hypervisor:tcg/medium", "vmm:qemu/high"}, hypType: TypeEmulated,
+		role: RoleGuest, isolation: IsolationMicroVM, technology: VMMQEMU, vmmEvid: "pci=none"},
+	"live-gvisor": {layers: []string{"hypervisor:kvm/medium", "sandbox:gvisor/high"}, hypType: TypeBareMetal,
+		role: RoleGuest, isolation: IsolationVM, technology: HypervisorKVM},
+	// Podman masks /sys/firmware: the ACPI tables that name Firecracker are hidden, the shape stays.
+	"live-podman": {layers: []string{"hypervisor:kvm/high", "vmm:unknown/low", "container:podman/high"}, hypType: TypeBareMetal,
+		role: RoleGuest, isolation: IsolationMicroVM, technology: HypervisorKVM},
+	"aws-graviton": {layers: []string{"hypervisor:nitro/high"}, hypType: TypeBareMetal, role: RoleGuest, cloud: "aws",
+		isolation: IsolationVM, technology: HypervisorNitro, evidence: "dmi.sys_vendor=Amazon EC2+smbios.vm_bit=set"},
+	"aws-graviton-metal": {role: RoleHost, cloud: "aws", isolation: IsolationNone},
+	"chromebook":         {role: RoleHost, isolation: IsolationNone},
+	"crosvm-arm64": {layers: []string{"hypervisor:other/low", "vmm:unknown/low"}, role: RoleGuest,
+		isolation: IsolationMicroVM, technology: HypervisorOther},
+	"xen-dom0-nested-kvm": {layers: []string{"hypervisor:kvm/medium", "vmm:qemu/high"}, hypType: TypeBareMetal, role: RoleDom0,
+		isolation: IsolationVM, technology: VMMQEMU},
+	"powervm": {layers: []string{"hypervisor:powervm/medium"}, hypType: TypeBareMetal, role: RoleGuest,
+		isolation: IsolationVM, technology: HypervisorPowerVM},
+	"edera-zone": {layers: []string{"hypervisor:xen/high", "guest:edera/high"}, hypType: TypeBareMetal, role: RoleGuest,
+		isolation: IsolationMicroVM, technology: GuestEdera},
+	"uml": {layers: []string{"hypervisor:uml/medium"}, hypType: TypeHostedApp, role: RoleGuest,
+		isolation: IsolationVM, technology: HypervisorUML},
+	"zvm": {layers: []string{"hypervisor:zvm/medium"}, hypType: TypeBareMetal, role: RoleGuest,
+		isolation: IsolationVM, technology: HypervisorZVM},
+	// A /.dockerenv left in a VM image, nothing else of a container: no container layer.
+	"dockerenv-in-kvm-vm": {layers: []string{"hypervisor:kvm/high", "vmm:qemu/high"}, hypType: TypeBareMetal,
+		role: RoleGuest, isolation: IsolationVM, technology: VMMQEMU},
+	"proot":             {layers: []string{"container:proot/medium"}, role: RoleNone, isolation: IsolationContainer, technology: ContainerProot},
+	"openvz":            {layers: []string{"container:openvz/medium"}, role: RoleHost, isolation: IsolationContainer, technology: ContainerOpenVZ},
+	"unnamed-container": {layers: []string{"container:other/medium"}, role: RoleHost, isolation: IsolationContainer, technology: ContainerOther},
 }
 
 func TestFixtures(t *testing.T) {
@@ -134,12 +170,19 @@ func TestFixtures(t *testing.T) {
 			assert.Equal(t, want.layers, got, "layers, outermost first")
 			assert.Equal(t, want.hypType, h.HypervisorType, "hypervisor type")
 			assert.Equal(t, want.role, h.Role, "role")
-			assert.Equal(t, want.cloud, h.Cloud, "cloud")
+			assert.Equal(t, want.cloud, h.CloudProvider, "cloud")
 			assert.Equal(t, want.isolation, h.IsolationLevel, "isolation level")
 			assert.Equal(t, want.technology, h.IsolationTechnology, "isolation technology")
 			assert.Equal(t, want.orch, h.Orchestrator, "orchestrator")
 			if want.evidence != "" {
 				assert.Contains(t, h.Layers[0].Evidence, want.evidence)
+			}
+			if want.vmmEvid != "" {
+				for _, l := range h.Layers {
+					if l.Kind == KindVMM {
+						assert.Contains(t, l.Evidence, want.vmmEvid)
+					}
+				}
 			}
 		})
 	}

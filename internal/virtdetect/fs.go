@@ -14,7 +14,12 @@ import (
 const maxFileSize = 1 << 20
 
 // FS reads files below a root directory that stands for "/".
-type FS struct{ root string }
+type FS struct {
+	root string
+	// rec, when set, records every path read (Capture uses it to copy exactly the files that
+	// detection reads).
+	rec *recorder
+}
 
 // NewFS returns an FS rooted at root ("" or "/" is the real root).
 func NewFS(root string) FS {
@@ -32,6 +37,7 @@ func (f FS) Path(p string) string { return filepath.Join(f.root, p) }
 
 // ReadFile reads at most maxFileSize bytes of p.
 func (f FS) ReadFile(p string) ([]byte, error) {
+	f.rec.add(p, accessRead)
 	fh, err := os.Open(f.Path(p))
 	if err != nil {
 		return nil, err
@@ -51,12 +57,14 @@ func (f FS) ReadString(p string) string {
 
 // Exists reports whether p exists (a dangling symlink counts: /.dockerenv may be one).
 func (f FS) Exists(p string) bool {
+	f.rec.add(p, accessStat)
 	_, err := os.Lstat(f.Path(p))
 	return err == nil
 }
 
 // ReadDir lists the names in directory p; nil when it does not exist.
 func (f FS) ReadDir(p string) []string {
+	f.rec.add(p, accessList)
 	entries, err := os.ReadDir(f.Path(p))
 	if err != nil {
 		return nil
@@ -70,6 +78,7 @@ func (f FS) ReadDir(p string) []string {
 
 // Readlink returns the target of symlink p, "" when it is not one.
 func (f FS) Readlink(p string) string {
+	f.rec.add(p, accessLink)
 	t, err := os.Readlink(f.Path(p))
 	if err != nil {
 		return ""
@@ -79,6 +88,7 @@ func (f FS) Readlink(p string) string {
 
 // readable distinguishes "absent" from "present but unreadable" (ACPI tables need root).
 func (f FS) readable(p string) (exists, ok bool) {
+	f.rec.add(p, accessRead)
 	fh, err := os.Open(f.Path(p))
 	if err != nil {
 		return !errors.Is(err, fs.ErrNotExist), false

@@ -6,8 +6,18 @@ import (
 	"strings"
 )
 
+// HasOption reports whether the comma-separated options contain opt (or opt=...).
+func (m Mount) HasOption(opt string) bool {
+	for _, o := range strings.Split(m.Options, ",") {
+		if o == opt || strings.HasPrefix(o, opt+"=") {
+			return true
+		}
+	}
+	return false
+}
+
 // Mount is one line of /proc/mounts.
-type Mount struct{ Source, Target, FSType string }
+type Mount struct{ Source, Target, FSType, Options string }
 
 // ParseMounts parses /proc/mounts (or /proc/<pid>/mounts); malformed lines are skipped.
 func ParseMounts(b []byte) []Mount {
@@ -19,7 +29,11 @@ func ParseMounts(b []byte) []Mount {
 		if len(f) < 3 {
 			continue
 		}
-		out = append(out, Mount{Source: f[0], Target: f[1], FSType: f[2]})
+		m := Mount{Source: f[0], Target: f[1], FSType: f[2]}
+		if len(f) > 3 {
+			m.Options = f[3]
+		}
+		out = append(out, m)
 	}
 	return out
 }

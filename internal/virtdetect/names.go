@@ -23,6 +23,10 @@ const (
 	HypervisorQNX        = "qnx"
 	HypervisorApple      = "apple"
 	HypervisorNitro      = "nitro"
+	HypervisorPowerVM    = "powervm"
+	HypervisorZVM        = "zvm"
+	// HypervisorUML is User-Mode Linux: a Linux kernel running as a process of another one.
+	HypervisorUML = "uml"
 	// HypervisorOther is a hypervisor whose presence is certain (the CPUID hypervisor bit) but
 	// whose product could not be identified.
 	HypervisorOther = "other"
@@ -34,12 +38,18 @@ const (
 	VMMFirecracker     = "firecracker"
 	VMMCloudHypervisor = "cloud_hypervisor"
 	VMMGCE             = "gce" // Google Compute Engine's own KVM-based VMM
+	// VMMUnknown is a VMM whose machine shape is seen (virtio-mmio, no DMI, an FDT without
+	// fw-cfg: a micro-VM) but that no signal names: Firecracker, crosvm, kvmtool, QEMU microvm
+	// and Cloud Hypervisor all build such machines.
+	VMMUnknown = "unknown"
 )
 
 // Guest, sandbox and container names.
 const (
-	GuestKata           = "kata"
-	GuestWSL            = "wsl"
+	GuestKata = "kata"
+	GuestWSL  = "wsl"
+	// GuestEdera is an Edera (krata) zone: a Xen PV guest whose PID 1 is the zone init.
+	GuestEdera          = "edera"
 	SandboxGVisor       = "gvisor"
 	ContainerDocker     = "docker"
 	ContainerPodman     = "podman"
@@ -47,6 +57,8 @@ const (
 	ContainerCRIO       = "cri-o"
 	ContainerLXC        = "lxc"
 	ContainerNspawn     = "systemd-nspawn"
+	ContainerOpenVZ     = "openvz"
+	ContainerProot      = "proot"
 	ContainerOther      = "other"
 )
 
@@ -67,8 +79,9 @@ const (
 	// TypeHostedApp (type 2) runs as an application on a host OS using hardware virtualization
 	// (VirtualBox, Parallels, Apple Virtualization.framework).
 	TypeHostedApp = "type2"
-	// TypeEmulated is software emulation without hardware virtualization (QEMU TCG).
-	TypeEmulated = "hosted"
+	// TypeEmulated is software emulation without hardware virtualization (QEMU TCG). It is not
+	// called "hosted", which is the usual name of type 2.
+	TypeEmulated = "emulated"
 )
 
 // Roles (virtualization.role).
@@ -106,12 +119,40 @@ func (c Confidence) rank() int {
 func HypervisorType(name string) string {
 	switch name {
 	case HypervisorKVM, HypervisorXen, HypervisorHyperV, HypervisorVMware, HypervisorNitro,
-		HypervisorACRN, HypervisorBhyve, HypervisorQNX:
+		HypervisorACRN, HypervisorBhyve, HypervisorQNX, HypervisorPowerVM, HypervisorZVM:
 		return TypeBareMetal
-	case HypervisorVirtualBox, HypervisorParallels, HypervisorApple:
+	case HypervisorVirtualBox, HypervisorParallels, HypervisorApple, HypervisorUML:
 		return TypeHostedApp
 	case HypervisorQEMUTCG:
 		return TypeEmulated
+	}
+	return ""
+}
+
+// Semantic-conventions cloud.provider and cloud.platform values (semconv v1.44 cloud registry).
+const (
+	CloudAWS         = "aws"
+	CloudGCP         = "gcp"
+	CloudAzure       = "azure"
+	CloudOracle      = "oracle_cloud"
+	PlatformAWSEC2   = "aws_ec2"
+	PlatformGCE      = "gcp_compute_engine"
+	PlatformAzureVM  = "azure.vm"
+	PlatformOracleVM = "oracle_cloud_compute"
+)
+
+// cloudPlatform is the compute platform of a provider when the machine itself is its VM or
+// bare-metal instance.
+func cloudPlatform(provider string) string {
+	switch provider {
+	case CloudAWS:
+		return PlatformAWSEC2
+	case CloudGCP:
+		return PlatformGCE
+	case CloudAzure:
+		return PlatformAzureVM
+	case CloudOracle:
+		return PlatformOracleVM
 	}
 	return ""
 }

@@ -12,6 +12,10 @@ type Virtio struct {
 	// 8086:0d57 is the bridge Firecracker and Cloud Hypervisor emulate; QEMU's q35 is 8086:29c0,
 	// i440FX 8086:1237.
 	PCIHostBridge string
+	// PCIDevices counts /sys/bus/pci/devices; PCIBus says the kernel registered the PCI bus
+	// (/sys/bus/pci exists), so that zero devices means "no PCI", not "sysfs not mounted".
+	PCIDevices int
+	PCIBus     bool
 }
 
 // VirtioTransport classifies one /sys/bus/virtio/devices symlink target.
@@ -40,6 +44,8 @@ func ReadVirtio(f FS) Virtio {
 			v.PCI++
 		}
 	}
+	v.PCIBus = f.Exists("/sys/bus/pci")
+	v.PCIDevices = len(f.ReadDir("/sys/bus/pci/devices"))
 	const bridge = "/sys/bus/pci/devices/0000:00:00.0/"
 	vendor, device := f.ReadString(bridge+"vendor"), f.ReadString(bridge+"device")
 	if vendor != "" && device != "" {

@@ -15,6 +15,12 @@ const (
 	attrContainerRuntime        = "virtualization.container.runtime"
 	attrDetectionConfidence     = "virtualization.detection.confidence"
 	attrDetectedLayers          = "virtualization.detection.layers"
+	attrDetectionEvidence       = "virtualization.detection.evidence"
+
+	// Semantic-conventions cloud attributes, from the firmware (DMI, ACPI) of the machine. They
+	// are only ever inserted: a resource detector's value is never replaced, even with override.
+	attrCloudProvider = "cloud.provider"
+	attrCloudPlatform = "cloud.platform"
 
 	// Workload layer: the local instance that emitted the resource.
 	attrIsolationLevel  = "virtualization.isolation.level"
@@ -46,6 +52,9 @@ type ResourceAttributesConfig struct {
 	VirtualizationContainerRuntime        ResourceAttributeConfig `mapstructure:"virtualization.container.runtime"`
 	VirtualizationDetectionConfidence     ResourceAttributeConfig `mapstructure:"virtualization.detection.confidence"`
 	VirtualizationDetectionLayers         ResourceAttributeConfig `mapstructure:"virtualization.detection.layers"`
+	VirtualizationDetectionEvidence       ResourceAttributeConfig `mapstructure:"virtualization.detection.evidence"`
+	CloudProvider                         ResourceAttributeConfig `mapstructure:"cloud.provider"`
+	CloudPlatform                         ResourceAttributeConfig `mapstructure:"cloud.platform"`
 	VirtualizationIsolationLevel          ResourceAttributeConfig `mapstructure:"virtualization.isolation.level"`
 	VirtualizationRuntimeName             ResourceAttributeConfig `mapstructure:"virtualization.runtime.name"`
 	VirtualizationInstanceVMMName         ResourceAttributeConfig `mapstructure:"virtualization.instance.vmm.name"`
@@ -54,8 +63,9 @@ type ResourceAttributesConfig struct {
 	HypervisorType                        ResourceAttributeConfig `mapstructure:"hypervisor.type"`
 }
 
-// DefaultResourceAttributesConfig enables every namespaced attribute and none of the seed's
-// un-namespaced compatibility attributes.
+// DefaultResourceAttributesConfig enables every namespaced attribute and the cloud ones, but not
+// the per-layer evidence (a few hundred bytes per resource; the start-up log has it) nor the
+// seed's un-namespaced compatibility attributes.
 func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 	on := ResourceAttributeConfig{Enabled: true}
 	return ResourceAttributesConfig{
@@ -69,6 +79,8 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 		VirtualizationContainerRuntime:        on,
 		VirtualizationDetectionConfidence:     on,
 		VirtualizationDetectionLayers:         on,
+		CloudProvider:                         on,
+		CloudPlatform:                         on,
 		VirtualizationIsolationLevel:          on,
 		VirtualizationRuntimeName:             on,
 		VirtualizationInstanceVMMName:         on,
@@ -98,6 +110,12 @@ func (c ResourceAttributesConfig) enabled(name string) bool {
 		return c.VirtualizationDetectionConfidence.Enabled
 	case attrDetectedLayers:
 		return c.VirtualizationDetectionLayers.Enabled
+	case attrDetectionEvidence:
+		return c.VirtualizationDetectionEvidence.Enabled
+	case attrCloudProvider:
+		return c.CloudProvider.Enabled
+	case attrCloudPlatform:
+		return c.CloudPlatform.Enabled
 	case attrIsolationLevel:
 		return c.VirtualizationIsolationLevel.Enabled
 	case attrRuntimeName:

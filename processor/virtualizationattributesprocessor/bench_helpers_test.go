@@ -14,7 +14,7 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
 )
 
-const benchFixture = "firecracker-kvm-docker"
+const benchFixture = "live-firecracker-host"
 
 func benchFixtureRoot(tb testing.TB) string {
 	p, err := filepath.Abs(filepath.Join(fixturesDir, benchFixture, "root"))

@@ -125,8 +125,11 @@ func (cfg *Config) Validate() error {
 	if d.IsolationLevel != "" && !contains(isolationLevels, d.IsolationLevel) {
 		errs = append(errs, fmt.Errorf("declared::isolation_level: unknown level %q (use one of %s)", d.IsolationLevel, strings.Join(isolationLevels, ", ")))
 	}
-	if d.HypervisorType != "" && !contains([]string{"type1", "type2", "hosted"}, d.HypervisorType) {
-		errs = append(errs, fmt.Errorf("declared::hypervisor_type: unknown type %q (use type1, type2 or hosted)", d.HypervisorType))
+	switch {
+	case d.HypervisorType == "hosted":
+		errs = append(errs, fmt.Errorf("declared::hypervisor_type: %q is ambiguous and no longer accepted (use type2 for a hypervisor hosted on an OS, emulated for software emulation such as QEMU TCG)", d.HypervisorType))
+	case d.HypervisorType != "" && !contains([]string{"type1", "type2", "emulated"}, d.HypervisorType):
+		errs = append(errs, fmt.Errorf("declared::hypervisor_type: unknown type %q (use type1, type2 or emulated)", d.HypervisorType))
 	}
 	for _, l := range d.Layers {
 		kind, name, ok := strings.Cut(l, ":")

@@ -15,7 +15,26 @@ type hostAttrs struct {
 	strs     []kv
 	layers   []string // nil when disabled or empty
 	detected []string // detected layers kept as evidence when declared values replace them
-	compat   []kv
+	evidence []string // per layer: "kind:name(confidence): signal, signal"
+	// insertOnly are set only where absent, whatever override says (cloud.*: a resource
+	// detector that asked the cloud's metadata service knows better than the firmware).
+	insertOnly []kv
+	compat     []kv
+}
+
+// layerEvidence renders each layer with the signals that voted for it, then what was set aside.
+func layerEvidence(h virtdetect.Host) []string {
+	out := make([]string, 0, len(h.Layers)+len(h.SetAside)+1)
+	for _, l := range h.Layers {
+		out = append(out, l.String()+"("+string(l.Confidence)+"): "+strings.Join(l.Evidence, ", "))
+	}
+	if len(h.RoleEvidence) > 0 {
+		out = append(out, "role:"+h.Role+": "+strings.Join(h.RoleEvidence, ", "))
+	}
+	for _, s := range h.SetAside {
+		out = append(out, "set aside: "+s)
+	}
+	return out
 }
 
 // compatIsolationLevel maps our levels onto the seed's vocabulary ("hardware" for VMs).
@@ -73,6 +92,15 @@ func buildHostAttrs(h virtdetect.Host, d DeclaredConfig, ra ResourceAttributesCo
 	add(attrDetectionConfidence, string(h.Confidence))
 	if ra.enabled(attrLayers) && len(layers) > 0 {
 		ha.layers = layers
+	}
+	if ra.enabled(attrDetectionEvidence) {
+		ha.evidence = layerEvidence(h)
+	}
+	if h.CloudProvider != "" && ra.enabled(attrCloudProvider) {
+		ha.insertOnly = append(ha.insertOnly, kv{attrCloudProvider, h.CloudProvider})
+	}
+	if h.CloudPlatform != "" && ra.enabled(attrCloudPlatform) {
+		ha.insertOnly = append(ha.insertOnly, kv{attrCloudPlatform, h.CloudPlatform})
 	}
 	if ra.enabled(attrCompatType) && tech != "" {
 		ha.compat = append(ha.compat, kv{attrCompatType, tech})

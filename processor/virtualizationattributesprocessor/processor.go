@@ -106,10 +106,8 @@ func (p *virtProcessor) start(_ context.Context, host component.Host) error {
 	ha := p.host.Load()
 	p.logger.Info("Host isolation layers detected", zap.String("layers", ha.summary()),
 		zap.String("isolation_level", ha.host.IsolationLevel), zap.String("confidence", string(ha.host.Confidence)))
-	for _, l := range ha.host.Layers {
-		p.logger.Debug("Isolation layer evidence", zap.String("layer", l.String()),
-			zap.String("confidence", string(l.Confidence)), zap.Strings("evidence", l.Evidence))
-	}
+	// Why: the signals behind each layer, once at start, so an operator can check the answer.
+	p.logger.Info("Host isolation evidence", zap.Strings("evidence", layerEvidence(ha.host)))
 	if p.cfg.RefreshInterval > 0 {
 		p.wg.Add(1)
 		go p.refreshLoop()
@@ -240,7 +238,7 @@ func (p *virtProcessor) enrich(res pcommon.Resource, b *batch) {
 	if info == nil && p.kernelVM != nil {
 		info = p.ownKernel(attrs, ha.host.KernelRelease) // a guess, not an association: not counted
 	}
-	n := len(ha.strs) + len(ha.compat) + 2
+	n := len(ha.strs) + len(ha.compat) + len(ha.insertOnly) + 3
 	if info != nil {
 		n += len(info.strs) + len(info.compat)
 	}
@@ -262,6 +260,12 @@ func (p *virtProcessor) enrich(res pcommon.Resource, b *batch) {
 	}
 	p.putSlice(attrs, attrLayers, ha.layers)
 	p.putSlice(attrs, attrDetectedLayers, ha.detected)
+	p.putSlice(attrs, attrDetectionEvidence, ha.evidence)
+	for _, a := range ha.insertOnly {
+		if val, loaded := attrs.GetOrPutEmpty(a.key); !loaded {
+			val.SetStr(a.value)
+		}
+	}
 }
 
 func (p *virtProcessor) put(attrs pcommon.Map, k, v string) {

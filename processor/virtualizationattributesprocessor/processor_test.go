@@ -89,12 +89,16 @@ func TestHostAttributesFromFixtures(t *testing.T) {
 		level, technology, runtime string
 		layers                     []string
 	}{
-		{"firecracker-kvm-docker", "kvm", "firecracker", "type1", "microvm", "firecracker", "docker",
-			[]string{"hypervisor:kvm", "vmm:firecracker", "container:docker"}},
+		{"live-firecracker-host", "kvm", "firecracker", "type1", "microvm", "firecracker", "",
+			[]string{"hypervisor:kvm", "vmm:firecracker"}},
+		{"docker-in-kvm-vm", "kvm", "qemu", "type1", "vm", "qemu", "docker",
+			[]string{"hypervisor:kvm", "vmm:qemu", "container:docker"}},
+		{"edera-zone", "xen", "", "type1", "microvm", "edera", "", []string{"hypervisor:xen", "guest:edera"}},
 		{"kata-in-kvm", "kvm", "qemu", "type1", "microvm", "kata", "containerd",
 			[]string{"hypervisor:kvm", "vmm:qemu", "guest:kata", "container:containerd"}},
 		{"gvisor-in-vm", "other", "", "", "vm", "other", "docker",
 			[]string{"hypervisor:other", "sandbox:gvisor", "container:docker"}},
+		{"xen-dom0", "", "", "", "none", "", "", nil},
 		{"wsl2", "hyperv", "", "type1", "vm", "wsl", "", []string{"hypervisor:hyperv", "guest:wsl"}},
 		{"baremetal", "", "", "", "none", "", "", nil},
 	}
@@ -120,25 +124,25 @@ func TestHostAttributesFromFixtures(t *testing.T) {
 
 func TestInsertOnlyUnlessOverride(t *testing.T) {
 	app := map[string]any{attrHypervisorName: "set-by-app", attrLayers: []any{"app"}}
-	p, _ := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	p, _ := fixtureProcessor(t, "live-firecracker-host", nil)
 	td, _ := p.processTraces(context.Background(), tracesWith(app))
 	attrs := td.ResourceSpans().At(0).Resource().Attributes()
 	assert.Equal(t, "set-by-app", strAttr(t, attrs, attrHypervisorName))
 	assert.Equal(t, []string{"app"}, sliceAttr(attrs, attrLayers))
 	assert.Equal(t, "firecracker", strAttr(t, attrs, attrVMMName), "absent attributes are still inserted")
 
-	p, _ = fixtureProcessor(t, "firecracker-kvm-docker", func(c *Config) { c.Override = true })
+	p, _ = fixtureProcessor(t, "live-firecracker-host", func(c *Config) { c.Override = true })
 	td, _ = p.processTraces(context.Background(), tracesWith(app))
 	attrs = td.ResourceSpans().At(0).Resource().Attributes()
 	assert.Equal(t, "kvm", strAttr(t, attrs, attrHypervisorName))
-	assert.Equal(t, []string{"hypervisor:kvm", "vmm:firecracker", "container:docker"}, sliceAttr(attrs, attrLayers))
+	assert.Equal(t, []string{"hypervisor:kvm", "vmm:firecracker"}, sliceAttr(attrs, attrLayers))
 }
 
 func TestEveryAttributeCanBeSwitchedOff(t *testing.T) {
 	reg := inventory.Static(nil)
 	publish(reg, []ri{{Key: "k", Kind: catalog.KindWasm, Runtime: "wasmtime", VMM: "x", Pids: []int{4242}}})
 	run := func(ra ResourceAttributesConfig) pcommon.Map {
-		p, _ := fixtureProcessor(t, "firecracker-kvm-docker", func(c *Config) {
+		p, _ := fixtureProcessor(t, "docker-in-kvm-vm", func(c *Config) {
 			c.ResourceAttributes = ra
 			c.Declared.Layers = []string{"hypervisor:xen"} // so that detection.layers exists too
 		})
@@ -148,10 +152,11 @@ func TestEveryAttributeCanBeSwitchedOff(t *testing.T) {
 	}
 	all := DefaultResourceAttributesConfig()
 	all.VirtualizationType.Enabled, all.IsolationLevel.Enabled, all.HypervisorType.Enabled = true, true, true
+	all.VirtualizationDetectionEvidence.Enabled = true
 	everything := run(all)
 	names := []string{attrHypervisorName, attrHypervisorType, attrVMMName, attrRole, attrLayers, attrHostIsolationLevel,
-		attrHostIsolationTechnology, attrContainerRuntime, attrDetectionConfidence, attrDetectedLayers, attrIsolationLevel,
-		attrRuntimeName, attrInstanceVMMName, attrCompatType, attrCompatIsolationLevel, attrCompatHypervisorType}
+		attrHostIsolationTechnology, attrContainerRuntime, attrDetectionConfidence, attrDetectedLayers, attrDetectionEvidence,
+		attrIsolationLevel, attrRuntimeName, attrInstanceVMMName, attrCompatType, attrCompatIsolationLevel, attrCompatHypervisorType}
 	for _, n := range names {
 		_, ok := everything.Get(n)
 		assert.True(t, ok, "%s is emitted when enabled", n)
@@ -179,7 +184,7 @@ func TestDeclaredOverrideKeepsDetectionAsEvidence(t *testing.T) {
 }
 
 func TestRegistryAssociationAndSelfMetric(t *testing.T) {
-	p, tel := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	p, tel := fixtureProcessor(t, "live-firecracker-host", nil)
 	reg := inventory.Static(nil)
 	p.inv.Store(reg)
 	publish(reg, []ri{
@@ -243,7 +248,7 @@ func TestCacheIsBounded(t *testing.T) {
 // TestAllocationsDoNotGrowWithSpans checks the "per resource, never per span" contract on a
 // cache hit: a resource with 10,000 spans costs the same allocations as one with 10.
 func TestAllocationsDoNotGrowWithSpans(t *testing.T) {
-	p, _ := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	p, _ := fixtureProcessor(t, "live-firecracker-host", nil)
 	reg := inventory.Static(nil)
 	publish(reg, []ri{{Key: "k", Kind: catalog.KindWasm, Runtime: "wasmtime", Pids: []int{77}}})
 	p.inv.Store(reg)
@@ -291,6 +296,8 @@ func TestRefreshPicksUpChanges(t *testing.T) {
 		return sliceAttr(td.ResourceSpans().At(0).Resource().Attributes(), attrLayers)
 	}
 	assert.Equal(t, []string{"hypervisor:kvm", "vmm:qemu"}, layers())
+	// A container appears: Docker's marker and its cgroup (a marker alone would be an image's leftover).
+	require.NoError(t, os.WriteFile(filepath.Join(root, "proc", "1", "cgroup"), []byte("1:pids:/docker/3f1d2c9be7a0\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(root, ".dockerenv"), nil, 0o644))
 	assert.Eventually(t, func() bool {
 		l := layers()
@@ -299,7 +306,7 @@ func TestRefreshPicksUpChanges(t *testing.T) {
 }
 
 func TestPIDOneIsNeverLookedUp(t *testing.T) {
-	p, _ := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	p, _ := fixtureProcessor(t, "live-firecracker-host", nil)
 	reg := inventory.Static(nil)
 	publish(reg, []ri{{Key: "init", Kind: catalog.KindProcess, Pids: []int{1}}})
 	p.inv.Store(reg)
@@ -330,7 +337,7 @@ func TestEmptyRootPathWarns(t *testing.T) {
 // An association answered by the own lookup's cache while the registry is fresh (but does not
 // know the pod) allocates nothing, like a registry hit.
 func TestLookupHitWithFreshRegistryDoesNotAllocate(t *testing.T) {
-	p, _ := fixtureProcessor(t, "firecracker-kvm-docker", nil)
+	p, _ := fixtureProcessor(t, "live-firecracker-host", nil)
 	reg := inventory.Static(nil)
 	publish(reg, []ri{{Key: "other", Kind: catalog.KindWasm, Pids: []int{5}, PodUID: "someone-else"}})
 	p.inv.Store(reg)

@@ -3,7 +3,10 @@
 
 Usage:
   python3 make_fixtures.py            # (re)write the reconstructed fixtures below
-  python3 make_fixtures.py capture NAME "ORIGIN text"   # capture this machine into NAME/
+
+Fixtures of live machines (live-*) are not written here: `go run ./internal/virtdetect/cmd/virtdetect
+-capture DIR` copies exactly the files detection reads, and the live tests of the
+virtualization_attributes processor capture them inside each environment they run in.
 
 Each fixture is NAME/root (a tree standing for "/"), NAME/cpuid (the CPUID leaf 0x40000000
 vendor string the machine reported; absent when the leaf was not available) and NAME/ORIGIN.md.
@@ -94,7 +97,11 @@ class Fixture:
     def virtio(self, transport, n=3):
         for i in range(n):
             if transport == "pci":
-                target = f"../../../devices/pci0000:00/0000:00:0{i+1}.0/virtio{i}"
+                # A virtio-pci function: vendor 0x1af4, transitional device ids 0x1000 + n (virtio
+                # 1.2 spec 4.1.2.1, net, block, balloon...).
+                bdf = f"0000:00:0{i+1}.0"
+                self.pci_function(bdf, "0x1af4", f"0x{0x1000 + i:04x}")
+                target = f"../../../devices/pci0000:00/{bdf}/virtio{i}"
             else:
                 target = f"../../../devices/platform/virtio-mmio.{i}/virtio{i}" if transport == "mmio-platform" \
                     else f"../../../devices/LNXSYSTM:00/LNXSYBUS:00/LNRO0005:0{i}/virtio{i}"
@@ -103,9 +110,16 @@ class Fixture:
             self.link(f"/sys/bus/virtio/devices/virtio{i}", target)
         return self
 
+    def pci_function(self, bdf, vendor, device):
+        # /sys/bus/pci/devices/<bdf> is a link to the function's directory below /sys/devices,
+        # as the kernel lays it out and the live captures show.
+        d = f"/sys/devices/pci0000:00/{bdf}/"
+        self.file(d + "vendor", vendor + "\n")
+        self.file(d + "device", device + "\n")
+        return self.link(f"/sys/bus/pci/devices/{bdf}", f"../../../devices/pci0000:00/{bdf}")
+
     def pci_bridge(self, vendor, device):
-        self.file("/sys/bus/pci/devices/0000:00:00.0/vendor", vendor + "\n")
-        return self.file("/sys/bus/pci/devices/0000:00:00.0/device", device + "\n")
+        return self.pci_function("0000:00:00.0", vendor, device)
 
     def init(self, cgroup="0::/\n", env=None):
         # /proc/self is the reading process; in these captures that is PID 1's view.
@@ -116,6 +130,29 @@ class Fixture:
 
     def mounts(self, text):
         return self.file("/proc/1/mounts", text)
+
+    def ns(self, pid=4026531836, cgroup=4026531835):
+        # /proc/<pid>/ns links; the initial namespaces have fixed inodes (include/linux/proc_ns.h).
+        self.link("/proc/1/ns/pid", f"pid:[{pid}]")
+        return self.link("/proc/1/ns/cgroup", f"cgroup:[{cgroup}]")
+
+    def container_root(self, lower="/var/lib/docker/overlay2/l/QK2C7W3Z5J4Y6X2M1N8B9V0C3D"):
+        # What runc-based engines give a container: an overlay root from the image layers, their
+        # own pid and cgroup namespaces, and bind mounts of /etc/hostname, /etc/hosts, /etc/resolv.conf.
+        self.mounts(f"overlay / overlay rw,relatime,lowerdir={lower},upperdir=/u,workdir=/w 0 0\n"
+                    "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+                    "/dev/sda1 /etc/resolv.conf ext4 rw,relatime 0 0\n/dev/sda1 /etc/hostname ext4 rw,relatime 0 0\n"
+                    "/dev/sda1 /etc/hosts ext4 rw,relatime 0 0\n")
+        return self.ns(pid=4026532291, cgroup=4026532294)
+
+    def smbios(self, vm_bit):
+        # SMBIOS type 0 (BIOS information), DSP0134 7.1: length 0x18 so both characteristics
+        # extension bytes are present; byte 0x13 bit 4 is "system is a virtual machine".
+        raw = bytearray(0x18)
+        raw[0], raw[1] = 0, 0x18
+        raw[0x12] = 0x03
+        raw[0x13] = 0x18 if vm_bit else 0x08
+        return self.file("/sys/firmware/dmi/entries/0-0/raw", bytes(raw) + b"\0\0")
 
 
 V1_ROOT = "".join(f"{i}:{c}:/\n" for i, c in enumerate(
@@ -330,15 +367,19 @@ def build():
         "gVisor exposes /proc/gvisor/kernel_is_gvisor (runsc >= 2023) and has no /proc/modules",
         "gVisor synthesizes /proc/cpuinfo from the host's features (the 'hypervisor' flag passes through) and "
         "emulates CPUID without the hypervisor leaf, so `cpuid` is absent; /sys has no DMI or clock sources",
-        "docker still bind-mounts /.dockerenv into the container"]))
+        "docker still bind-mounts /.dockerenv into the container, and /etc/hostname, /etc/hosts, /etc/resolv.conf "
+        "(moby daemon/container_operations_unix.go); gVisor gives every sandbox its own overlay root and namespaces"]))
      .kernel("4.4.0", version="Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016", modules=False)
      .cpu("Intel(R) Xeon(R) CPU @ 2.20GHz").file("/proc/gvisor/kernel_is_gvisor", "")
-     .file("/.dockerenv").init("0::/\n", {"PATH": "/usr/bin:/bin", "HOSTNAME": "3f1d2c9be7a0"}))
+     .file("/.dockerenv").init("0::/\n", {"PATH": "/usr/bin:/bin", "HOSTNAME": "3f1d2c9be7a0"})
+     .mounts("none / overlay rw 0 0\nnone /etc/hostname 9p rw 0 0\nnone /etc/hosts 9p rw 0 0\nnone /etc/resolv.conf 9p rw 0 0\n")
+     .ns(pid=111, cgroup=112))
 
     (Fixture("kata-in-kvm", reconstructed("a Kubernetes pod with runtimeClassName kata-qemu (Kata Containers 3), node on KVM", [
         "kata-containers src/runtime: guest kernel params `agent.*` and `systemd.unit=kata-containers.target`",
         "kata shares the container rootfs over virtio-fs with tag 'kataShared' mounted under /run/kata-containers/shared",
-        "the guest is a QEMU q35 machine on KVM (SMBIOS 'QEMU', CPUID 'KVMKVMKVM', kvm-clock)"]), "KVMKVMKVM")
+        "the guest is a QEMU q35 machine on KVM (SMBIOS 'QEMU', CPUID 'KVMKVMKVM', kvm-clock)",
+        "the agent bind-mounts the pod's /etc/hostname and /etc/hosts from the shared directory (src/agent/src/mount.rs)"]), "KVMKVMKVM")
      .kernel("6.1.62", cmdline="tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 console=hvc0 quiet panic=1 nr_cpus=2 "
              "selinux=0 systemd.unit=kata-containers.target systemd.mask=systemd-networkd.service agent.log=info agent.container_pipe_size=0")
      .cpu("Intel Xeon Processor (Cascadelake)").clock("kvm-clock tsc", "kvm-clock")
@@ -346,7 +387,8 @@ def build():
      .virtio("pci").pci_bridge("0x8086", "0x29c0")
      .init("0::/\n", {"PATH": "/usr/bin:/bin", "KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"})
      .mounts("kataShared /run/kata-containers/shared/containers virtiofs rw,relatime 0 0\n"
-             "none / virtiofs rw,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n")
+             "none / virtiofs rw,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+             "kataShared /etc/hostname virtiofs rw,relatime 0 0\nkataShared /etc/hosts virtiofs rw,relatime 0 0\n")
      .file("/var/run/secrets/kubernetes.io/serviceaccount/namespace", "default\n"))
 
     (Fixture("wsl2", reconstructed("Ubuntu 22.04 on WSL2 (Windows 11)", [
@@ -367,7 +409,7 @@ def build():
     (Fixture("docker", reconstructed("`docker run` (Docker 24, cgroup v1 cgroupfs driver) on a bare-metal Debian host", [
         "moby daemon/initlayer: /.dockerenv; cgroup v1 paths /docker/<64-hex id>"]))
      .kernel("6.1.0-18-amd64").cpu("AMD Ryzen 7 5800X 8-Core Processor", X86_FLAGS_METAL.replace("vmx", "svm"))
-     .clock("tsc hpet acpi_pm", "tsc").file("/.dockerenv")
+     .clock("tsc hpet acpi_pm", "tsc").file("/.dockerenv").container_root()
      .init("".join(f"{i}:{c}:/docker/{DOCKER_ID}\n" for i, c in enumerate(["cpu,cpuacct", "memory", "pids", "name=systemd"], 1)),
            {"PATH": "/usr/bin:/bin", "HOSTNAME": DOCKER_ID[:12]}))
 
@@ -376,12 +418,14 @@ def build():
         "cgroup v2 path machine.slice/libpod-<id>.scope"]))
      .kernel("6.7.5-200.fc39.x86_64").cpu("Intel(R) Core(TM) i7-12700H", X86_FLAGS_METAL).clock("tsc hpet acpi_pm", "tsc")
      .file("/run/.containerenv", f'engine="podman-4.9.4"\nname="web"\nid="{DOCKER_ID}"\nimage="docker.io/library/nginx:latest"\nrootless=0\n')
+     .container_root("/var/lib/containers/storage/overlay/l/ZJ3K2L4M5N6B7V8C9X0Z1A2S3D")
      .init(f"0::/machine.slice/libpod-{DOCKER_ID}.scope/container\n", {"PATH": "/usr/bin:/bin", "container": "podman"}))
 
     (Fixture("k8s-containerd", reconstructed("a Kubernetes 1.29 pod on containerd 1.7 (cgroup v1, cgroupfs driver) on a bare-metal node", [
         "kubelet cgroup layout /kubepods/<qos>/pod<uid>/<container id>",
         "every pod gets KUBERNETES_SERVICE_HOST and a service-account token mount"]))
      .kernel("5.15.0-101-generic").cpu("Intel(R) Xeon(R) Silver 4210R CPU @ 2.40GHz", X86_FLAGS_METAL).clock("tsc hpet acpi_pm", "tsc")
+     .container_root("/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/41/fs")
      .init("".join(f"{i}:{c}:/kubepods/burstable/pod{POD_UID}/{DOCKER_ID}\n" for i, c in enumerate(["cpu,cpuacct", "memory", "pids"], 1)),
            {"PATH": "/usr/bin:/bin", "KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"})
      .file("/var/run/secrets/kubernetes.io/serviceaccount/namespace", "default\n"))
@@ -389,6 +433,7 @@ def build():
     (Fixture("k8s-crio", reconstructed("an OpenShift 4.15 pod on CRI-O (cgroup v2, systemd driver) on a bare-metal node", [
         "CRI-O names scopes crio-<id>.scope under kubepods-<qos>-pod<uid>.slice"]))
      .kernel("5.14.0-284.el9.x86_64").cpu("Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz", X86_FLAGS_METAL).clock("tsc hpet acpi_pm", "tsc")
+     .container_root("/var/lib/containers/storage/overlay/l/ZJ3K2L4M5N6B7V8C9X0Z1A2S3D")
      .init(f"0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{POD_UID.replace('-', '_')}.slice/crio-{DOCKER_ID}.scope\n",
            {"PATH": "/usr/bin:/bin", "KUBERNETES_SERVICE_HOST": "172.30.0.1", "container": "oci"})
      .file("/var/run/secrets/kubernetes.io/serviceaccount/namespace", "default\n"))
@@ -410,7 +455,7 @@ def build():
         "the kvm-qemu fixture's VM signals plus Docker's /.dockerenv and /docker/<id> cgroups"]), "KVMKVMKVM")
      .kernel("5.15.0-101-generic").cpu("Intel Xeon Processor (Cascadelake)").clock("kvm-clock tsc acpi_pm", "kvm-clock")
      .dmi(sys_vendor="QEMU", product_name="Standard PC (Q35 + ICH9, 2009)", bios_vendor="SeaBIOS")
-     .acpi("BOCHS", "BXPC", "BXPC").virtio("pci").pci_bridge("0x8086", "0x29c0").file("/.dockerenv")
+     .acpi("BOCHS", "BXPC", "BXPC").virtio("pci").pci_bridge("0x8086", "0x29c0").file("/.dockerenv").container_root()
      .init("".join(f"{i}:{c}:/docker/{DOCKER_ID}\n" for i, c in enumerate(["cpu,cpuacct", "memory", "pids"], 1))))
 
 
@@ -420,66 +465,118 @@ def build():
         "Docker's /.dockerenv and /docker/<id> cgroups (cgroup v1 layout of the docker-desktop distribution)"]), "Microsoft Hv")
      .kernel("5.15.153.1-microsoft-standard-WSL2", version="Linux version 5.15.153.1-microsoft-standard-WSL2 (root@941d701f84f1) (gcc (GCC) 11.2.0) #1 SMP Fri Mar 29 23:14:13 UTC 2024")
      .cpu("Intel(R) Core(TM) i7-1185G7 @ 3.00GHz").clock("hyperv_clocksource_tsc_page tsc acpi_pm", "tsc")
-     .file("/.dockerenv")
+     .file("/.dockerenv").container_root()
      .init("".join(f"{i}:{c}:/docker/{DOCKER_ID}\n" for i, c in enumerate(["cpu,cpuacct", "memory", "pids"], 1)),
            {"PATH": "/usr/bin:/bin", "HOSTNAME": DOCKER_ID[:12]}))
 
 
-def capture(name, origin):
-    """Copy this machine's signals (only what detection reads; environment values are not copied)."""
-    from shutil import copyfile
-    fx = Fixture(name, origin)
-    root = "/"
-    def cp(p):
-        src = os.path.join(root, p.lstrip("/"))
-        if os.path.isfile(src):
-            try:
-                with open(src, "rb") as f:
-                    fx.file(p, f.read())
-            except PermissionError:
-                pass
-    for p in ["/proc/cpuinfo", "/proc/cmdline", "/proc/version", "/proc/sys/kernel/osrelease", "/proc/modules",
-              "/proc/1/cgroup", "/run/systemd/container", "/run/.containerenv", "/.dockerenv", "/dev/kvm",
-              "/sys/hypervisor/type", "/sys/hypervisor/properties/features", "/proc/xen/capabilities",
-              "/proc/gvisor/kernel_is_gvisor"]:
-        if os.path.exists(p):
-            if os.path.isfile(p):
-                cp(p)
-            else:
-                fx.file(p, "")
-    for d in ["/sys/devices/system/clocksource/clocksource0", "/sys/class/dmi/id"]:
-        if os.path.isdir(d):
-            for n in ["available_clocksource", "current_clocksource", "sys_vendor", "product_name", "product_version",
-                      "board_vendor", "bios_vendor", "bios_version", "chassis_asset_tag"]:
-                if os.path.isfile(os.path.join(d, n)):
-                    cp(os.path.join(d, n))
-    t = "/sys/firmware/acpi/tables"
-    if os.path.isdir(t):
-        for n in os.listdir(t):
-            p = os.path.join(t, n)
-            if os.path.isfile(p):
-                with open(p, "rb") as f:
-                    fx.file(p, f.read(36))  # the header only
-    v = "/sys/bus/virtio/devices"
-    if os.path.isdir(v):
-        for n in os.listdir(v):
-            fx.link(os.path.join(v, n), os.readlink(os.path.join(v, n)))
-    for n in ["vendor", "device"]:
-        cp("/sys/bus/pci/devices/0000:00:00.0/" + n)
-    fx.link("/proc/self", "1")
-    try:
-        import subprocess
-        vendor = subprocess.run(["go", "run", "./cmd/virtdetect", "-cpuid"], cwd=os.path.dirname(os.path.dirname(HERE)),
-                                capture_output=True, text=True, check=True).stdout.strip()
-        if vendor:
-            with open(os.path.join(fx.dir, "cpuid"), "w") as f:
-                f.write(vendor + "\n")
-    except Exception as e:  # noqa: BLE001
-        print("cpuid not captured:", e)
+    # --- cases where the answer needs more than one family of signals ------------------------------
+    (Fixture("aws-graviton", reconstructed("an AWS EC2 m7g.large instance (Graviton3, arm64 Nitro VM)", [
+        "AWS docs 'Identify EC2 Linux instances': sys_vendor 'Amazon EC2'; arm64 has no CPUID leaf and no cpuinfo 'hypervisor' flag",
+        "systemd src/basic/virt.c detect_vm_smbios: SMBIOS type 0 byte 0x13 bit 4 is set in EC2 VMs (DSP0134 2.1.2.2)",
+        "ACPI OEM 'AMAZON' (also on metal); clocksource arch_sys_counter"]))
+     .kernel("6.1.66-91.160.amzn2023.aarch64")
+     .file("/proc/cpuinfo", "processor\t: 0\nBogoMIPS\t: 2100.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm jscvt fcma lrcpc dcpop sha3 sm3 sm4 asimddp sha512 sve asimdfhm dit uscat ilrcpc flagm ssbs paca pacg dcpodp svei8mm svebf16 i8mm bf16 dgh rng\nCPU implementer\t: 0x41\n\n")
+     .clock("arch_sys_counter", "arch_sys_counter")
+     .dmi(sys_vendor="Amazon EC2", product_name="m7g.large", board_vendor="Amazon EC2", bios_vendor="AWS")
+     .smbios(True).acpi("AMAZON", "AMZNFACP", "AMZN").init(V1_ROOT))
+
+    (Fixture("aws-graviton-metal", reconstructed("an AWS EC2 m7g.metal instance (Graviton3 bare metal)", [
+        "same DMI vendor as the VMs; SMBIOS type 0 byte 0x13 bit 4 clear on metal (systemd src/basic/virt.c detect_vm_dmi)",
+        "product_name ends in '.metal'"]))
+     .kernel("6.1.66-91.160.amzn2023.aarch64")
+     .file("/proc/cpuinfo", "processor\t: 0\nBogoMIPS\t: 2100.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics cpuid\nCPU implementer\t: 0x41\n\n")
+     .clock("arch_sys_counter", "arch_sys_counter")
+     .dmi(sys_vendor="Amazon EC2", product_name="m7g.metal", board_vendor="Amazon EC2", bios_vendor="AWS")
+     .smbios(False).acpi("AMAZON", "AMZNFACP", "AMZN").init(V1_ROOT).file("/dev/kvm"))
+
+    (Fixture("chromebook", reconstructed("a Chromebook (coreboot firmware, Chrome OS Linux / Crostini host kernel)", [
+        "coreboot src/mainboard/google/*/Kconfig: MAINBOARD_SMBIOS_MANUFACTURER \"Google\"; bios_vendor 'coreboot'",
+        "systemd's DMI table matches 'Google Compute Engine' only, so this is no VM; coreboot ACPI OEM id 'COREv4'"]))
+     .kernel("5.15.153-22574-g2a8f4b4dd6c3").cpu("Intel(R) Core(TM) i5-1235U", X86_FLAGS_METAL).clock("tsc hpet acpi_pm", "tsc")
+     .dmi(sys_vendor="Google", product_name="Brya", product_version="rev3", bios_vendor="coreboot", board_vendor="Google")
+     .acpi("COREv4", "COREBOOT", "CORE").init(V1_ROOT).file("/dev/kvm"))
+
+    (Fixture("crosvm-arm64", reconstructed("a crosvm arm64 guest (Chrome OS / Android virtualization framework style)", [
+        "crosvm aarch64/src/fdt.rs: root compatible 'linux,dummy-virt', virtio-mmio or virtio-pci nodes, no fw-cfg, no SMBIOS",
+        "the same FDT shape as Firecracker's and kvmtool's: no signal here names the VMM"]))
+     .kernel("6.1.55", cmdline="console=ttyS0 panic=-1 root=/dev/vda")
+     .file("/proc/cpuinfo", "processor\t: 0\nBogoMIPS\t: 48.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics cpuid\nCPU implementer\t: 0x41\n\n")
+     .clock("arch_sys_counter", "arch_sys_counter")
+     .file("/proc/device-tree/compatible", b"linux,dummy-virt\0").file("/proc/device-tree/virtio_mmio@a000000/compatible", b"virtio,mmio\0")
+     .virtio("mmio-platform", 2).init(V1_ROOT))
+
+    (Fixture("xen-dom0-nested-kvm", reconstructed("Xen dom0 (PV) booted inside a QEMU/KVM VM (nested Xen test rig)", [
+        "systemd src/basic/virt.c detect_vm: dom0 is not reported as a VM, but 'Xen PV mode does not override CPUID when "
+        "nested inside another hypervisor', so CPUID still shows the outer KVM",
+        "the outer machine's DMI and ACPI are QEMU's; XENFEAT_dom0 set, /proc/xen/capabilities 'control_d'"]), "KVMKVMKVM")
+     .kernel("6.1.0-18-amd64").cpu("Intel Xeon Processor (Cascadelake)").clock("xen tsc", "xen")
+     .dmi(sys_vendor="QEMU", product_name="Standard PC (Q35 + ICH9, 2009)", bios_vendor="SeaBIOS")
+     .acpi("BOCHS", "BXPC", "BXPC").file("/sys/hypervisor/type", "xen\n").file("/sys/hypervisor/guest_type", "PV\n")
+     .file("/sys/hypervisor/properties/features", "00000f05\n").file("/proc/xen/capabilities", "control_d\n").init(V1_ROOT))
+
+    (Fixture("powervm", reconstructed("an IBM Power10 LPAR under PowerVM (HMC-managed), ppc64le", [
+        "systemd src/basic/virt.c detect_vm_device_tree: /proc/device-tree/ibm,partition-name and hmc-managed? without "
+        "chosen/qemu,graphic-width mean PowerVM; no /hypervisor node, no CPUID, no DMI"]))
+     .kernel("5.14.0-362.el9.ppc64le").file("/proc/cpuinfo", "processor\t: 0\ncpu\t\t: POWER10 (architected), altivec supported\nclock\t\t: 3900.000000MHz\n\n")
+     .clock("timebase", "timebase")
+     .file("/proc/device-tree/compatible", b"IBM,9080-HEX\0").file("/proc/device-tree/ibm,partition-name", b"lpar01\0")
+     .file("/proc/device-tree/hmc-managed?", b"").init(V1_ROOT))
+
+    (Fixture("edera-zone", reconstructed("a process inside an Edera (krata) zone: a Xen PV guest booted from krata's zone initrd", [
+        "edera-dev/krata crates/zone/src/init.rs at a320efad6ba9c7d3897862e0a024bec17782c9f3: /init mounts /dev/xvda (image) "
+        "at /image and /dev/xvdb (config) at /config, an overlay 'overlayfs:/overlay' with lowerdir=/overlay/image on /newroot, "
+        "chroots there, mounts proc with hidepid=1 and cgroup2, and forks the workload into cgroup 'krata-zone-task' with "
+        "KRATA_CONTAINER=1 in its environment",
+        "edera-dev/krata crates/runtime/src/launch.rs: kernel command line 'console=hvc0 quiet'; disks xvda, xvdb; PV domain",
+        "Xen PV: /sys/hypervisor/type 'xen', guest_type 'PV', clocksource 'xen', no DMI or ACPI"]))
+     .kernel("6.6.32", cmdline="console=hvc0 quiet").cpu("AMD EPYC 7763 64-Core Processor")
+     .clock("xen tsc", "xen").file("/sys/hypervisor/type", "xen\n").file("/sys/hypervisor/guest_type", "PV\n")
+     .file("/sys/hypervisor/properties/features", "00000705\n").file("/proc/xen/capabilities", "")
+     .init("0::/krata-zone-task\n", {"PATH": "/usr/local/bin:/usr/bin:/bin", "KRATA_CONTAINER": "1", "TERM": "xterm"})
+     .mounts("overlayfs:/overlay / overlay rw,noatime,lowerdir=/overlay/image,upperdir=/overlay/upper,workdir=/overlay/work 0 0\n"
+             "proc /proc proc rw,nosuid,noexec,relatime,hidepid=invisible 0 0\ncgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,noexec,relatime 0 0\n"))
+
+    (Fixture("uml", reconstructed("a User-Mode Linux guest (linux ARCH=um, run as a process on a Linux host)", [
+        "linux arch/um/kernel/um_arch.c show_cpuinfo: 'vendor_id\\t: User Mode Linux'; systemd src/basic/virt.c detect_vm_uml"]))
+     .kernel("6.1.0", cmdline="ubd0=rootfs.img mem=256M")
+     .file("/proc/cpuinfo", "processor\t: 0\nvendor_id\t: User Mode Linux\nmodel name\t: UML\nmode\t\t: skas\nhost\t\t: Linux 6.1.0-18-amd64\nfpu\t\t: yes\nflags\t\t: fpu cmov cx8 mmx fxsr sse sse2\n\n")
+     .init(V1_ROOT))
+
+    (Fixture("zvm", reconstructed("a Linux guest of z/VM 7.3 on an IBM z16 (s390x)", [
+        "linux arch/s390/kernel/sysinfo.c: /proc/sysinfo 'VM00 Control Program: z/VM    7.3.0'; systemd src/basic/virt.c detect_vm_zvm"]))
+     .kernel("5.14.0-362.el9.s390x").file("/proc/cpuinfo", "vendor_id       : IBM/S390\n# processors    : 2\n\n")
+     .file("/proc/sysinfo", "Manufacturer:         IBM\nType:                 3931\nVM00 Name:            LINUX01\nVM00 Control Program: z/VM    7.3.0\n")
+     .init(V1_ROOT))
+
+    (Fixture("dockerenv-in-kvm-vm", reconstructed("a QEMU/KVM VM whose disk image was built with Docker (`docker export` to a rootfs)", [
+        "moby daemon/initlayer writes /.dockerenv into every container's rootfs, so an image exported from one keeps it",
+        "systemd src/basic/virt.c detect_container_files checks /.dockerenv last because it 'could inadvertently end up "
+        "in a file system image'; here root is ext4 on a block device, PID 1 in the initial namespaces, every cgroup '/'"]), "KVMKVMKVM")
+     .kernel("6.1.0-18-amd64").cpu("Intel Xeon Processor (Cascadelake)").clock("kvm-clock tsc acpi_pm", "kvm-clock")
+     .dmi(sys_vendor="QEMU", product_name="Standard PC (Q35 + ICH9, 2009)", bios_vendor="SeaBIOS")
+     .acpi("BOCHS", "BXPC", "BXPC").virtio("pci").pci_bridge("0x8086", "0x29c0").file("/.dockerenv")
+     .mounts("/dev/vda1 / ext4 rw,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n").ns().init(V1_ROOT))
+
+    (Fixture("proot", reconstructed("a process under proot (ptrace-based chroot, e.g. Termux's proot-distro) on an arm64 phone", [
+        "systemd src/basic/virt.c detect_container: proot uses no pid namespace; TracerPid in /proc/self/status names a "
+        "process whose comm starts with 'proot'"]))
+     .kernel("5.10.136-android12-9").file("/proc/cpuinfo", "processor\t: 0\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics cpuid\n\n")
+     .init(V1_ROOT).file("/proc/1/status", "Name:\tbash\nPPid:\t0\nTracerPid:\t4242\n")
+     .file("/proc/4242/comm", "proot\n"))
+
+    (Fixture("openvz", reconstructed("an OpenVZ 7 container (Virtuozzo kernel)", [
+        "systemd src/basic/virt.c detect_container: /proc/vz exists in and outside containers, /proc/bc only outside"]))
+     .kernel("3.10.0-1160.99.1.vz7.220.7").cpu("Intel(R) Xeon(R) CPU E5-2650 v4 @ 2.20GHz", X86_FLAGS_METAL)
+     .file("/proc/vz/veinfo", "").init(V1_ROOT))
+
+    (Fixture("unnamed-container", reconstructed("a process of a runtime that leaves no marker (e.g. a bare `runc run` or `unshare --pid --fork` into an image)", [
+        "runc libcontainer: new pid and cgroup namespaces and an overlay root assembled by the caller; no /.dockerenv, no container="]))
+     .kernel("6.1.0-18-amd64").cpu("AMD EPYC 7302P 16-Core Processor", X86_FLAGS_METAL).clock("tsc hpet acpi_pm", "tsc")
+     .mounts("overlay / overlay rw,relatime,lowerdir=/l,upperdir=/u,workdir=/w 0 0\n").ns(pid=4026532300, cgroup=4026532301)
+     .init("0::/\n"))
+
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "capture":
-        capture(sys.argv[2], sys.argv[3])
-    else:
-        build()
+    build()
