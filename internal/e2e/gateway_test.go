@@ -111,7 +111,7 @@ func newGatewayRig(t *testing.T) *gatewayRig {
 			"extensions::health_check::endpoint=" + FreeEndpoint(t),
 			"exporters::prometheus::endpoint=" + FreeEndpoint(t),
 			"extensions::edge_profile::storage_directory=" + t.TempDir(),
-			"receivers::wasm_runtime::root_path=/",
+			"extensions::instance_inventory::root_path=/",
 			// The cloud preset flushes partial batches after 30 s; the test does not wait that long.
 			"processors::batch::timeout=1s",
 		},
