@@ -21,6 +21,8 @@ type Environment struct {
 	// UplinkAttempts and UplinkFailures count the recent connection probes to the backend.
 	UplinkAttempts, UplinkFailures int
 	UplinkTarget                   string
+	// UplinkVia is the proxy the probes went through, empty when direct.
+	UplinkVia string
 }
 
 const (
@@ -31,22 +33,31 @@ const (
 // Decide picks a preset for an environment and says why. It is pure; hysteresis is applied
 // by the caller.
 func Decide(env Environment) (preset, reason string) {
+	via := ""
+	if env.UplinkVia != "" {
+		via = " through proxy " + env.UplinkVia
+	}
 	if env.UplinkAttempts >= 3 && env.UplinkFailures*2 > env.UplinkAttempts {
-		return ProfileEdge, fmt.Sprintf("uplink failing: %d of the last %d connection attempts to %s failed", env.UplinkFailures, env.UplinkAttempts, env.UplinkTarget)
+		return ProfileEdge, fmt.Sprintf("uplink failing: %d of the last %d connection attempts to %s%s failed", env.UplinkFailures, env.UplinkAttempts, env.UplinkTarget, via)
 	}
 	if env.Metered {
 		return ProfileEdge, "uplink is metered (" + env.MeteredWhy + ")"
 	}
 	res := fmt.Sprintf("%.3g CPUs, %s memory", env.CPUs, formatBytes(env.MemoryBytes))
+	if env.UplinkAttempts > 0 {
+		res += fmt.Sprintf(", uplink to %s%s up (%d of %d probes failed)", env.UplinkTarget, via, env.UplinkFailures, env.UplinkAttempts)
+	}
+	// Before the resources: a pod's CPU or memory limit is a scheduling budget on a cluster
+	// node, not the mark of an edge box (a DaemonSet limited to 1 CPU is common).
+	if env.Kubernetes {
+		return ProfileCloud, "running in Kubernetes (KUBERNETES_SERVICE_HOST is set; the pod's limits are not an edge box's), " + res
+	}
 	if env.CPUs <= 1 || (env.MemoryBytes > 0 && env.MemoryBytes <= 512*mib) {
 		return ProfileEdge, "constrained resources: " + res
 	}
 	switch env.Arch {
 	case "arm", "386", "mips", "mipsle", "mips64", "mips64le", "riscv64", "wasm":
 		return ProfileEdge, "embedded-class architecture " + env.Arch + ", " + res
-	}
-	if env.Kubernetes {
-		return ProfileCloud, "running in Kubernetes, " + res
 	}
 	if env.CPUs >= 4 && env.MemoryBytes >= 4*gib {
 		return ProfileCloud, "ample resources: " + res

@@ -44,6 +44,10 @@ type Config struct {
 	Endpoints EndpointsConfig `mapstructure:"endpoints"`
 	// Headers are sent with every export request (API keys and the like).
 	Headers map[string]configopaque.String `mapstructure:"headers"`
+	// Exporter is merged over every preset's generated exporter (tls, auth, headers, timeout,
+	// compression, ...): one place for what a real backend needs. A preset's own exporter block
+	// wins over it.
+	Exporter map[string]any `mapstructure:"exporter"`
 
 	// StorageDirectory holds the persisted active profile and the persistent export queues.
 	StorageDirectory string `mapstructure:"storage_directory"`
@@ -108,9 +112,35 @@ type PresetConfig struct {
 	Persistent *bool `mapstructure:"persistent"`
 	// QueueSize is the export queue capacity in items.
 	QueueSize *int `mapstructure:"queue_size"`
-	// Exporter is merged over the generated exporter configuration: any stock setting
-	// (timeout, tls, retry_on_failure, ...) set here wins over what the preset implies.
+	// LogsSampling says how the sampler decides for log records (see LogsSamplingConfig).
+	LogsSampling LogsSamplingConfig `mapstructure:"logs_sampling"`
+	// Exporter is merged over the generated exporter configuration and the shared exporter
+	// block: any stock setting (timeout, tls, retry_on_failure, ...) set here wins. A preset
+	// based on another inherits its exporter block.
 	Exporter map[string]any `mapstructure:"exporter"`
+
+	_ struct{}
+}
+
+// Where the logs sampler takes a record's randomness from; the names are the stock sampler's.
+const (
+	LogsSourceTraceID = "traceID"
+	LogsSourceRecord  = "record"
+)
+
+// LogsSamplingConfig is the probabilistic_sampler's logs settings for a preset. Unset fields
+// come from the base preset; the built-ins sample a record by its trace id and keep records
+// that have none.
+type LogsSamplingConfig struct {
+	// Enabled false keeps every log record (no sampler in the logs pipeline).
+	Enabled *bool `mapstructure:"enabled"`
+	// AttributeSource is traceID (the trace id, else FromAttribute) or record (FromAttribute only).
+	AttributeSource *string `mapstructure:"attribute_source"`
+	// FromAttribute is a log record attribute hashed when the trace id is absent (or always,
+	// with attribute_source: record). Setting it switches the logs sampler to hash_seed mode.
+	FromAttribute *string `mapstructure:"from_attribute"`
+	// FailClosed drops records the sampler finds no randomness in; false keeps them.
+	FailClosed *bool `mapstructure:"fail_closed"`
 
 	_ struct{}
 }
@@ -137,6 +167,9 @@ func (cfg *Config) Validate() error {
 		}
 		sort.Strings(names)
 		errs = append(errs, fmt.Errorf("profile: unknown profile %q; use one of %s, or define it under presets", cfg.Profile, strings.Join(names, ", ")))
+	}
+	if _, ok := cfg.Exporter["endpoint"]; ok {
+		errs = append(errs, errors.New("exporter.endpoint: the shared exporter block serves both protocols; set the backend with endpoint, or endpoints.otlp_http and endpoints.otlp_grpc"))
 	}
 	if err := validateEndpoint("endpoint", cfg.Endpoint); err != nil {
 		errs = append(errs, err)
@@ -225,17 +258,46 @@ func (cfg *Config) BackendEndpoint(protocol string) string {
 			return withScheme(cfg.Endpoints.OTLPHTTP)
 		}
 		if cfg.Endpoint != "" {
-			return withScheme(withDefaultPort(cfg.Endpoint, "4318"))
+			return withScheme(withPortFor(cfg.Endpoint, PortHTTP, PortGRPC))
 		}
 	case ProtocolGRPC:
 		if cfg.Endpoints.OTLPGRPC != "" {
 			return cfg.Endpoints.OTLPGRPC
 		}
 		if cfg.Endpoint != "" {
-			return withDefaultPort(cfg.Endpoint, "4317")
+			return withPortFor(cfg.Endpoint, PortGRPC, PortHTTP)
 		}
 	}
 	return ""
+}
+
+// The standard OTLP ports.
+const (
+	PortGRPC = "4317"
+	PortHTTP = "4318"
+)
+
+// withPortFor gives the shared endpoint the port of one protocol: the standard port when it
+// has none, and the standard port too when it names the other protocol's standard port, as a
+// backend listening on 4317 speaks gRPC there and OTLP/HTTP on 4318. Any other port is used as
+// is by both protocols (a gateway serving both on 443). endpoints.<protocol> is the way to
+// send a protocol to the other's port on purpose.
+func withPortFor(ep, port, otherPort string) string {
+	ep = withDefaultPort(ep, port)
+	scheme, rest := "", ep
+	if i := strings.Index(ep, "://"); i >= 0 {
+		scheme, rest = ep[:i+3], ep[i+3:]
+	}
+	hostport, path, hasPath := strings.Cut(rest, "/")
+	host, p, err := net.SplitHostPort(hostport)
+	if err != nil || p != otherPort {
+		return ep
+	}
+	out := scheme + net.JoinHostPort(host, port)
+	if hasPath {
+		out += "/" + path
+	}
+	return out
 }
 
 // withScheme makes a bare host:port an https URL, as otlp_http requires a URL.

@@ -22,7 +22,7 @@ func TestLoadConfig(t *testing.T) {
 		wantErr string
 	}{
 		{id: component.NewID(Type), check: func(t *testing.T, cfg *Config) {
-			assert.Equal(t, ProfileAuto, cfg.Profile)
+			assert.Equal(t, ProfileEdge, cfg.Profile, "explicit default: auto only when asked for")
 			assert.Equal(t, DefaultControlEndpoint, cfg.Control.Endpoint)
 			assert.False(t, cfg.HasBackend())
 		}},

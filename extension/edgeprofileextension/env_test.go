@@ -34,8 +34,12 @@ func TestEnvironmentPodV2(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, uint64(256*mib), m)
 	got, why := Decide(Environment{CPUs: c, MemoryBytes: m, Arch: "amd64", Kubernetes: true})
-	assert.Equal(t, ProfileEdge, got, "a 500m pod is constrained even in Kubernetes")
-	assert.Contains(t, why, "0.5 CPUs, 256 MiB")
+	assert.Equal(t, ProfileCloud, got, "a pod's 500m limit is a budget on a cluster node, not an edge box")
+	assert.Contains(t, why, "KUBERNETES_SERVICE_HOST")
+	assert.Contains(t, why, "0.5 CPUs, 256 MiB", "the resources are still named")
+	got, why = Decide(Environment{CPUs: c, MemoryBytes: m, Arch: "amd64"})
+	assert.Equal(t, ProfileEdge, got, "the same cgroup outside Kubernetes is an edge box")
+	assert.Contains(t, why, "constrained resources: 0.5 CPUs, 256 MiB")
 }
 
 func TestEnvironmentPPP(t *testing.T) {

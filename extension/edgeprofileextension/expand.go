@@ -44,9 +44,22 @@ func (n Names) Sampler(preset string) component.ID {
 	return component.MustNewIDWithName("probabilistic_sampler", n.base()+"-"+preset)
 }
 
-// Storage is the generated file_storage extension holding the persistent queues.
-func (n Names) Storage() component.ID {
-	return component.MustNewIDWithName("file_storage", n.base())
+// LogsSampler is the generated probabilistic sampler of a preset's logs pipeline: logs have
+// settings of their own (logs_sampling).
+func (n Names) LogsSampler(preset string) component.ID {
+	return component.MustNewIDWithName("probabilistic_sampler", n.base()+"-"+preset+"-logs")
+}
+
+// Storage is the generated file_storage extension holding a preset's persistent queues. Its ID
+// and directory depend on the preset only, never on its protocol or endpoint, so a changed
+// configuration finds what the previous one queued (see migrateQueues).
+func (n Names) Storage(preset string) component.ID {
+	return component.MustNewIDWithName("file_storage", n.base()+"-"+preset)
+}
+
+// QueueDirectory is the directory of a preset's persistent queues.
+func (n Names) QueueDirectory(stateDir, preset string) string {
+	return filepath.Join(stateDir, "queue", n.base()+"-"+preset)
 }
 
 // ExporterType is the stock exporter a preset uses: its protocol, or debug without a backend.
@@ -144,26 +157,40 @@ func expandOne(conf *confmap.Conf, id component.ID, signals []pipeline.Signal, d
 		}
 		m[key] = value
 	}
-	needStorage := false
+	var storages []any
 	presetNames := sortedKeys(presets)
 	for _, name := range presetNames {
 		p := presets[name]
 		expType := cfg.ExporterType(p)
 		expID := names.Exporter(expType, name)
 		persistent := p.Persistent && expType != "debug"
-		needStorage = needStorage || persistent
+		if persistent {
+			storages = append(storages, names.Storage(name).String())
+			add("extensions", names.Storage(name).String(), map[string]any{
+				"directory":        names.QueueDirectory(cfg.StateDirectory(), name),
+				"create_directory": true,
+				"fsync":            true,
+			})
+		}
 		add("exporters", expID.String(), exporterConfig(cfg, p, expType, names, persistent))
 		sampled := p.SamplingPercentage < 100
-		if sampled {
+		logsSampled := sampled && p.LogsSampling.Enabled && containsSignal(signals, pipeline.SignalLogs)
+		if sampled && containsSignal(signals, pipeline.SignalTraces) {
 			add("processors", names.Sampler(name).String(), map[string]any{
 				"mode":                "proportional",
 				"sampling_percentage": p.SamplingPercentage,
 			})
 		}
+		if logsSampled {
+			add("processors", names.LogsSampler(name).String(), logsSamplerConfig(p))
+		}
 		for _, sig := range signals {
 			processors := []any{}
-			if sampled && sig != pipeline.SignalMetrics {
+			switch {
+			case sig == pipeline.SignalTraces && sampled:
 				processors = append(processors, names.Sampler(name).String())
+			case sig == pipeline.SignalLogs && logsSampled:
+				processors = append(processors, names.LogsSampler(name).String())
 			}
 			add("service::pipelines", names.Pipeline(sig, name).String(), map[string]any{
 				"receivers":  []any{names.Connector().String()},
@@ -176,12 +203,7 @@ func expandOne(conf *confmap.Conf, id component.ID, signals []pipeline.Signal, d
 		"extension": id.String(),
 		"presets":   toAnySlice(presetNames),
 	})
-	if needStorage {
-		add("extensions", names.Storage().String(), map[string]any{
-			"directory":        filepath.Join(cfg.StateDirectory(), "queue"),
-			"create_directory": true,
-			"fsync":            true,
-		})
+	if len(storages) > 0 {
 		svc, _ := delta["service"].(map[string]any)
 		if svc == nil {
 			svc = map[string]any{}
@@ -192,7 +214,7 @@ func expandOne(conf *confmap.Conf, id component.ID, signals []pipeline.Signal, d
 			list, _ := conf.Get("service::extensions").([]any)
 			exts = append([]any{}, list...)
 		}
-		svc["extensions"] = append(exts, names.Storage().String())
+		svc["extensions"] = append(exts, storages...)
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -234,6 +256,7 @@ func exporterConfig(cfg *Config, p Preset, expType string, names Names, persiste
 	switch expType {
 	case "debug":
 		out["verbosity"] = "basic"
+		return out // the shared block is for a real backend: tls, auth and headers mean nothing here
 	case ProtocolHTTP, ProtocolGRPC:
 		ep := cfg.BackendEndpoint(expType)
 		out["endpoint"] = ep
@@ -248,19 +271,47 @@ func exporterConfig(cfg *Config, p Preset, expType string, names Names, persiste
 			}
 			out["headers"] = h
 		}
-		retry := map[string]any{"enabled": true}
+		// Never give up, for every preset: a preset may be switched away from while its queue
+		// still holds what it accepted, and an outage should cost latency, not data. The queue
+		// blocks when full, which pushes back on the receivers instead of dropping.
+		out["retry_on_failure"] = map[string]any{"enabled": true, "max_elapsed_time": "0s", "max_interval": "30s"}
 		if persistent {
-			queue["storage"] = names.Storage().String()
-			retry["max_elapsed_time"] = "0s" // never give up: an outage costs latency, not data
-			retry["max_interval"] = "30s"
+			queue["storage"] = names.Storage(p.Name).String()
 		}
-		out["retry_on_failure"] = retry
 	}
-	return deepMerge(out, p.Exporter)
+	shared := deepCopy(cfg.Exporter)
+	delete(shared, "compression") // already in p.Compression, unless the preset set its own
+	return deepMerge(deepMerge(out, shared), deepCopy(p.Exporter))
+}
+
+// logsSamplerConfig is the probabilistic_sampler of a preset's logs. Upstream (contrib
+// v0.165.1, processor/probabilisticsamplerprocessor, logsprocessor.go randomnessFromLogRecord
+// and sampler_mode.go commonShouldSampleLogic/makeSampler): in proportional mode a record's
+// randomness is its sampling.randomness attribute or its trace id, and a record with neither
+// is dropped when fail_closed is true, the factory default; from_attribute is only read in
+// hash_seed mode, which hashes the trace id when present and the attribute otherwise.
+func logsSamplerConfig(p Preset) map[string]any {
+	ls := p.LogsSampling
+	out := map[string]any{
+		"sampling_percentage": p.SamplingPercentage,
+		"fail_closed":         ls.FailClosed,
+	}
+	if ls.FromAttribute == "" {
+		// Same decision as the record's trace: a log is kept exactly when its trace is.
+		out["mode"] = "proportional"
+		return out
+	}
+	out["mode"] = "hash_seed"
+	out["attribute_source"] = ls.AttributeSource
+	out["from_attribute"] = ls.FromAttribute
+	return out
 }
 
 // deepMerge returns base with override merged in; override wins on every leaf.
 func deepMerge(base, override map[string]any) map[string]any {
+	if base == nil {
+		base = map[string]any{}
+	}
 	for k, v := range override {
 		if om, ok := v.(map[string]any); ok {
 			if bm, ok := base[k].(map[string]any); ok {

@@ -55,7 +55,7 @@ func TestExpandWithBackend(t *testing.T) {
 	assert.Equal(t, 32, conf.Get(edge+"sending_queue::batch::min_size"))
 	assert.Equal(t, 32, conf.Get(edge+"sending_queue::batch::max_size"))
 	assert.Equal(t, "5s", conf.Get(edge+"sending_queue::batch::flush_timeout"))
-	assert.Equal(t, "file_storage/edge_profile", conf.Get(edge+"sending_queue::storage"))
+	assert.Equal(t, "file_storage/edge_profile-edge", conf.Get(edge+"sending_queue::storage"))
 	assert.Equal(t, "0s", conf.Get(edge+"retry_on_failure::max_elapsed_time"))
 	assert.Equal(t, "k", conf.Get(edge+"headers::x-api-key"))
 
@@ -64,11 +64,14 @@ func TestExpandWithBackend(t *testing.T) {
 	assert.Equal(t, 512, conf.Get(cloud+"sending_queue::batch::max_size"))
 	assert.Equal(t, "30s", conf.Get(cloud+"sending_queue::batch::flush_timeout"))
 	assert.Equal(t, true, conf.Get(cloud+"tls::insecure"), "http:// means plaintext")
-	assert.False(t, conf.IsSet(cloud+"sending_queue::storage"))
+	assert.Equal(t, "file_storage/edge_profile-cloud", conf.Get(cloud+"sending_queue::storage"), "every preset queues on disk")
+	assert.Equal(t, "0s", conf.Get(cloud+"retry_on_failure::max_elapsed_time"), "and retries without end")
+	assert.Equal(t, "0s", conf.Get("exporters::otlp_grpc/edge_profile-hybrid::retry_on_failure::max_elapsed_time"))
 	assert.Equal(t, 256, conf.Get("exporters::otlp_grpc/edge_profile-hybrid::sending_queue::batch::max_size"))
 
-	assert.Equal(t, "/var/tmp/ep/queue", conf.Get("extensions::file_storage/edge_profile::directory"))
-	assert.Equal(t, []any{"health_check", "edge_profile", "file_storage/edge_profile"}, conf.Get("service::extensions"))
+	assert.Equal(t, "/var/tmp/ep/queue/edge_profile-edge", conf.Get("extensions::file_storage/edge_profile-edge::directory"))
+	assert.Equal(t, "/var/tmp/ep/queue/edge_profile-cloud", conf.Get("extensions::file_storage/edge_profile-cloud::directory"))
+	assert.Equal(t, []any{"health_check", "edge_profile", "file_storage/edge_profile-cloud", "file_storage/edge_profile-edge", "file_storage/edge_profile-hybrid"}, conf.Get("service::extensions"))
 	assert.Equal(t, "edge_profile", conf.Get("connectors::edge_profile::extension"))
 	assert.Equal(t, []any{"cloud", "edge", "hybrid"}, conf.Get("connectors::edge_profile::presets"))
 }
@@ -79,7 +82,8 @@ func TestExpandWithoutBackendUsesDebug(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []any{"debug/edge_profile-edge"}, conf.Get("service::pipelines::traces/edge_profile-edge::exporters"))
 	assert.Equal(t, 512, conf.Get("exporters::debug/edge_profile-cloud::sending_queue::batch::max_size"))
-	assert.False(t, conf.IsSet("extensions::file_storage/edge_profile"), "no persistent queue without a backend")
+	assert.False(t, conf.IsSet("extensions::file_storage/edge_profile-edge"), "no persistent queue without a backend")
+	assert.False(t, conf.IsSet("exporters::debug/edge_profile-edge::retry_on_failure"), "debug does not retry")
 	assert.Equal(t, []any{"health_check", "edge_profile"}, conf.Get("service::extensions"))
 }
 

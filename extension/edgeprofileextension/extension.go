@@ -74,6 +74,7 @@ type edgeProfile struct {
 	hyst        hysteresis
 	uplinkMu    sync.Mutex
 	uplink      []bool // recent probe results, true = failed; guarded by uplinkMu
+	uplinkVia   string // the proxy of the last probe, empty when direct; guarded by uplinkMu
 	fileContent string
 	fileWarned  string
 
@@ -148,6 +149,7 @@ func (e *edgeProfile) Start(context.Context, component.Host) error {
 	if err := e.registerMetrics(); err != nil {
 		return err
 	}
+	migrateQueues(e.cfg, Names{Extension: e.settings.ID}, e.presets, e.logger)
 	e.initialProfile()
 	if e.cfg.Control.Endpoint != "" {
 		e.startControl()
@@ -512,6 +514,7 @@ func (e *edgeProfile) sense() Environment {
 			env.UplinkFailures++
 		}
 	}
+	env.UplinkVia = e.uplinkVia
 	e.uplinkMu.Unlock()
 	env.UplinkTarget = e.uplinkTarget()
 	return env
@@ -534,11 +537,9 @@ func (e *edgeProfile) probeUplink() {
 	if target == "" {
 		return
 	}
-	conn, err := net.DialTimeout("tcp", target, 3*time.Second)
-	if err == nil {
-		_ = conn.Close()
-	}
+	via, err := newUplinkProbe(target, e.cfg.uplinkScheme()).run()
 	e.uplinkMu.Lock()
+	e.uplinkVia = via
 	e.uplink = append(e.uplink, err != nil)
 	if len(e.uplink) > 5 {
 		e.uplink = e.uplink[len(e.uplink)-5:]

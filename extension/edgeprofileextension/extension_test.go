@@ -247,7 +247,10 @@ func TestDecide(t *testing.T) {
 		reason string
 	}{
 		{"one core", Environment{CPUs: 1, MemoryBytes: 8 * gib, Arch: "amd64"}, ProfileEdge, "constrained resources: 1 CPUs"},
-		{"half a core quota", Environment{CPUs: 0.5, MemoryBytes: 8 * gib, Arch: "arm64", Kubernetes: true}, ProfileEdge, "constrained"},
+		{"half a core quota", Environment{CPUs: 0.5, MemoryBytes: 8 * gib, Arch: "arm64"}, ProfileEdge, "constrained"},
+		{"one core pod", Environment{CPUs: 1, MemoryBytes: 512 * mib, Arch: "amd64", Kubernetes: true}, ProfileCloud, "running in Kubernetes"},
+		{"failing uplink in Kubernetes", Environment{CPUs: 1, Kubernetes: true, UplinkAttempts: 5, UplinkFailures: 5, UplinkTarget: "x:4317", UplinkVia: "http://proxy:3128"}, ProfileEdge, "to x:4317 through proxy http://proxy:3128 failed"},
+		{"uplink up is a reason too", Environment{CPUs: 8, MemoryBytes: 32 * gib, UplinkAttempts: 5, UplinkFailures: 1, UplinkTarget: "x:4317"}, ProfileCloud, "uplink to x:4317 up (1 of 5 probes failed)"},
 		{"small memory", Environment{CPUs: 4, MemoryBytes: 256 * mib, Arch: "amd64"}, ProfileEdge, "256 MiB"},
 		{"32-bit arm", Environment{CPUs: 4, MemoryBytes: 2 * gib, Arch: "arm"}, ProfileEdge, "architecture arm"},
 		{"metered", Environment{CPUs: 16, MemoryBytes: 64 * gib, Arch: "amd64", Metered: true, MeteredWhy: "default route via PPP link ppp0"}, ProfileEdge, "metered (default route via PPP link ppp0)"},

@@ -20,7 +20,7 @@ func NewFactory() extension.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Profile: ProfileAuto,
+		Profile: ProfileEdge, // explicit: what examples/edge.yaml means; auto only when asked for
 		Control: ControlConfig{Endpoint: DefaultControlEndpoint},
 		Auto:    AutoConfig{Interval: 30 * time.Second, Confirmations: 3, MinDwell: 5 * time.Minute},
 	}

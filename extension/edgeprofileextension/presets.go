@@ -18,24 +18,47 @@ type Preset struct {
 	SamplingPercentage float64        `json:"sampling_percentage"`
 	Persistent         bool           `json:"persistent"`
 	QueueSize          int            `json:"queue_size"`
-	Exporter           map[string]any `json:"-"`
+	LogsSampling       LogsSampling   `json:"logs_sampling"`
+	// Exporter is the preset's own exporter block merged over its base's: what wins over the
+	// shared exporter block.
+	Exporter map[string]any `json:"-"`
+	// compressionSet: compression was set on this preset or a base, so the shared exporter
+	// block's compression does not apply to it (the more specific setting wins).
+	compressionSet bool
 }
 
+// LogsSampling is the resolved logs sampling of a preset.
+type LogsSampling struct {
+	Enabled         bool   `json:"enabled"`
+	AttributeSource string `json:"attribute_source"`
+	FromAttribute   string `json:"from_attribute,omitempty"`
+	FailClosed      bool   `json:"fail_closed"`
+}
+
+// defaultLogsSampling samples a record by its trace id and keeps the ones without: most logs
+// carry no trace id, and a sampler that fails closed would drop them all.
+var defaultLogsSampling = LogsSampling{Enabled: true, AttributeSource: LogsSourceTraceID}
+
 // Builtin returns the built-in presets (seed table: edge 32 / 5 s / OTLP-HTTP / gzip / 10 %,
-// cloud 512 / 30 s / OTLP-gRPC / none / 100 %, hybrid 256 / 15 s with cloud's transport).
+// cloud 512 / 30 s / OTLP-gRPC / none / 100 %, hybrid 256 / 15 s with cloud's transport). All
+// three keep their queue on disk: a preset may be switched away from, or the process killed,
+// while its queue still holds what it accepted.
 func Builtin() map[string]Preset {
 	return map[string]Preset{
 		ProfileEdge: {
 			Name: ProfileEdge, BatchSize: 32, FlushInterval: 5 * time.Second, Protocol: ProtocolHTTP,
 			Compression: "gzip", SamplingPercentage: 10, Persistent: true, QueueSize: 200_000,
+			LogsSampling: defaultLogsSampling,
 		},
 		ProfileCloud: {
 			Name: ProfileCloud, BatchSize: 512, FlushInterval: 30 * time.Second, Protocol: ProtocolGRPC,
-			Compression: "none", SamplingPercentage: 100, QueueSize: 200_000,
+			Compression: "none", SamplingPercentage: 100, Persistent: true, QueueSize: 200_000,
+			LogsSampling: defaultLogsSampling,
 		},
 		ProfileHybrid: {
 			Name: ProfileHybrid, BatchSize: 256, FlushInterval: 15 * time.Second, Protocol: ProtocolGRPC,
-			Compression: "none", SamplingPercentage: 100, QueueSize: 200_000,
+			Compression: "none", SamplingPercentage: 100, Persistent: true, QueueSize: 200_000,
+			LogsSampling: defaultLogsSampling,
 		},
 	}
 }
@@ -108,7 +131,8 @@ func (cfg *Config) ResolvePresets() (map[string]Preset, error) {
 		}
 		p := base
 		p.Name = name
-		p.Exporter = nil
+		// The base's exporter block is inherited; this preset's own block wins over it.
+		p.Exporter = deepMerge(deepCopy(base.Exporter), deepCopy(pc.Exporter))
 		var perr []error
 		if pc.BatchSize != nil {
 			if *pc.BatchSize < 1 {
@@ -133,6 +157,7 @@ func (cfg *Config) ResolvePresets() (map[string]Preset, error) {
 			}
 		}
 		if pc.Compression != nil {
+			p.compressionSet = true
 			p.Compression = *pc.Compression
 			if p.Compression == "" {
 				p.Compression = "none"
@@ -162,8 +187,16 @@ func (cfg *Config) ResolvePresets() (map[string]Preset, error) {
 		}
 		if len(pc.Exporter) > 0 {
 			perr = append(perr, exporterOverrideConflicts(field, pc)...)
-			p.Exporter = pc.Exporter
 		}
+		if _, ok := p.Exporter["compression"]; ok {
+			p.compressionSet = true
+		}
+		var lerr error
+		p.LogsSampling, lerr = resolveLogsSampling(field+".logs_sampling", p.LogsSampling, pc.LogsSampling)
+		if lerr != nil {
+			perr = append(perr, lerr)
+		}
+		perr = append(perr, endpointPortConflict(field+".exporter.endpoint", p.Protocol, p.Exporter["endpoint"])...)
 		if len(perr) > 0 {
 			return errors.Join(perr...)
 		}
@@ -175,6 +208,7 @@ func (cfg *Config) ResolvePresets() (map[string]Preset, error) {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, cfg.applySharedCompression(out)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -205,6 +239,91 @@ func exporterOverrideConflicts(field string, pc PresetConfig) []error {
 		if _, ok := q["storage"]; ok && pc.Persistent != nil {
 			errs = append(errs, fmt.Errorf("%s.exporter.sending_queue.storage: conflicts with %s.persistent; set only one of them", field, field))
 		}
+	}
+	return errs
+}
+
+// resolveLogsSampling applies a preset's logs_sampling over its base's.
+func resolveLogsSampling(field string, base LogsSampling, c LogsSamplingConfig) (LogsSampling, error) {
+	out := base
+	if c.Enabled != nil {
+		out.Enabled = *c.Enabled
+	}
+	if c.AttributeSource != nil {
+		out.AttributeSource = *c.AttributeSource
+	}
+	if c.FromAttribute != nil {
+		out.FromAttribute = *c.FromAttribute
+	}
+	if c.FailClosed != nil {
+		out.FailClosed = *c.FailClosed
+	}
+	switch {
+	case out.AttributeSource != LogsSourceTraceID && out.AttributeSource != LogsSourceRecord:
+		return out, fmt.Errorf("%s.attribute_source: unknown source %q; use traceID or record", field, out.AttributeSource)
+	case out.AttributeSource == LogsSourceRecord && out.FromAttribute == "":
+		return out, fmt.Errorf("%s.from_attribute: attribute_source: record needs the name of a log record attribute to sample by", field)
+	}
+	return out, nil
+}
+
+// endpointPortConflict refuses an explicit exporter endpoint that sends OTLP/HTTP to the
+// standard gRPC port or the reverse: the request would fail on every retry and fill the queue.
+func endpointPortConflict(field, protocol string, v any) []error {
+	ep, ok := v.(string)
+	if !ok || ep == "" {
+		return nil
+	}
+	want, wrong := PortHTTP, PortGRPC
+	if protocol == ProtocolGRPC {
+		want, wrong = PortGRPC, PortHTTP
+	}
+	if DialAddress(ep, want) == DialAddress(withPortFor(ep, want, wrong), want) {
+		return nil
+	}
+	return []error{fmt.Errorf("%s: %q is the standard port of the other OTLP protocol, but this preset exports over %s; use port %s, or set endpoints.%s to send there on purpose", field, ep, protocol, want, protocol)}
+}
+
+// deepCopy copies nested maps so that merging into a copy never changes a shared block.
+func deepCopy(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if vm, ok := v.(map[string]any); ok {
+			v = deepCopy(vm)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// applySharedCompression makes the shared exporter block's compression the compression of
+// every preset that does not set its own, so that /status and validation see what is sent.
+func (cfg *Config) applySharedCompression(presets map[string]Preset) []error {
+	v, ok := cfg.Exporter["compression"]
+	if !ok {
+		return nil
+	}
+	c, ok := v.(string)
+	if !ok {
+		return []error{fmt.Errorf("exporter.compression: must be a string such as gzip, got %v", v)}
+	}
+	if c == "" {
+		c = "none"
+	}
+	var errs []error
+	for _, name := range sortedKeys(presets) {
+		p := presets[name]
+		if p.compressionSet {
+			continue
+		}
+		if !compressionByProtocol[p.Protocol][c] {
+			errs = append(errs, fmt.Errorf("exporter.compression: %q is not supported by %s (preset %q); set presets.%s.compression, or use one both protocols support (none, gzip, zstd, snappy)", c, p.Protocol, name, name))
+		}
+		p.Compression = c
+		presets[name] = p
 	}
 	return errs
 }

@@ -19,7 +19,9 @@ func TestConvert(t *testing.T) {
 		},
 	})
 	require.NoError(t, conv.Convert(context.Background(), conf))
-	assert.Equal(t, []any{"probabilistic_sampler/edge_profile-edge"}, conf.Get("service::pipelines::logs/edge_profile-edge::processors"))
+	assert.Equal(t, []any{"probabilistic_sampler/edge_profile-edge-logs"}, conf.Get("service::pipelines::logs/edge_profile-edge::processors"))
+	assert.Equal(t, false, conf.Get("processors::probabilistic_sampler/edge_profile-edge-logs::fail_closed"), "records without a trace id are kept")
+	assert.False(t, conf.IsSet("processors::probabilistic_sampler/edge_profile-edge"), "no traces pipeline, no traces sampler")
 	assert.False(t, conf.IsSet("service::pipelines::traces/edge_profile-edge"), "only the signals in use")
 
 	bad := confmap.NewFromStringMap(map[string]any{
