@@ -10,15 +10,15 @@ import (
 
 // Preset is a fully resolved set of export settings.
 type Preset struct {
-	Name               string         `json:"name"`
-	BatchSize          int            `json:"batch_size"`
-	FlushInterval      time.Duration  `json:"-"`
-	Protocol           string         `json:"protocol"`
-	Compression        string         `json:"compression"`
-	SamplingPercentage float64        `json:"sampling_percentage"`
-	Persistent         bool           `json:"persistent"`
-	QueueSize          int            `json:"queue_size"`
-	LogsSampling       LogsSampling   `json:"logs_sampling"`
+	Name               string        `json:"name"`
+	BatchSize          int           `json:"batch_size"`
+	FlushInterval      time.Duration `json:"-"`
+	Protocol           string        `json:"protocol"`
+	Compression        string        `json:"compression"`
+	SamplingPercentage float64       `json:"sampling_percentage"`
+	Persistent         bool          `json:"persistent"`
+	QueueSize          int           `json:"queue_size"`
+	LogsSampling       LogsSampling  `json:"logs_sampling"`
 	// Exporter is the preset's own exporter block merged over its base's: what wins over the
 	// shared exporter block.
 	Exporter map[string]any `json:"-"`
