@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/tls"
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
@@ -21,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	_ "google.golang.org/grpc/encoding/gzip" // accept gzip-compressed gRPC requests
 	"google.golang.org/grpc/metadata"
 )
@@ -79,6 +81,18 @@ type Sink struct {
 // NewSink starts a sink on free loopback ports; it stops when the test ends.
 func NewSink(tb testing.TB) *Sink {
 	tb.Helper()
+	return newSink(tb, nil)
+}
+
+// NewTLSSink is NewSink with both servers behind TLS (cfg, e.g. from NewTestPKI); HTTPEndpoint
+// is then an https:// URL.
+func NewTLSSink(tb testing.TB, cfg *tls.Config) *Sink {
+	tb.Helper()
+	return newSink(tb, cfg)
+}
+
+func newSink(tb testing.TB, tlsCfg *tls.Config) *Sink {
+	tb.Helper()
 	s := &Sink{notify: make(chan struct{}, 1)}
 
 	gl, err := net.Listen("tcp", "127.0.0.1:0")
@@ -86,7 +100,11 @@ func NewSink(tb testing.TB) *Sink {
 		tb.Fatal(err)
 	}
 	s.GRPCEndpoint = gl.Addr().String()
-	s.grpcServer = grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.StatsHandler(wireSizeHandler{}))
+	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(64 << 20), grpc.StatsHandler(wireSizeHandler{})}
+	if tlsCfg != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	s.grpcServer = grpc.NewServer(opts...)
 	ptraceotlp.RegisterGRPCServer(s.grpcServer, &grpcTraces{s: s})
 	pmetricotlp.RegisterGRPCServer(s.grpcServer, &grpcMetrics{s: s})
 	plogotlp.RegisterGRPCServer(s.grpcServer, &grpcLogs{s: s})
@@ -97,6 +115,10 @@ func NewSink(tb testing.TB) *Sink {
 		tb.Fatal(err)
 	}
 	s.HTTPEndpoint = "http://" + hl.Addr().String()
+	if tlsCfg != nil {
+		s.HTTPEndpoint = "https://" + hl.Addr().String()
+		hl = tls.NewListener(hl, tlsCfg)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/traces", s.handleHTTP("traces"))
 	mux.HandleFunc("/v1/metrics", s.handleHTTP("metrics"))

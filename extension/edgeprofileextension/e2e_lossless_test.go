@@ -1,0 +1,333 @@
+package edgeprofileextension_test
+
+import (
+	"context"
+	crand "crypto/rand"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
+)
+
+type sentLog struct {
+	body  string
+	trace pcommon.TraceID // empty for records without a trace id
+}
+
+// sendLogs sends n log records in requests of 100 over OTLP/gRPC and returns the accepted ones;
+// withTrace gives each record a random trace id.
+func sendLogs(t *testing.T, endpoint, prefix string, n int, withTrace bool) []sentLog {
+	t.Helper()
+	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	client := plogotlp.NewGRPCClient(conn)
+	var out []sentLog
+	for start := 0; start < n; start += 100 {
+		ld := plog.NewLogs()
+		recs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+		var batch []sentLog
+		for i := start; i < min(n, start+100); i++ {
+			rec := recs.AppendEmpty()
+			sl := sentLog{body: fmt.Sprintf("%s-%d", prefix, i)}
+			if withTrace {
+				_, _ = crand.Read(sl.trace[:])
+				rec.SetTraceID(sl.trace)
+			}
+			rec.Body().SetStr(sl.body)
+			rec.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
+			batch = append(batch, sl)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := client.Export(ctx, plogotlp.NewExportRequestFromLogs(ld))
+		cancel()
+		require.NoError(t, err, "the collector refused log records")
+		out = append(out, batch...)
+	}
+	return out
+}
+
+// logArrivals counts the records that reached the sink, by body.
+func logArrivals(sink *e2e.Sink) map[string]int {
+	out := map[string]int{}
+	for _, req := range sink.Requests() {
+		if req.Signal != "logs" {
+			continue
+		}
+		rls := req.Logs.ResourceLogs()
+		for i := range rls.Len() {
+			sls := rls.At(i).ScopeLogs()
+			for j := range sls.Len() {
+				recs := sls.At(j).LogRecords()
+				for k := range recs.Len() {
+					out[recs.At(k).Body().Str()]++
+				}
+			}
+		}
+	}
+	return out
+}
+
+var logsSampledMetric = regexp.MustCompile(`(?m)^otelcol_processor_probabilistic_sampler_count_logs_sampled(?:_total)?\{([^}]*)\} (\d+)`)
+
+// logsSampled sums the sampler's own count of log records by its "sampled" attribute.
+func logsSampled(t *testing.T, metrics string) (kept, dropped int) {
+	t.Helper()
+	for _, m := range logsSampledMetric.FindAllStringSubmatch(metrics, -1) {
+		n, err := strconv.Atoi(m[2])
+		require.NoError(t, err)
+		switch {
+		case regexp.MustCompile(`sampled="true"`).MatchString(m[1]):
+			kept += n
+		case regexp.MustCompile(`sampled="false"`).MatchString(m[1]):
+			dropped += n
+		}
+	}
+	return kept, dropped
+}
+
+// TestEdgeExampleKeepsLogsWithoutTraceID sends 1,000 log records without a trace id and 1,000
+// with one through examples/edge.yaml: every record without a trace id arrives (the documented
+// rate: 100 %), a record with one arrives exactly when the edge preset keeps its trace, and the
+// sampler's own counter says how many it dropped.
+func TestEdgeExampleKeepsLogsWithoutTraceID(t *testing.T) {
+	skipShort(t)
+	sink := e2e.NewSink(t)
+	r := newPresetRun(t, sink, []string{example("edge")}, exampleSets(t)...)
+	r.telemetry = e2e.FreeEndpoint(t)
+	r.start(t)
+
+	bare := sendLogs(t, r.otlpGRPC, "bare", 1000, false)
+	traced := sendLogs(t, r.otlpGRPC, "traced", 1000, true)
+	keptTraced := 0
+	for _, l := range traced {
+		if sampledByEdge(l.trace) {
+			keptTraced++
+		}
+	}
+	want := len(bare) + keptTraced
+	require.True(t, sink.WaitForCount("logs", want, 30*time.Second), "logs at the sink: %d of %d", sink.Count("logs"), want)
+	time.Sleep(6 * time.Second) // past the 5 s flush: nothing more may come
+
+	got := logArrivals(sink)
+	missing, wrong, dups := 0, 0, 0
+	for _, l := range bare {
+		missing += boolInt(got[l.body] == 0)
+		dups += max(0, got[l.body]-1)
+	}
+	for _, l := range traced {
+		if sampledByEdge(l.trace) != (got[l.body] > 0) {
+			wrong++
+		}
+		dups += max(0, got[l.body]-1)
+	}
+	kept, dropped := logsSampled(t, scrape(t, r.telemetry))
+	t.Logf("logs through edge: %d of %d without a trace id arrived, %d of %d with one (predicted %d); sampler counted %d kept, %d dropped",
+		len(bare)-missing, len(bare), sink.Count("logs")-(len(bare)-missing), len(traced), keptTraced, kept, dropped)
+	assert.Zero(t, missing, "records without a trace id are kept")
+	assert.Zero(t, wrong, "records with a trace id follow their trace's decision")
+	assert.Zero(t, dups)
+	assert.Equal(t, want, kept, "otelcol_processor_probabilistic_sampler_count_logs_sampled{sampled=\"true\"}")
+	assert.Equal(t, len(traced)-keptTraced, dropped, "every dropped record is counted: sampled=\"false\"")
+	for _, req := range sink.Requests() {
+		assert.Equal(t, e2e.ProtocolHTTP, req.Protocol)
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestSharedTLSAndAuthReachEveryExporter configures TLS (custom CA and a client certificate)
+// and a bearer token auth extension once, in edge_profile's exporter block, and checks it in
+// print-config on all three exporters and against a mutual-TLS sink through each preset.
+func TestSharedTLSAndAuthReachEveryExporter(t *testing.T) {
+	skipShort(t)
+	pki := e2e.NewTestPKI(t)
+	sink := e2e.NewTLSSink(t, pki.Server)
+	control, receiver := e2e.FreeEndpoint(t), e2e.FreeEndpoint(t)
+	cfg := e2e.WriteConfig(t, fmt.Sprintf(`
+extensions:
+  bearertokenauth:
+    token: s3cret
+  edge_profile:
+    profile: edge
+    endpoints:
+      otlp_http: %s
+      otlp_grpc: %s
+    storage_directory: %s
+    control:
+      endpoint: %s
+    exporter:
+      tls:
+        ca_file: %s
+        cert_file: %s
+        key_file: %s
+      auth:
+        authenticator: bearertokenauth
+      headers:
+        x-tenant: t1
+    presets:
+      edge:
+        sampling_percentage: 100
+        flush_interval: 1s
+        exporter:
+          headers: {x-preset: edge}
+      cloud:
+        flush_interval: 1s
+        exporter:
+          headers: {x-preset: cloud}
+      hybrid:
+        flush_interval: 1s
+        exporter:
+          headers: {x-preset: hybrid}
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s
+service:
+  extensions: [bearertokenauth, edge_profile]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [edge_profile]
+`, sink.HTTPEndpoint, sink.GRPCEndpoint, t.TempDir(), control, pki.CAFile, pki.ClientCertFile, pki.ClientKeyFile, receiver))
+
+	// print-config shows the expanded configuration: the block, written once, is on every exporter.
+	out, err := exec.Command(e2e.CollectorBinary(t), "print-config", "--config", cfg).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	var printed map[string]any
+	require.NoError(t, yaml.Unmarshal(out, &printed), "%s", out)
+	exps := confmap.NewFromStringMap(printed)
+	for _, id := range []string{"otlp_http/edge_profile-edge", "otlp_grpc/edge_profile-cloud", "otlp_grpc/edge_profile-hybrid"} {
+		pre := "exporters::" + id + "::"
+		assert.Equal(t, pki.CAFile, exps.Get(pre+"tls::ca_file"), id)
+		assert.Equal(t, pki.ClientCertFile, exps.Get(pre+"tls::cert_file"), id)
+		assert.Equal(t, "bearertokenauth", exps.Get(pre+"auth::authenticator"), id)
+	}
+
+	e2e.StartCollector(t, e2e.Options{Configs: []string{cfg}})
+	s := newSender(t, receiver)
+	for _, preset := range []string{"edge", "cloud", "hybrid"} {
+		if preset != "edge" {
+			setProfile(t, control, preset)
+		}
+		before := sink.SpanCount()
+		s.send(50)
+		require.True(t, sink.WaitForCount("traces", before+50, 20*time.Second), "%s: %d spans at the TLS sink", preset, sink.SpanCount()-before)
+	}
+	seen := map[string]int{}
+	for _, req := range traceRequests(sink) {
+		h := func(k string) string {
+			for name, v := range req.Headers {
+				if len(v) > 0 && strings.EqualFold(name, k) {
+					return v[0]
+				}
+			}
+			return ""
+		}
+		assert.Equal(t, "Bearer s3cret", h("authorization"), "the auth extension on every request")
+		assert.Equal(t, "t1", h("x-tenant"), "shared headers")
+		preset := h("x-preset")
+		want := map[string]e2e.Protocol{"edge": e2e.ProtocolHTTP, "cloud": e2e.ProtocolGRPC, "hybrid": e2e.ProtocolGRPC}[preset]
+		assert.Equal(t, want, req.Protocol, "preset %q", preset)
+		seen[preset] += req.Items()
+	}
+	t.Logf("through the mutual-TLS sink with the token: %v spans per preset", seen)
+	assert.Equal(t, map[string]int{"edge": 50, "cloud": 50, "hybrid": 50}, seen)
+}
+
+// TestOutageSwitchAndKillLoseNothing: the backend goes down on cloud (retries shortened through
+// the shared exporter block), the preset is switched to edge and back while spans keep coming,
+// the collector is SIGKILLed in the middle and restarted; once the backend is back every
+// accepted span arrives: all of cloud's, and edge's sampled ones. Duplicates are counted.
+func TestOutageSwitchAndKillLoseNothing(t *testing.T) {
+	skipShort(t)
+	sink := e2e.NewSink(t)
+	sink.SetFailing(true)
+	extra := `    exporter:
+      retry_on_failure:
+        initial_interval: 200ms
+        max_interval: 1s
+    presets:
+      cloud:
+        flush_interval: 1s`
+	r := startPreset(t, sink, []string{minimalConfig(t, "cloud", extra)})
+	phase := func(n int) []sentSpan {
+		s := newSender(t, r.otlpGRPC)
+		for range n / 100 {
+			s.send(100)
+			time.Sleep(50 * time.Millisecond)
+		}
+		acc, rej := s.snapshot()
+		require.Zero(t, rej, "the collector refused spans during the outage")
+		return acc
+	}
+	cloud1 := phase(2000)
+	setProfile(t, r.control, "edge")
+	edge := phase(2000)
+	setProfile(t, r.control, "cloud")
+	cloud2 := phase(1000)
+	time.Sleep(2 * time.Second) // the last batches are retrying
+	r.col.Kill()
+	require.Zero(t, sink.SpanCount(), "nothing got through the outage")
+
+	r.start(t)
+	require.Equal(t, "cloud", status(t, r.control).Active, "restored after the SIGKILL")
+	cloud3 := phase(1000)
+	sink.SetFailing(false)
+
+	want := map[pcommon.SpanID]bool{}
+	for _, sp := range append(append(cloud1, cloud2...), cloud3...) {
+		want[sp.id] = true
+	}
+	for _, sp := range edge {
+		if sampledByEdge(sp.trace) {
+			want[sp.id] = true
+		}
+	}
+	ok := sink.WaitFor(90*time.Second, func(s *e2e.Sink) bool {
+		got := arrivals(s)
+		for id := range want {
+			if len(got[id]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(6 * time.Second) // edge's last partial batch, and any redelivery
+	got := arrivals(sink)
+	lost, dups, unexpected := 0, 0, 0
+	for id := range want {
+		lost += boolInt(len(got[id]) == 0)
+	}
+	for id, reqs := range got {
+		dups += len(reqs) - 1
+		unexpected += boolInt(!want[id])
+	}
+	t.Logf("outage on cloud, switch to edge and back, SIGKILL: accepted %d (cloud %d, edge %d of which %d sampled), expected %d, arrived %d unique, lost %d, duplicates %d, unexpected %d",
+		len(cloud1)+len(edge)+len(cloud2)+len(cloud3), len(cloud1)+len(cloud2)+len(cloud3), len(edge), len(want)-len(cloud1)-len(cloud2)-len(cloud3),
+		len(want), len(got), lost, dups, unexpected)
+	assert.True(t, ok)
+	assert.Zero(t, lost, "spans lost across the outage, the switches and the SIGKILL")
+	assert.Zero(t, unexpected, "only what a preset kept arrives")
+}
