@@ -331,3 +331,56 @@ func TestOutageSwitchAndKillLoseNothing(t *testing.T) {
 	assert.Zero(t, lost, "spans lost across the outage, the switches and the SIGKILL")
 	assert.Zero(t, unexpected, "only what a preset kept arrives")
 }
+
+// TestProtocolChangeKeepsTheQueue queues spans on disk on edge (OTLP/HTTP) during an outage,
+// SIGKILLs the collector and restarts it with the edge preset on OTLP/gRPC: what the OTLP/HTTP
+// exporter had queued is sent by the OTLP/gRPC one, since the preset's storage id does not
+// depend on the protocol and its queue files are handed over at start.
+func TestProtocolChangeKeepsTheQueue(t *testing.T) {
+	skipShort(t)
+	sink := e2e.NewSink(t)
+	sink.SetFailing(true)
+	extra := `    exporter:
+      retry_on_failure:
+        initial_interval: 200ms
+        max_interval: 1s
+    presets:
+      edge:
+        sampling_percentage: 100`
+	r := startPreset(t, sink, []string{minimalConfig(t, "edge", extra)})
+	s := newSender(t, r.otlpGRPC)
+	for range 10 {
+		s.send(50)
+	}
+	accepted, rejected := s.snapshot()
+	require.Zero(t, rejected)
+	time.Sleep(2 * time.Second) // full batches are retrying, the partial one waits for its timer
+	r.col.Kill()
+	require.Zero(t, sink.SpanCount())
+
+	r.sets = append(r.sets, "extensions::edge_profile::presets::edge::protocol=otlp_grpc")
+	r.start(t)
+	sink.SetFailing(false)
+	ok := sink.WaitFor(60*time.Second, func(s *e2e.Sink) bool {
+		got := arrivals(s)
+		for _, sp := range accepted {
+			if len(got[sp.id]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	got := arrivals(sink)
+	lost, dups := 0, 0
+	for _, sp := range accepted {
+		lost += boolInt(len(got[sp.id]) == 0)
+		dups += max(0, len(got[sp.id])-1)
+	}
+	t.Logf("protocol change with a queue on disk: %d accepted over OTLP/HTTP's queue, %d arrived, lost %d, duplicates %d", len(accepted), len(got), lost, dups)
+	assert.True(t, ok)
+	assert.Zero(t, lost, "the queue the OTLP/HTTP exporter left is sent by the OTLP/gRPC one")
+	for _, req := range traceRequests(sink) {
+		assert.Equal(t, e2e.ProtocolGRPC, req.Protocol)
+	}
+	assert.Contains(t, r.col.Output(), "edge_profile moved a persistent queue to the preset's current exporter")
+}
