@@ -284,21 +284,6 @@ func endpointPortConflict(field, protocol string, v any) []error {
 	return []error{fmt.Errorf("%s: %q is the standard port of the other OTLP protocol, but this preset exports over %s; use port %s, or set endpoints.%s to send there on purpose", field, ep, protocol, want, protocol)}
 }
 
-// deepCopy copies nested maps so that merging into a copy never changes a shared block.
-func deepCopy(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if vm, ok := v.(map[string]any); ok {
-			v = deepCopy(vm)
-		}
-		out[k] = v
-	}
-	return out
-}
-
 // applySharedCompression makes the shared exporter block's compression the compression of
 // every preset that does not set its own, so that /status and validation see what is sent.
 func (cfg *Config) applySharedCompression(presets map[string]Preset) []error {
