@@ -56,6 +56,18 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{id: component.NewIDWithName(Type, "missing_grpc"), wantErr: `endpoints.otlp_grpc: preset "cloud" exports over otlp_grpc but no endpoint is set`},
 		{id: component.NewIDWithName(Type, "cycle"), wantErr: "cycle"},
+		{id: component.NewIDWithName(Type, "shared"), check: func(t *testing.T, cfg *Config) {
+			assert.Equal(t, "https://otlp.example.com:4318", cfg.BackendEndpoint(ProtocolHTTP), "4317 is gRPC's: OTLP/HTTP goes to 4318")
+			assert.Equal(t, "10s", cfg.Exporter["timeout"])
+			presets, err := cfg.ResolvePresets()
+			require.NoError(t, err)
+			assert.Equal(t, LogsSampling{Enabled: true, AttributeSource: LogsSourceTraceID, FromAttribute: "log.record.uid"}, presets[ProfileEdge].LogsSampling)
+			assert.Equal(t, defaultLogsSampling, presets[ProfileCloud].LogsSampling)
+			for _, name := range builtinProfiles() {
+				assert.True(t, presets[name].Persistent, name)
+			}
+		}},
+		{id: component.NewIDWithName(Type, "bad_logs"), wantErr: "presets.cloud.logs_sampling.from_attribute: attribute_source: record needs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
