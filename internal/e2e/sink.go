@@ -1,11 +1,11 @@
 package e2e
 
 import (
-	"crypto/tls"
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
