@@ -6,6 +6,7 @@
 package linuxfs
 
 import (
+	"bytes"
 	"io/fs"
 	"syscall"
 	"unsafe"
@@ -189,22 +190,55 @@ func (r *Reader) Read(path string) ([]byte, error) {
 func (r *Reader) CountDir(path string) (int64, error) {
 	r.reads++
 	r.record('c', path)
+	var count int64
+	err := r.scanDir(path, func([]byte) { count++ })
+	return count, err
+}
+
+// ListNumeric appends the numeric entries of a directory (/proc, /proc/<pid>/fd) to dst.
+func (r *Reader) ListNumeric(path string, dst []int) ([]int, error) {
+	r.reads++
+	r.record('l', path)
+	err := r.scanDir(path, func(name []byte) {
+		pid := 0
+		for _, c := range name {
+			if c < '0' || c > '9' || pid > 1<<30 {
+				return
+			}
+			pid = pid*10 + int(c-'0')
+		}
+		dst = append(dst, pid)
+	})
+	return dst, err
+}
+
+// ListNames appends the names of a directory's entries (other than . and ..) to dst: the
+// devices of /sys/class/net, the VM directories of KVM's debugfs.
+func (r *Reader) ListNames(path string, dst []string) ([]string, error) {
+	r.reads++
+	r.record('l', path)
+	err := r.scanDir(path, func(name []byte) { dst = append(dst, string(name)) })
+	return dst, err
+}
+
+// scanDir calls fn with the name of every entry of a directory but . and .., read with
+// getdents64 into the reader's buffer; name aliases it.
+func (r *Reader) scanDir(path string, fn func(name []byte)) error {
 	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
-		return 0, &fs.PathError{Op: "open", Path: path, Err: err}
+		return &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
-	var count int64
 	for {
 		n, err := syscall.Getdents(fd, r.dents)
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
-			return 0, &fs.PathError{Op: "getdents", Path: path, Err: err}
+			return &fs.PathError{Op: "getdents", Path: path, Err: err}
 		}
 		if n <= 0 {
-			return count, nil
+			return nil
 		}
 		buf := r.dents[:n]
 		for len(buf) >= 19 {
@@ -213,60 +247,12 @@ func (r *Reader) CountDir(path string) (int64, error) {
 			if reclen < 24 || reclen > len(buf) {
 				break
 			}
-			if !isDotName(buf[19:reclen]) {
-				count++
+			name := buf[19:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
 			}
-			buf = buf[reclen:]
-		}
-	}
-}
-
-func isDotName(name []byte) bool {
-	return name[0] == '.' && (name[1] == 0 || name[1] == '.' && name[2] == 0)
-}
-
-// ListNumeric appends the numeric entries of a directory (/proc, /proc/<pid>/fd) to dst.
-func (r *Reader) ListNumeric(path string, dst []int) ([]int, error) {
-	r.reads++
-	r.record('l', path)
-	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
-	if err != nil {
-		return dst, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	for {
-		n, err := syscall.Getdents(fd, r.dents)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return dst, &fs.PathError{Op: "getdents", Path: path, Err: err}
-		}
-		if n <= 0 {
-			return dst, nil
-		}
-		buf := r.dents[:n]
-		for len(buf) >= 19 {
-			reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
-			if reclen < 24 || reclen > len(buf) {
-				break
-			}
-			pid := 0
-			if buf[19] == 0 {
-				pid = -1
-			}
-			for _, c := range buf[19:reclen] {
-				if c == 0 {
-					break
-				}
-				if c < '0' || c > '9' || pid > 1<<30 {
-					pid = -1
-					break
-				}
-				pid = pid*10 + int(c-'0')
-			}
-			if pid >= 0 {
-				dst = append(dst, pid)
+			if len(name) > 0 && string(name) != "." && string(name) != ".." {
+				fn(name)
 			}
 			buf = buf[reclen:]
 		}

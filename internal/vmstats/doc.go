@@ -4,8 +4,8 @@
 // subpackages read the counters a VMM offers itself (Firecracker's metrics file, Cloud
 // Hypervisor's vm.counters, libvirt's domain stats) and Xen domains seen from dom0.
 //
-// Parsers take a file's bytes and allocate nothing; readers go through Files, so the
-// receiver's file layer (one open-file cache, one buffer) plugs in unchanged. Everything a
+// Parsers take a file's bytes and allocate nothing; readers go through the receiver's
+// linuxfs.Reader (one open-file cache, one buffer), and net/dev is parsed by proc.ScanNetDev. Everything a
 // VMM writes is untrusted: a guest may have taken its VMM over, so every parser bounds what
 // it accepts and rejects rather than guesses.
 package vmstats

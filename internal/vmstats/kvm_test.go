@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/internal/guesttest"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/guesttest"
 )
 
 func requireKVM(t *testing.T) {
@@ -52,7 +54,7 @@ func TestQEMUKVM(t *testing.T) {
 	requireKVM(t)
 	q, _ := bootGuest(t, "kvm", "vmstats-kvm")
 	pid := q.Cmd.Process.Pid
-	c := NewCollector(NewOSFiles(64))
+	c := NewCollector(linuxfs.New(64))
 
 	var vm *VM
 	require.Eventually(t, func() bool {
@@ -84,7 +86,7 @@ func TestQEMUKVM(t *testing.T) {
 		require.NoError(t, exec.Command("mount", "-t", "debugfs", "none", "/sys/kernel/debug").Run())
 		t.Cleanup(func() { exec.Command("umount", "/sys/kernel/debug").Run() })
 	}
-	vms, err := DiscoverKVMVMs(c.Files, KVMDebugfsDir)
+	vms, err := DiscoverKVMVMs(c.R, KVMDebugfsDir)
 	require.NoError(t, err)
 	var mine *KVMVM
 	for i := range vms {
@@ -93,7 +95,7 @@ func TestQEMUKVM(t *testing.T) {
 		}
 	}
 	require.NotNil(t, mine, "kvm/<pid>-<fd> of the VMM")
-	first, err := ReadKVMStats(c.Files, mine)
+	first, err := ReadKVMStats(c.R, mine)
 	if mode := lockdown(); mode != "none" {
 		// Integrity lockdown (this host) refuses debugfs files with write bits: the error
 		// must say so rather than read as zeros.
@@ -102,7 +104,7 @@ func TestQEMUKVM(t *testing.T) {
 	} else {
 		require.NoError(t, err)
 		time.Sleep(2 * time.Second)
-		second, err := ReadKVMStats(c.Files, mine)
+		second, err := ReadKVMStats(c.R, mine)
 		require.NoError(t, err)
 		assert.Greater(t, second.Exits, first.Exits, "KVM exits increase")
 		assert.GreaterOrEqual(t, second.HaltExits, first.HaltExits)
@@ -115,7 +117,7 @@ func TestQEMUKVM(t *testing.T) {
 	var found []VCPUThread
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) && len(found) < 2 {
-		found, err = DiscoverVCPUs(c.Files, "/proc", plain.Cmd.Process.Pid, found)
+		found, err = DiscoverVCPUs(c.R, "/proc", plain.Cmd.Process.Pid, found)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			require.NoError(t, err)
 		}

@@ -1,4 +1,4 @@
-// Package guesttest boots real guests for the tests of vmstats: Debian's kernel with a
+// Package guesttest boots real guests for the tests of vmstats and the wasm_runtime receiver: Debian's kernel with a
 // busybox initramfs the test builds, in QEMU, on a tap device inside a network namespace
 // the test creates (no route out; the guest talks only to the namespace's own address).
 package guesttest
