@@ -46,8 +46,10 @@ type TapStats struct {
 
 // VMStats is what one scrape collected for a VM. Slices are reused across Collect calls.
 type VMStats struct {
-	// Process is the VMM's whole thread group: GuestTime there sums all vCPUs.
-	Process TaskCPU
+	// Process is the VMM's whole thread group: GuestTime there sums all vCPUs. ProcessOK is
+	// false when its stat could not be read this time (Process then holds nothing valid).
+	Process   TaskCPU
+	ProcessOK bool
 	VCPUs   []VCPUStats
 	Taps    []TapStats
 	IO      ProcIO
@@ -116,12 +118,13 @@ func (c *Collector) BeginScrape() {
 func (c *Collector) Collect(vm *VM, s *VMStats) {
 	s.Errs = s.Errs[:0]
 	s.IOErr = nil
+	s.ProcessOK = false
 	if data, err := c.R.ReadCached(vm.statPath); err != nil {
 		s.Errs = append(s.Errs, err)
 	} else if t, _, err := ParseTaskStat(data); err != nil {
 		s.Errs = append(s.Errs, err)
 	} else {
-		s.Process = t
+		s.Process, s.ProcessOK = t, true
 	}
 	s.VCPUs = s.VCPUs[:0]
 	for i := range vm.VCPUs {

@@ -11,12 +11,13 @@
 package vmstats
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
-// ErrMalformed is wrapped by every parse error.
-var ErrMalformed = errors.New("malformed")
+// ErrMalformed is wrapped by every parse error: linuxfs's, so the receiver classifies it as malformed.
+var ErrMalformed = linuxfs.ErrMalformed
 
 func malformed(file, format string, args ...any) error {
 	return fmt.Errorf("%s: %w: %s", file, ErrMalformed, fmt.Sprintf(format, args...))

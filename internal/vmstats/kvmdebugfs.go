@@ -96,7 +96,7 @@ func ReadKVMStats(r *linuxfs.Reader, vm *KVMVM) (KVMStats, error) {
 	dst := kvmStatDst(&s)
 	read := 0
 	for i, p := range vm.paths {
-		data, err := r.Read(p)
+		data, err := r.ReadCached(p)
 		if err != nil {
 			if errors.Is(err, fs.ErrPermission) {
 				return s, fmt.Errorf("%s: %w", p, ErrLockdown)
