@@ -50,9 +50,9 @@ type VMStats struct {
 	// false when its stat could not be read this time (Process then holds nothing valid).
 	Process   TaskCPU
 	ProcessOK bool
-	VCPUs   []VCPUStats
-	Taps    []TapStats
-	IO      ProcIO
+	VCPUs     []VCPUStats
+	Taps      []TapStats
+	IO        ProcIO
 	// Errs holds the errors of the parts that failed (the rest is still valid); nil when
 	// every read succeeded. IOErr is kept apart: /proc/<pid>/io needs ptrace access to
 	// another user's process and fails alone.
