@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,24 +26,6 @@ func requireKVM(t *testing.T) {
 		t.Skipf("/dev/kvm: %v (no usable KVM on this host)", err)
 	}
 	f.Close()
-}
-
-// lockdown returns the active kernel lockdown mode ("none" when off or unknown).
-func lockdown() string {
-	b, err := os.ReadFile("/sys/kernel/security/lockdown")
-	if err != nil {
-		if exec.Command("mount", "-t", "securityfs", "none", "/sys/kernel/security").Run() == nil {
-			defer exec.Command("umount", "/sys/kernel/security").Run()
-		}
-		if b, err = os.ReadFile("/sys/kernel/security/lockdown"); err != nil {
-			return "none"
-		}
-	}
-	s := string(b)
-	if i, j := strings.IndexByte(s, '['), strings.IndexByte(s, ']'); i >= 0 && j > i {
-		return s[i+1 : j]
-	}
-	return "none"
 }
 
 // TestQEMUKVM runs the same guest under KVM: vCPU threads by name and, in a second VM
@@ -96,7 +77,7 @@ func TestQEMUKVM(t *testing.T) {
 	}
 	require.NotNil(t, mine, "kvm/<pid>-<fd> of the VMM")
 	first, err := ReadKVMStats(c.R, mine)
-	if mode := lockdown(); mode != "none" {
+	if mode := guesttest.Lockdown(); mode != "none" {
 		// Integrity lockdown (this host) refuses debugfs files with write bits: the error
 		// must say so rather than read as zeros.
 		require.ErrorIs(t, err, ErrLockdown, "lockdown %s", mode)

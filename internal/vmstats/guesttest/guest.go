@@ -248,3 +248,21 @@ func (q *QEMU) WaitSerial(t testing.TB, marker string, timeout time.Duration) st
 	t.Fatalf("guest did not print %q within %v; console:\n%s", marker, timeout, out)
 	return ""
 }
+
+// Lockdown returns the active kernel lockdown mode ("none" when off or unknown).
+func Lockdown() string {
+	b, err := os.ReadFile("/sys/kernel/security/lockdown")
+	if err != nil {
+		if exec.Command("mount", "-t", "securityfs", "none", "/sys/kernel/security").Run() == nil {
+			defer exec.Command("umount", "/sys/kernel/security").Run()
+		}
+		if b, err = os.ReadFile("/sys/kernel/security/lockdown"); err != nil {
+			return "none"
+		}
+	}
+	s := string(b)
+	if i, j := strings.IndexByte(s, '['), strings.IndexByte(s, ']'); i >= 0 && j > i {
+		return s[i+1 : j]
+	}
+	return "none"
+}
