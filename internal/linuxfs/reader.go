@@ -8,6 +8,7 @@ package linuxfs
 import (
 	"bytes"
 	"io/fs"
+	"os"
 	"syscall"
 	"unsafe"
 )
@@ -53,12 +54,32 @@ func New(maxOpen int) *Reader {
 
 // ReadCached reads a file that is read at every pass, through the open-file cache. The file
 // must be a single-record one (see pread); ReadCachedMulti is for the others.
-func (r *Reader) ReadCached(path string) ([]byte, error) { return r.cached(path, true) }
+func (r *Reader) ReadCached(path string) ([]byte, error) { return r.cached(path, readSingle) }
 
-// ReadCachedMulti reads a multi-record seq_file (/proc/<pid>/net/dev) through the cache.
-func (r *Reader) ReadCachedMulti(path string) ([]byte, error) { return r.cached(path, false) }
+// ReadCachedMulti reads a multi-record seq_file (/proc/<pid>/net/tcp) through the cache.
+func (r *Reader) ReadCachedMulti(path string) ([]byte, error) { return r.cached(path, readMulti) }
 
-func (r *Reader) cached(path string, single bool) ([]byte, error) {
+// ReadCachedRecords is ReadCachedMulti for a seq_file whose records are at most maxRecord
+// bytes (/proc/<pid>/net/dev: one line a device, under 200 bytes). seq_read fills a read with
+// whole records until the next one would overflow its page-sized buffer or the records end
+// (fs/seq_file.c, seq_read_iter), so a read that leaves room for one more record in that page
+// holds the whole file: a small file costs one pread instead of two.
+func (r *Reader) ReadCachedRecords(path string, maxRecord int) ([]byte, error) {
+	return r.cached(path, readMode(maxRecord))
+}
+
+// readMode is readSingle, readMulti, or the largest record of a seq_file (ReadCachedRecords).
+type readMode int
+
+const (
+	readSingle readMode = -1
+	readMulti  readMode = 0
+)
+
+// seqPage is the size of a seq_file's buffer, the page size.
+var seqPage = os.Getpagesize()
+
+func (r *Reader) cached(path string, mode readMode) ([]byte, error) {
 	if r.MaxOpen <= 0 {
 		return r.Read(path)
 	}
@@ -66,7 +87,7 @@ func (r *Reader) cached(path string, single bool) ([]byte, error) {
 	r.record('r', path)
 	if c, ok := r.fds[path]; ok {
 		c.gen = r.gen
-		if data, err := r.pread(c.fd, single); err == nil {
+		if data, err := r.pread(c.fd, mode); err == nil {
 			return data, nil
 		}
 		// The process exited (ESRCH) or the cgroup was removed (ENODEV); the path may now
@@ -78,7 +99,7 @@ func (r *Reader) cached(path string, single bool) ([]byte, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	data, err := r.pread(fd, single)
+	data, err := r.pread(fd, mode)
 	if err != nil {
 		syscall.Close(fd)
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
@@ -95,8 +116,9 @@ func (r *Reader) cached(path string, single bool) ([]byte, error) {
 // /proc/<pid>/stat and status, every cgroup control file, a regular file) the kernel
 // produces the whole record before copying, so a read shorter than the buffer is the whole
 // file and the read(2) that would return 0 is skipped. Multi-record files (/proc/<pid>/net/*)
-// come in page-sized pieces and are read until 0.
-func (r *Reader) pread(fd int, single bool) ([]byte, error) {
+// come in page-sized pieces and are read until 0, or until a read short of a page by more than
+// their largest record (readMode > 0).
+func (r *Reader) pread(fd int, mode readMode) ([]byte, error) {
 	n := 0
 	for {
 		if n == len(r.buf) && !r.grow() {
@@ -113,7 +135,11 @@ func (r *Reader) pread(fd int, single bool) ([]byte, error) {
 			return r.buf[:n], nil
 		}
 		n += m
-		if single && n < len(r.buf) {
+		if mode == readSingle && n < len(r.buf) {
+			return r.buf[:n], nil
+		}
+		// Only the first read is judged: a file that filled a page is read until 0.
+		if mode > 0 && n == m && m+int(mode) <= seqPage && n < len(r.buf) {
 			return r.buf[:n], nil
 		}
 	}

@@ -33,8 +33,9 @@ func (v *VM) Stale() bool { return v.stale || (v.Expected > 0 && len(v.VCPUs) < 
 // VCPUStats is one vCPU's figures at a scrape.
 type VCPUStats struct {
 	Index, TID int
-	CPU        TaskCPU
-	Sched      Schedstat
+	// CPU is read only with Collector.VCPUStat (zero otherwise); Sched always.
+	CPU   TaskCPU
+	Sched Schedstat
 }
 
 // TapStats is one tap's counters at a scrape, as the host kernel keeps them (see
@@ -67,6 +68,10 @@ type Collector struct {
 	// ProcRoot is "/proc" unless the host's procfs is mounted elsewhere (a container
 	// with the host's /proc at /host/proc); SysClassNet likewise.
 	ProcRoot, SysClassNet string
+	// VCPUStat also reads each vCPU thread's stat, for its guest time. Without it a vCPU
+	// costs one read (schedstat, whose run time is the thread's CPU time at nanosecond
+	// resolution, where stat's utime+stime are tick samples of it).
+	VCPUStat bool
 
 	netns map[string]*netnsDevs
 	gen   uint64
@@ -83,9 +88,10 @@ type seenCounters struct {
 	gen uint64 // the scrape that last saw the device
 }
 
-// NewCollector returns a Collector reading the host's /proc and /sys/class/net through r.
+// NewCollector returns a Collector reading the host's /proc and /sys/class/net through r,
+// with VCPUStat set.
 func NewCollector(r *linuxfs.Reader) *Collector {
-	return &Collector{R: r, ProcRoot: "/proc", SysClassNet: "/sys/class/net", netns: map[string]*netnsDevs{}}
+	return &Collector{R: r, ProcRoot: "/proc", SysClassNet: "/sys/class/net", VCPUStat: true, netns: map[string]*netnsDevs{}}
 }
 
 // Discover finds the vCPU threads and tap devices of the VMM process pid. expected is the
@@ -130,13 +136,16 @@ func (c *Collector) Collect(vm *VM, s *VMStats) {
 	for i := range vm.VCPUs {
 		th := &vm.VCPUs[i]
 		v := VCPUStats{Index: th.Index, TID: th.TID}
-		data, err := c.R.ReadCached(th.statPath)
-		if err == nil {
-			v.CPU, _, err = ParseTaskStat(data)
+		var err error
+		if c.VCPUStat {
+			var data []byte
+			if data, err = c.R.ReadCached(th.statPath); err == nil {
+				v.CPU, _, err = ParseTaskStat(data)
+			}
 		}
 		if err == nil {
-			data, err = c.R.ReadCached(th.schedstatPath)
-			if err == nil {
+			var data []byte
+			if data, err = c.R.ReadCached(th.schedstatPath); err == nil {
 				v.Sched, err = ParseSchedstat(data)
 			}
 		}
@@ -170,6 +179,10 @@ func (c *Collector) Collect(vm *VM, s *VMStats) {
 	}
 }
 
+// maxNetDevLine bounds a line of net/dev: IFNAMSIZ, the colon and 16 counters of up to 20
+// digits each with their separators (net/core/net-procfs.c, dev_seq_printf_stats).
+const maxNetDevLine = 512
+
 // netDevs returns the devices of the VM's network namespace, reading net/dev through this
 // VM's pid the first time the namespace is seen in a scrape.
 func (c *Collector) netDevs(vm *VM) (map[string]*seenCounters, error) {
@@ -186,7 +199,7 @@ func (c *Collector) netDevs(vm *VM) (map[string]*seenCounters, error) {
 		return ns.devs, nil
 	}
 	ns.gen = c.gen
-	data, err := c.R.ReadCachedMulti(vm.netDevPath)
+	data, err := c.R.ReadCachedRecords(vm.netDevPath, maxNetDevLine)
 	if err != nil {
 		ns.err = err
 		return nil, err

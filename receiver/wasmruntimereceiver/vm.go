@@ -60,6 +60,8 @@ func (s *scraperImpl) vmBegin(ctx context.Context, snap *inventory.Snapshot) {
 	v := &s.vm
 	if v.c == nil {
 		v.c = vmstats.NewCollector(s.r)
+		// A vCPU's stat is read only for its guest time: its CPU time comes from schedstat.
+		v.c.VCPUStat = s.mb.Enabled("wasm_runtime.vm.vcpu.guest.time")
 	}
 	if snap.ProcRoot != "" {
 		v.c.ProcRoot = snap.ProcRoot
@@ -116,8 +118,10 @@ func (s *scraperImpl) recordVMProcess(in *inventory.Instance, p *inventory.Proce
 	mb := s.mb
 	for _, v := range vs.VCPUs {
 		id := int64(v.Index)
-		mb.RecordWasmRuntimeVMVcpuTimeDataPoint(ts, ticks(v.CPU.UTime+v.CPU.STime), id)
-		mb.RecordWasmRuntimeVMVcpuGuestTimeDataPoint(ts, ticks(v.CPU.GuestTime), id)
+		mb.RecordWasmRuntimeVMVcpuTimeDataPoint(ts, float64(v.Sched.RunNS)/1e9, id)
+		if s.vm.c.VCPUStat {
+			mb.RecordWasmRuntimeVMVcpuGuestTimeDataPoint(ts, ticks(v.CPU.GuestTime), id)
+		}
 		mb.RecordWasmRuntimeVMVcpuWaitTimeDataPoint(ts, float64(v.Sched.WaitNS)/1e9, id)
 		mb.RecordWasmRuntimeVMVcpuTimeslicesDataPoint(ts, int64(v.Sched.Timeslices), id)
 	}

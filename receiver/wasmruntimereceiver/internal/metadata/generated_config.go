@@ -1527,7 +1527,7 @@ func DefaultMetricsConfig() MetricsConfig {
 		WasmRuntimeVMNetworkPacketCount:           WasmRuntimeVMNetworkPacketCountMetricConfig{Enabled: true},
 		WasmRuntimeVMNetworkPacketDropped:         WasmRuntimeVMNetworkPacketDroppedMetricConfig{Enabled: false},
 		WasmRuntimeVMSeccompFaults:                WasmRuntimeVMSeccompFaultsMetricConfig{Enabled: true},
-		WasmRuntimeVMVcpuGuestTime:                WasmRuntimeVMVcpuGuestTimeMetricConfig{Enabled: true},
+		WasmRuntimeVMVcpuGuestTime:                WasmRuntimeVMVcpuGuestTimeMetricConfig{Enabled: false},
 		WasmRuntimeVMVcpuTime:                     WasmRuntimeVMVcpuTimeMetricConfig{Enabled: true},
 		WasmRuntimeVMVcpuTimeslices:               WasmRuntimeVMVcpuTimeslicesMetricConfig{Enabled: false},
 		WasmRuntimeVMVcpuWaitTime:                 WasmRuntimeVMVcpuWaitTimeMetricConfig{Enabled: true},

@@ -4990,7 +4990,7 @@ type metricWasmRuntimeVMVcpuGuestTime struct {
 // init fills wasm_runtime.vm.vcpu.guest.time metric with initial data.
 func (m *metricWasmRuntimeVMVcpuGuestTime) init() {
 	m.data.SetName("wasm_runtime.vm.vcpu.guest.time")
-	m.data.SetDescription("Time each vCPU thread ran guest code (stat field 43, part of its vCPU time). Needs the VMM's user or root.")
+	m.data.SetDescription("Time each vCPU thread ran guest code (stat field 43, part of its vCPU time). Off as it costs a second read per vCPU; wasm_runtime.vm.guest.time has the VM's total. Needs the VMM's user or root.")
 	m.data.SetUnit("s")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -5046,7 +5046,7 @@ type metricWasmRuntimeVMVcpuTime struct {
 // init fills wasm_runtime.vm.vcpu.time metric with initial data.
 func (m *metricWasmRuntimeVMVcpuTime) init() {
 	m.data.SetName("wasm_runtime.vm.vcpu.time")
-	m.data.SetDescription("CPU time of each vCPU thread of the VMM (utime+stime of /proc/<pid>/task/<tid>/stat), guest time included. Needs the VMM's user or root.")
+	m.data.SetDescription("CPU time of each vCPU thread of the VMM, guest time included (schedstat field 1, the scheduler's run time in nanoseconds; stat's utime+stime are tick samples of it). Needs the VMM's user or root.")
 	m.data.SetUnit("s")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)

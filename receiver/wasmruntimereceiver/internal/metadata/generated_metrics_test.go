@@ -1524,7 +1524,7 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, 0, dp.Attributes().Len())
 				case "wasm_runtime.vm.vcpu.guest.time":
-					assert.Equal(t, "Time each vCPU thread ran guest code (stat field 43, part of its vCPU time). Needs the VMM's user or root.", m.Description())
+					assert.Equal(t, "Time each vCPU thread ran guest code (stat field 43, part of its vCPU time). Off as it costs a second read per vCPU; wasm_runtime.vm.guest.time has the VM's total. Needs the VMM's user or root.", m.Description())
 					assert.Equal(t, "s", m.Unit())
 					require.Equal(t, pmetric.MetricTypeSum, m.Type())
 					assert.Equal(t, true, m.Sum().IsMonotonic())
@@ -1541,7 +1541,7 @@ func TestMetricsBuilder(t *testing.T) {
 						assert.EqualValues(t, int64(7), v.AsRaw())
 					}
 				case "wasm_runtime.vm.vcpu.time":
-					assert.Equal(t, "CPU time of each vCPU thread of the VMM (utime+stime of /proc/<pid>/task/<tid>/stat), guest time included. Needs the VMM's user or root.", m.Description())
+					assert.Equal(t, "CPU time of each vCPU thread of the VMM, guest time included (schedstat field 1, the scheduler's run time in nanoseconds; stat's utime+stime are tick samples of it). Needs the VMM's user or root.", m.Description())
 					assert.Equal(t, "s", m.Unit())
 					require.Equal(t, pmetric.MetricTypeSum, m.Type())
 					assert.Equal(t, true, m.Sum().IsMonotonic())
