@@ -3,10 +3,35 @@ package edgeprofileextension
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"time"
+
+	"go.uber.org/zap"
 )
+
+// startControl serves the control API. A port already in use is logged, not fatal: telemetry
+// matters more than the management API, and a fatal error would become a crash loop.
+func (e *edgeProfile) startControl() {
+	ln, err := net.Listen("tcp", e.cfg.Control.Endpoint)
+	if err != nil {
+		e.logger.Error("edge_profile control API disabled: cannot listen; pick a free port in control.endpoint, or set it to \"\" to turn the API off",
+			zap.String("endpoint", e.cfg.Control.Endpoint), zap.Error(err))
+		return
+	}
+	e.server = &http.Server{Handler: e.controlHandler(), ReadHeaderTimeout: 5 * time.Second}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := e.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.logger.Error("edge_profile control API stopped", zap.Error(err))
+		}
+	}()
+	e.logger.Info("edge_profile control API listening", zap.String("endpoint", ln.Addr().String()))
+}
 
 // controlHandler serves the control and status API:
 //
