@@ -23,7 +23,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{id: component.NewID(Type), check: func(t *testing.T, cfg *Config) {
 			assert.Equal(t, ProfileAuto, cfg.Profile)
-			assert.Equal(t, DefaultControlEndpoint, cfg.Control.Endpoint)
+			assert.Equal(t, DefaultControlEndpoint, cfg.Control.NetAddr.Endpoint)
 			assert.False(t, cfg.HasBackend())
 		}},
 		{id: component.NewIDWithName(Type, "edge"), check: func(t *testing.T, cfg *Config) {

@@ -227,6 +227,7 @@ func setProfile(t *testing.T, control, profile string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, "http://"+control+"/profile", strings.NewReader(`{"profile":"`+profile+`"}`))
 	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)

@@ -2,6 +2,7 @@ package edgeprofileextension
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -73,9 +74,10 @@ type edgeProfile struct {
 	switches  metric.Int64Counter
 	metricReg metric.Registration
 
-	server *http.Server
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	server      *http.Server
+	controlAddr net.Addr // where the control API listens
+	stop        chan struct{}
+	wg          sync.WaitGroup
 
 	// senseEnv is replaceable in tests.
 	senseEnv func() Environment
@@ -130,13 +132,15 @@ func (e *edgeProfile) Active() string {
 	return ""
 }
 
-func (e *edgeProfile) Start(context.Context, component.Host) error {
+func (e *edgeProfile) Start(ctx context.Context, host component.Host) error {
 	if err := e.registerMetrics(); err != nil {
 		return err
 	}
 	e.initialProfile()
-	if e.cfg.Control.Endpoint != "" {
-		e.startControl()
+	if e.cfg.Control.NetAddr.Endpoint != "" {
+		if err := e.startControl(ctx, host); err != nil {
+			return err
+		}
 	}
 	if e.cfg.WatchFile != "" {
 		e.wg.Add(1)
