@@ -67,9 +67,14 @@ type edgeProfile struct {
 	autoStatus  autoStatus
 	hyst        hysteresis
 	uplinkMu    sync.Mutex
-	uplink      []bool // recent probe results, true = failed; guarded by uplinkMu
+	uplink      []bool       // recent probe results, true = failed; guarded by uplinkMu
+	decisions   []autoStatus // last distinct auto evaluations
 	fileContent string
 	fileWarned  string
+
+	healthMu      sync.Mutex
+	health        map[string]map[string]exporterHealth // preset -> exporter ID -> last status
+	healthChanged chan struct{}
 
 	switches  metric.Int64Counter
 	metricReg metric.Registration
@@ -99,6 +104,8 @@ func newEdgeProfile(cfg *Config, set extension.Settings) (*edgeProfile, error) {
 		subscribers: map[int]func(string){},
 		hyst:        hysteresis{confirmations: cfg.Auto.Confirmations, minDwell: cfg.Auto.MinDwell},
 		stop:        make(chan struct{}),
+
+		healthChanged: make(chan struct{}, 1),
 	}
 	e.senseEnv = e.sense
 	return e, nil

@@ -8,6 +8,8 @@ type autoStatus struct {
 	Reason    string    `json:"reason,omitempty"`
 	Decision  string    `json:"decision,omitempty"`
 	Evaluated time.Time `json:"evaluated,omitzero"`
+	// Inputs are the facts the evaluation looked at (resources, probe, exporter health).
+	Inputs []string `json:"inputs,omitempty"`
 }
 
 // Status is the JSON document of the status endpoint.
@@ -24,6 +26,10 @@ type Status struct {
 	StateFile  string            `json:"state_file"`
 	WatchFile  string            `json:"watch_file,omitempty"`
 	Backend    map[string]string `json:"backend"`
+	// AutoDecisions are the last distinct evaluations of auto mode, oldest first.
+	AutoDecisions []autoStatus `json:"auto_decisions,omitempty"`
+	// ExporterHealth is the last component status of each generated exporter, by preset.
+	ExporterHealth map[string][]exporterHealth `json:"exporter_health,omitempty"`
 }
 
 func (e *edgeProfile) status() Status {
@@ -34,6 +40,7 @@ func (e *edgeProfile) status() Status {
 		Requested: e.requested, Presets: e.presets, Auto: e.autoStatus,
 		Switches: append([]Switch(nil), e.history...), StateFile: e.statePath, WatchFile: e.cfg.WatchFile,
 		FlushTimes: map[string]string{}, Backend: map[string]string{},
+		AutoDecisions: append([]autoStatus(nil), e.decisions...), ExporterHealth: e.healthStatus(),
 	}
 	for n, p := range e.presets {
 		st.FlushTimes[n] = p.FlushInterval.String()
