@@ -2,6 +2,7 @@ package edgeprofileextension
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -23,6 +24,7 @@ const (
 	SourceControl = "control"
 	SourceFile    = "file"
 	SourceAuto    = "auto"
+	SourceOpAMP   = "opamp"
 )
 
 // ProfileSwitcher is what the routing connector finds through host.GetExtensions().
@@ -79,6 +81,8 @@ type edgeProfile struct {
 	switches  metric.Int64Counter
 	metricReg metric.Registration
 
+	opamp       *opampAgent
+	started     time.Time
 	server      *http.Server
 	controlAddr net.Addr // where the control API listens
 	stop        chan struct{}
@@ -143,7 +147,13 @@ func (e *edgeProfile) Start(ctx context.Context, host component.Host) error {
 	if err := e.registerMetrics(); err != nil {
 		return err
 	}
+	e.started = time.Now()
 	e.initialProfile()
+	if e.cfg.OpAMP.Endpoint != "" {
+		if err := e.startOpAMP(ctx); err != nil {
+			return err
+		}
+	}
 	if e.cfg.Control.NetAddr.Endpoint != "" {
 		if err := e.startControl(ctx, host); err != nil {
 			return err
@@ -164,13 +174,16 @@ func (e *edgeProfile) Shutdown(ctx context.Context) error {
 	default:
 		close(e.stop)
 	}
-	var err error
+	var errs []error
+	if e.opamp != nil {
+		errs = append(errs, e.opamp.stop(ctx))
+	}
 	if e.server != nil {
-		err = e.server.Shutdown(ctx)
+		errs = append(errs, e.server.Shutdown(ctx))
 	}
 	e.wg.Wait()
 	if e.metricReg != nil {
 		_ = e.metricReg.Unregister()
 	}
-	return err
+	return errors.Join(errs...)
 }
