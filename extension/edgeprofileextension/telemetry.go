@@ -11,7 +11,7 @@ func (e *edgeProfile) registerMetrics() error {
 	meter := e.settings.MeterProvider.Meter("github.com/otelcol-virt/otelcol-virt/extension/edgeprofileextension")
 	var err error
 	e.switches, err = meter.Int64Counter("otelcol_edge_profile_switches",
-		metric.WithDescription("Switches of the active edge_profile preset, by previous and new preset and by source (config, state, control, file, auto)."),
+		metric.WithDescription("Switches of the active edge_profile preset, by previous and new preset and by source (config, state, control, file, auto, opamp)."),
 		metric.WithUnit("{switch}"))
 	if err != nil {
 		return err
