@@ -20,9 +20,9 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 )
 
-// opampServer is a real OpAMP server (opamp-go's server package) that records what agents
+// OpAMPTestServer is a real OpAMP server (opamp-go's server package) that records what agents
 // report and can push messages to them.
-type opampServer struct {
+type OpAMPTestServer struct {
 	srv server.OpAMPServer
 
 	mu      sync.Mutex
@@ -34,9 +34,9 @@ type opampServer struct {
 	rcs     *protobufs.RemoteConfigStatus
 }
 
-func startOpAMPServer(t *testing.T) (*opampServer, string) {
+func StartOpAMPTestServer(t *testing.T) (*OpAMPTestServer, string) {
 	t.Helper()
-	s := &opampServer{srv: server.New(nil)}
+	s := &OpAMPTestServer{srv: server.New(nil)}
 	err := s.srv.Start(server.StartSettings{
 		ListenEndpoint: "127.0.0.1:0",
 		Settings: server.Settings{
@@ -61,7 +61,7 @@ func startOpAMPServer(t *testing.T) (*opampServer, string) {
 	return s, "ws://" + s.srv.Addr().String() + "/v1/opamp"
 }
 
-func (s *opampServer) onMessage(_ context.Context, _ types.Connection, m *protobufs.AgentToServer) *protobufs.ServerToAgent {
+func (s *OpAMPTestServer) onMessage(_ context.Context, _ types.Connection, m *protobufs.AgentToServer) *protobufs.ServerToAgent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reports = append(s.reports, m)
@@ -80,7 +80,7 @@ func (s *opampServer) onMessage(_ context.Context, _ types.Connection, m *protob
 	return &protobufs.ServerToAgent{InstanceUid: m.InstanceUid}
 }
 
-func (s *opampServer) send(t *testing.T, msg *protobufs.ServerToAgent) {
+func (s *OpAMPTestServer) send(t *testing.T, msg *protobufs.ServerToAgent) {
 	t.Helper()
 	require.Eventually(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.conn != nil }, 10*time.Second, 10*time.Millisecond, "the agent connects")
 	s.mu.Lock()
@@ -89,13 +89,13 @@ func (s *opampServer) send(t *testing.T, msg *protobufs.ServerToAgent) {
 	require.NoError(t, c.Send(context.Background(), msg))
 }
 
-func (s *opampServer) switchTo(t *testing.T, profile, reason string) {
+func (s *OpAMPTestServer) SwitchTo(t *testing.T, profile, reason string) {
 	t.Helper()
 	data, _ := json.Marshal(OpAMPSwitch{Profile: profile, Reason: reason})
 	s.send(t, &protobufs.ServerToAgent{CustomMessage: &protobufs.CustomMessage{Capability: OpAMPCapability, Type: OpAMPMessageSwitch, Data: data}})
 }
 
-func (s *opampServer) attr(key string) string {
+func (s *OpAMPTestServer) Attr(key string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.desc == nil {
@@ -109,7 +109,7 @@ func (s *opampServer) attr(key string) string {
 	return ""
 }
 
-func (s *opampServer) lastStatus() (OpAMPStatus, bool) {
+func (s *OpAMPTestServer) lastStatus() (OpAMPStatus, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.status) == 0 {
@@ -118,22 +118,22 @@ func (s *opampServer) lastStatus() (OpAMPStatus, bool) {
 	return s.status[len(s.status)-1], true
 }
 
-// waitReport waits until the server has seen the agent report preset as active, both in the
+// WaitReport waits until the server has seen the agent report preset as active, both in the
 // description (synced state) and in a status message, with reason in both.
-func (s *opampServer) waitReport(t *testing.T, preset, reason string) OpAMPStatus {
+func (s *OpAMPTestServer) WaitReport(t *testing.T, preset, reason string) OpAMPStatus {
 	t.Helper()
 	var st OpAMPStatus
 	require.Eventually(t, func() bool {
 		var ok bool
 		st, ok = s.lastStatus()
 		return ok && st.Active == preset && strings.Contains(st.Reason, reason) &&
-			s.attr(AttrActive) == preset && strings.Contains(s.attr(AttrReason), reason)
-	}, 10*time.Second, 20*time.Millisecond, "the server sees %s active because %q (last status %+v, description active %q)", preset, reason, st, s.attr(AttrActive))
+			s.Attr(AttrActive) == preset && strings.Contains(s.Attr(AttrReason), reason)
+	}, 10*time.Second, 20*time.Millisecond, "the server sees %s active because %q (last status %+v, description active %q)", preset, reason, st, s.Attr(AttrActive))
 	return st
 }
 
 func TestOpAMPServerSwitchesAndSeesReasons(t *testing.T) {
-	srv, endpoint := startOpAMPServer(t)
+	srv, endpoint := StartOpAMPTestServer(t)
 	dir := t.TempDir()
 	mutate := func(c *Config) {
 		c.StorageDirectory = dir
@@ -143,34 +143,34 @@ func TestOpAMPServerSwitchesAndSeesReasons(t *testing.T) {
 	e, _ := newTestExtension(t, mutate)
 	require.NoError(t, e.Start(context.Background(), componenttest.NewNopHost()))
 
-	st := srv.waitReport(t, ProfileEdge, "profile: edge in the configuration")
+	st := srv.WaitReport(t, ProfileEdge, "profile: edge in the configuration")
 	assert.Equal(t, SourceConfig, st.Source)
 	srv.mu.Lock()
 	assert.Equal(t, "Bearer fleet-key", srv.header.Get("Authorization"), "opamp.headers reach the server")
 	caps := srv.reports[0].Capabilities
 	srv.mu.Unlock()
 	assert.NotZero(t, caps&uint64(protobufs.AgentCapabilities_AgentCapabilities_AcceptsRemoteConfig))
-	uid := srv.attr("service.instance.id")
+	uid := srv.Attr("service.instance.id")
 	_, err := uuid.Parse(uid)
 	require.NoError(t, err, "service.instance.id is the instance uid")
 
-	srv.switchTo(t, ProfileCloud, "fleet rollout 42")
-	st = srv.waitReport(t, ProfileCloud, "set by the OpAMP server: fleet rollout 42")
+	srv.SwitchTo(t, ProfileCloud, "fleet rollout 42")
+	st = srv.WaitReport(t, ProfileCloud, "set by the OpAMP server: fleet rollout 42")
 	assert.Equal(t, SourceOpAMP, st.Source)
 	assert.Equal(t, ProfileCloud, e.Active())
 	require.NotEmpty(t, st.Switches)
 	last := st.Switches[len(st.Switches)-1]
 	assert.Equal(t, Switch{Time: last.Time, From: ProfileEdge, To: ProfileCloud, Source: SourceOpAMP, Reason: "set by the OpAMP server: fleet rollout 42"}, last)
 
-	srv.switchTo(t, ProfileEdge, "uplink budget exhausted")
-	st = srv.waitReport(t, ProfileEdge, "uplink budget exhausted")
+	srv.SwitchTo(t, ProfileEdge, "uplink budget exhausted")
+	st = srv.WaitReport(t, ProfileEdge, "uplink budget exhausted")
 	assert.Len(t, st.Switches, 3, "start, to cloud, back to edge")
 	var sw []Switch
-	require.NoError(t, json.Unmarshal([]byte(srv.attr(AttrSwitches)), &sw))
+	require.NoError(t, json.Unmarshal([]byte(srv.Attr(AttrSwitches)), &sw))
 	assert.Equal(t, []string{"", ProfileEdge, ProfileCloud}, []string{sw[0].From, sw[1].From, sw[2].From})
 
 	// A refused request changes nothing and says why.
-	srv.switchTo(t, "satellite", "typo")
+	srv.SwitchTo(t, "satellite", "typo")
 	require.Eventually(t, func() bool {
 		st, _ := srv.lastStatus()
 		return strings.Contains(st.Error, `unknown profile "satellite"`)
@@ -179,22 +179,22 @@ func TestOpAMPServerSwitchesAndSeesReasons(t *testing.T) {
 
 	// The server's choice is persisted like any switch: after a restart the same agent (same
 	// instance uid) comes back on it.
-	srv.switchTo(t, ProfileHybrid, "night shift")
-	srv.waitReport(t, ProfileHybrid, "night shift")
+	srv.SwitchTo(t, ProfileHybrid, "night shift")
+	srv.WaitReport(t, ProfileHybrid, "night shift")
 	require.NoError(t, e.Shutdown(context.Background()))
 	e2, _ := newTestExtension(t, mutate)
 	start(t, e2)
 	assert.Equal(t, ProfileHybrid, e2.Active())
 	assert.Contains(t, e2.active.Load().Reason, "set by opamp: set by the OpAMP server: night shift")
-	require.Eventually(t, func() bool { return srv.attr(AttrSource) == SourceState }, 10*time.Second, 20*time.Millisecond)
-	assert.Equal(t, uid, srv.attr("service.instance.id"), "the generated instance uid is kept")
+	require.Eventually(t, func() bool { return srv.Attr(AttrSource) == SourceState }, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, uid, srv.Attr("service.instance.id"), "the generated instance uid is kept")
 }
 
 func TestOpAMPRemoteConfigNamesThePreset(t *testing.T) {
-	srv, endpoint := startOpAMPServer(t)
+	srv, endpoint := StartOpAMPTestServer(t)
 	e, _ := newTestExtension(t, func(c *Config) { c.OpAMP.Endpoint = endpoint })
 	start(t, e)
-	srv.waitReport(t, ProfileEdge, "configuration")
+	srv.WaitReport(t, ProfileEdge, "configuration")
 
 	remote := func(body, hash string) *protobufs.ServerToAgent {
 		return &protobufs.ServerToAgent{RemoteConfig: &protobufs.AgentRemoteConfig{ConfigHash: []byte(hash), Config: &protobufs.AgentConfigMap{
@@ -202,7 +202,7 @@ func TestOpAMPRemoteConfigNamesThePreset(t *testing.T) {
 		}}}
 	}
 	srv.send(t, remote("profile: cloud\nreason: fleet config v7\n", "h1"))
-	srv.waitReport(t, ProfileCloud, "fleet config v7")
+	srv.WaitReport(t, ProfileCloud, "fleet config v7")
 	require.Eventually(t, func() bool {
 		srv.mu.Lock()
 		defer srv.mu.Unlock()
