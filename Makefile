@@ -113,7 +113,7 @@ capture-fixtures: deps tools $(BIN)/otelcol-virt
 
 ## bench: component benchmarks with allocation counts (bench-scale and bench-e2e run the binaries)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v /bench/scale) | tee bench.txt
+	$(GO) test -run '^$$' -bench . -skip 'PresetCostComparison' -benchmem -count 6 $$($(GO) list ./... | grep -v /bench/scale) | tee bench.txt
 
 ## bench-scale: 1,000 real processes, each in a real cgroup with limits, scraped by the real
 ## binary at 10s: its CPU in % of one core and RSS against the same binary with no instance and

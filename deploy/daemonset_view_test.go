@@ -39,10 +39,7 @@ func TestAgentSeesOtherUsersInstancesAsTheDaemonSet(t *testing.T) {
 			t.Skipf("needs %s (util-linux)", tool)
 		}
 	}
-	wazero, err := e2e.ToolPath("wazero")
-	if err != nil {
-		t.Skip(err)
-	}
+	wazero := e2e.Tool(t, "wazero")
 	bin := collectorBinary(t)
 	ds := buildOverlay(t, "edge").daemonSets[0]
 	caps := ds.Spec.Template.Spec.Containers[0].SecurityContext.Capabilities.Add
@@ -218,10 +215,7 @@ func TestAgentReadsInstanceCgroups(t *testing.T) {
 			t.Skipf("needs %s (util-linux)", tool)
 		}
 	}
-	wazero, err := e2e.ToolPath("wazero")
-	if err != nil {
-		t.Skip(err)
-	}
+	wazero := e2e.Tool(t, "wazero")
 	bin := collectorBinary(t)
 	caps := buildOverlay(t, "edge").daemonSets[0].Spec.Template.Spec.Containers[0].SecurityContext.Capabilities.Add
 

@@ -445,10 +445,7 @@ func TestDockerfileBuildStageRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds the distribution from the Docker build context")
 	}
-	builder, err := e2e.ToolPath("builder")
-	if err != nil {
-		t.Skip(err)
-	}
+	builder := e2e.Tool(t, "builder")
 	df := parseDockerfile(t)
 	build := df.stages[0]
 	root := t.TempDir()

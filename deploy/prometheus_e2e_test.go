@@ -147,10 +147,7 @@ func TestPrometheusScrapesWazeroInstance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: end-to-end test with the collector, wazero and prometheus")
 	}
-	wazero, err := e2e.ToolPath("wazero")
-	if err != nil {
-		t.Skip(err)
-	}
+	wazero := e2e.Tool(t, "wazero")
 	bin := collectorBinary(t)
 
 	// The Wasm instance.

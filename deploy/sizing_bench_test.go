@@ -122,10 +122,7 @@ func BenchmarkGatewaySpans(b *testing.B) {
 // benchmarkSpanLoad starts the collector with config (listeners moved to free ports), sends it
 // spans with telemetrygen for sizingRun, and reports its CPU and memory.
 func benchmarkSpanLoad(b *testing.B, config string, set []string, env map[string]string) {
-	telemetrygen, err := e2e.ToolPath("telemetrygen")
-	if err != nil {
-		b.Skip(err)
-	}
+	telemetrygen := e2e.Tool(b, "telemetrygen")
 	bin := e2e.CollectorBinary(b)
 	grpc, self := e2e.FreeEndpoint(b), e2e.FreeEndpoint(b)
 	set = append([]string{

@@ -8,8 +8,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 make -s bin/otelcol-virt .tools/telemetrygen >/dev/null
 out="$(mktemp)"
-EDGE_PROFILE_BENCH=1 EDGE_PROFILE_BENCH_REPS="${1:-3}" EDGE_PROFILE_BENCH_OUT="$out" \
+EDGE_PROFILE_BENCH_REPS="${1:-3}" EDGE_PROFILE_BENCH_OUT="$out" \
   OTELCOL_VIRT_BIN="$root/bin/otelcol-virt" \
-  go test -count=1 -timeout 30m -run '^TestPresetCostComparison$' ./extension/edgeprofileextension/ >/dev/null
+  go test -count=1 -timeout 30m -run '^$' -bench '^BenchmarkPresetCostComparison$' -benchtime 1x ./extension/edgeprofileextension/ >/dev/null
 cat "$out"
 rm -f "$out"

@@ -18,15 +18,12 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
 
-// TestPresetCostComparison is the benchmark behind the table in README.md: for each preset it
+// BenchmarkPresetCostComparison is the benchmark behind the table in README.md: for each preset it
 // sends the same spans through (a) edge_profile (routing connector -> generated pipeline) and
 // (b) a stock pipeline built from exactly the same sampler and exporter settings without the
-// connector, and reports bytes on the wire and collector CPU per 10,000 spans. It only reports;
-// run it with bench.sh (EDGE_PROFILE_BENCH=1).
-func TestPresetCostComparison(t *testing.T) {
-	if os.Getenv("EDGE_PROFILE_BENCH") == "" {
-		t.Skip("benchmark; run extension/edgeprofileextension/bench.sh")
-	}
+// connector, and reports bytes on the wire and collector CPU per 10,000 spans. bench.sh runs it
+// once (-benchtime 1x) and prints the table; EDGE_PROFILE_BENCH_REPS sets the repetitions.
+func BenchmarkPresetCostComparison(t *testing.B) {
 	const spansPerRun = 60_000 // 4 telemetrygen workers x 7,500 traces of two spans
 	reps := 3
 	if v, err := strconv.Atoi(os.Getenv("EDGE_PROFILE_BENCH_REPS")); err == nil && v > 0 {
@@ -74,7 +71,7 @@ func median(v []float64) float64 {
 
 // runCostOnce runs one collector, sends spans and returns the collector's CPU seconds while
 // it handled them and the bytes that reached the sink.
-func runCostOnce(t *testing.T, preset, variant string, spans int) (cpuSeconds, wireBytes float64) {
+func runCostOnce(t testing.TB, preset, variant string, spans int) (cpuSeconds, wireBytes float64) {
 	sink := e2e.NewSink(t)
 	otlp := e2e.FreeEndpoint(t)
 	extCfg := map[string]any{
@@ -126,7 +123,7 @@ func runCostOnce(t *testing.T, preset, variant string, spans int) (cpuSeconds, w
 // stockEquivalent rewires the expanded configuration as a plain pipeline: the receiver feeds
 // the preset's sampler and exporter directly, without the routing connector and the other
 // presets' pipelines. The extension stays (it is idle: no control request, no auto mode).
-func stockEquivalent(t *testing.T, m map[string]any, preset, otlp string) map[string]any {
+func stockEquivalent(t testing.TB, m map[string]any, preset, otlp string) map[string]any {
 	names := edgeprofileextension.Names{}
 	require.NoError(t, names.Extension.UnmarshalText([]byte("edge_profile")))
 	svc := m["service"].(map[string]any)
@@ -144,7 +141,7 @@ func stockEquivalent(t *testing.T, m map[string]any, preset, otlp string) map[st
 }
 
 // processCPU returns utime+stime of a process in seconds.
-func processCPU(t *testing.T, pid int) float64 {
+func processCPU(t testing.TB, pid int) float64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	require.NoError(t, err)
 	// Fields after the command name, which is in parentheses and may contain spaces.

@@ -99,12 +99,9 @@ service:
 `, profile, extra))
 }
 
-func telemetrygen(t *testing.T, args ...string) {
+func telemetrygen(t testing.TB, args ...string) {
 	t.Helper()
-	bin, err := e2e.ToolPath("telemetrygen")
-	if err != nil {
-		t.Skip(err)
-	}
+	bin := e2e.Tool(t, "telemetrygen")
 	cmd := exec.Command(bin, append([]string{"traces"}, args...)...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "telemetrygen: %s", out)

@@ -26,10 +26,7 @@ var distributions = []distribution{
 // The committed sources of every distribution are what the pinned builder generates from its
 // manifest today: a manifest edited without `make generate` fails here, not in a user's build.
 func TestGeneratedDistributionsCurrent(t *testing.T) {
-	builder, err := ToolPath("builder")
-	if err != nil {
-		t.Skipf("the pinned builder is not installed (`make tools` installs it): %v", err)
-	}
+	builder := Tool(t, "builder")
 	for _, d := range distributions {
 		t.Run(d.name, func(t *testing.T) {
 			committed := filepath.Join(RepoRoot(), "distributions", d.name)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"testing"
 )
 
 // RepoRoot returns the root of the repository this package was compiled from.
@@ -28,4 +29,15 @@ func ToolPath(name string) (string, error) {
 		return "", fmt.Errorf("%s not found at %s: run `make tools` (it installs the pinned versions)", name, p)
 	}
 	return p, nil
+}
+
+// Tool returns the path of a pinned tool, failing the test when it is missing: `make test`
+// installs every tool first, so a missing one is a broken setup, not an environment to skip.
+func Tool(tb testing.TB, name string) string {
+	tb.Helper()
+	p, err := ToolPath(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }

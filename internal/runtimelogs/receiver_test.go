@@ -42,10 +42,7 @@ func TestWazeroTrapEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a Wasm module and runs wazero; skipped with -short")
 	}
-	wazero, err := e2e.ToolPath("wazero")
-	if err != nil {
-		t.Skip(err)
-	}
+	wazero := e2e.Tool(t, "wazero")
 	module := buildTrapModule(t)
 	dir := t.TempDir()
 

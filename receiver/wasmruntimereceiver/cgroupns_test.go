@@ -345,7 +345,7 @@ func mustAtoi(t *testing.T, s string) int {
 func TestCgroupNamespaceHelper(t *testing.T) {
 	pidStr := os.Getenv(nsHelperEnv)
 	if pidStr == "" {
-		t.Skip("run by TestScrapeInPrivateCgroupNamespace")
+		t.Skip("helper process: runs only inside the private cgroup namespace TestScrapeInPrivateCgroupNamespace creates")
 	}
 	pid := mustAtoi(t, pidStr)
 	view, err := os.ReadFile("/proc/" + pidStr + "/cgroup")

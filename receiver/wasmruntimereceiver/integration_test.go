@@ -37,10 +37,7 @@ func needIntegration(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("integration test with real processes; skipped with -short")
 	}
-	w, err := e2e.ToolPath("wazero")
-	if err != nil {
-		t.Skip(err.Error())
-	}
+	w := e2e.Tool(t, "wazero")
 	return w
 }
 
