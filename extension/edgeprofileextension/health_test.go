@@ -120,3 +120,35 @@ func TestRecoverableErrorExpiresWithAWorkingUplink(t *testing.T) {
 	assert.NotContains(t, later, ProfileCloud)
 	assert.Equal(t, "exporter otlp_grpc/edge_profile-hybrid reports StatusPermanentError: bad config", later[ProfileHybrid], "permanent errors do not expire")
 }
+
+func TestAutoDecisionsKeepDistinctEvaluations(t *testing.T) {
+	e, _ := newTestExtension(t, func(c *Config) {
+		c.Profile = ProfileAuto
+		c.Auto.Interval = time.Hour
+		c.Auto.Confirmations = 1000 // never switches: only the record of decisions is tested
+	})
+	env := Environment{CPUs: 8, MemoryBytes: 16 * gib, Arch: "amd64", Kubernetes: true}
+	e.senseEnv = func() Environment { return env }
+	start(t, e)
+	now := time.Now()
+	for i := range 5 {
+		e.evaluateAuto(now.Add(time.Duration(i) * time.Second))
+	}
+	st := e.status()
+	require.Len(t, st.AutoDecisions, 1, "repeated identical evaluations are one entry")
+	assert.Equal(t, "proposal matches the active profile", st.AutoDecisions[0].Decision)
+	assert.Equal(t, now.Add(4*time.Second), st.AutoDecisions[0].Evaluated, "with the time of the latest")
+	assert.Equal(t, []string{"resources: 8 CPUs, 16.0 GiB memory, amd64", "running in Kubernetes"}, st.AutoDecisions[0].Inputs)
+
+	env = Environment{CPUs: 1, MemoryBytes: 16 * gib, Arch: "amd64"} // proposes edge
+	for i := range 40 {
+		e.evaluateAuto(now.Add(time.Duration(10+i) * time.Second))
+	}
+	st = e.status()
+	require.Len(t, st.AutoDecisions, decisionsKept)
+	last := st.AutoDecisions[decisionsKept-1]
+	assert.Equal(t, ProfileEdge, last.Proposal)
+	assert.Equal(t, "constrained resources: 1 CPUs, 16.0 GiB memory", last.Reason)
+	assert.Equal(t, "edge proposed 40 of 1000 times in a row", last.Decision)
+	assert.Equal(t, ProfileCloud, e.Active())
+}

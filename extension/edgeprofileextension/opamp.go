@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/open-telemetry/opamp-go/client"
@@ -332,10 +333,29 @@ func (a *opampAgent) request(req OpAMPSwitch) error {
 		return errors.New("no profile named; send {\"profile\": \"<name>\"}")
 	}
 	reason := "set by the OpAMP server"
-	if r := strings.TrimSpace(req.Reason); r != "" {
+	if r := sanitizeReason(req.Reason); r != "" {
 		reason += ": " + r
 	}
 	return a.e.setRequested(req.Profile, SourceOpAMP, reason)
+}
+
+// maxReasonRunes bounds what a server's reason may add to logs, the state file and /status.
+const maxReasonRunes = 200
+
+// sanitizeReason keeps a server-supplied reason printable and short: it is untrusted input
+// that ends up in log lines and files.
+func sanitizeReason(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || !unicode.IsPrint(r) && r != ' ' {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > maxReasonRunes {
+		s = string(r[:maxReasonRunes]) + "…"
+	}
+	return s
 }
 
 // applyRemoteConfig applies the "edge_profile" entry of a remote configuration.

@@ -265,3 +265,11 @@ func TestOpAMPInstanceUIDFileIsRecreated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uid, again)
 }
+
+func TestSanitizeReason(t *testing.T) {
+	assert.Equal(t, "rollout 42 [31mstep two", sanitizeReason("  rollout\t42\n\x1b[31mstep two\x00 "), "control characters (the escape) are gone")
+	long := sanitizeReason(strings.Repeat("é", 500))
+	assert.Equal(t, maxReasonRunes+1, len([]rune(long)))
+	assert.True(t, strings.HasSuffix(long, "…"))
+	assert.Empty(t, sanitizeReason("\n\t"))
+}
