@@ -273,3 +273,17 @@ func TestSanitizeReason(t *testing.T) {
 	assert.True(t, strings.HasSuffix(long, "…"))
 	assert.Empty(t, sanitizeReason("\n\t"))
 }
+
+// Over plain HTTP the agent polls; the server sees the same reports.
+func TestOpAMPOverHTTPReports(t *testing.T) {
+	srv, endpoint := StartOpAMPTestServer(t)
+	e, _ := newTestExtension(t, func(c *Config) {
+		c.OpAMP.Endpoint = strings.Replace(endpoint, "ws://", "http://", 1)
+		c.OpAMP.PollingInterval = 100 * time.Millisecond
+	})
+	start(t, e)
+	srv.WaitReport(t, ProfileEdge, "profile: edge in the configuration")
+	require.NoError(t, e.setRequested(ProfileHybrid, SourceControl, "test switch"))
+	st := srv.WaitReport(t, ProfileHybrid, "test switch")
+	assert.Equal(t, SourceControl, st.Source, "every switch is reported, whatever its source")
+}
