@@ -1,6 +1,8 @@
 package edgeprofileextension_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -21,6 +23,7 @@ func TestOpAMPLiveSwitch(t *testing.T) {
 	r := startPreset(t, sink, []string{minimalConfig(t, "edge", "")}, "extensions::edge_profile::opamp::endpoint="+endpoint)
 	srv.WaitReport(t, "edge", "profile: edge in the configuration")
 	assert.Equal(t, "otelcol-virt", srv.Attr("service.name"))
+	assertExportersReportOK(t, r.control)
 	reasons := map[string]string{}
 	n := 0
 	runLiveSwitch(t, r, func(p string) {
@@ -37,4 +40,23 @@ func TestOpAMPLiveSwitch(t *testing.T) {
 	assert.Equal(t, "opamp", last.Source)
 	assert.True(t, strings.HasSuffix(last.Reason, reasons["edge"]), last.Reason)
 	assert.Contains(t, srv.Attr(edgeprofileextension.AttrSwitches), reasons["cloud"], "the last switches are in the description")
+}
+
+// assertExportersReportOK checks, through the real service, that component status events of
+// every preset's generated exporter reach the extension and are mapped to their preset.
+func assertExportersReportOK(t *testing.T, control string) {
+	t.Helper()
+	resp, err := http.Get("http://" + control + "/status")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var st struct {
+		ExporterHealth map[string][]struct{ Exporter, Status string } `json:"exporter_health"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	for _, preset := range []string{"edge", "cloud", "hybrid"} {
+		require.Len(t, st.ExporterHealth[preset], 1, "%s: %+v", preset, st.ExporterHealth)
+		h := st.ExporterHealth[preset][0]
+		assert.Equal(t, "StatusOK", h.Status, preset)
+		assert.Contains(t, h.Exporter, "edge_profile-"+preset)
+	}
 }
