@@ -21,7 +21,7 @@ func NewFactory() extension.Factory {
 func createDefaultConfig() component.Config {
 	return &Config{
 		Profile: ProfileAuto,
-		Control: ControlConfig{Endpoint: DefaultControlEndpoint},
+		Control: defaultControlConfig(),
 		Auto:    AutoConfig{Interval: 30 * time.Second, Confirmations: 3, MinDwell: 5 * time.Minute},
 	}
 }
