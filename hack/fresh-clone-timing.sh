@@ -13,7 +13,7 @@ run_only=false
 if [ "${1:-}" = "--run-only" ]; then run_only=true; shift; fi
 repo=${1:-$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)}
 work=$(mktemp -d -t otelcol-virt-fresh-XXXXXX)
-trap 'kill "${run_pid:-0}" 2>/dev/null || true; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "${run_pid:-}" ] && kill -- "-$run_pid" 2>/dev/null; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
 export GOPATH=$work/gopath GOMODCACHE=$work/gopath/pkg/mod GOCACHE=$work/gocache
 export GOFLAGS=-modcacherw
@@ -26,7 +26,7 @@ done
 secs() { echo $(( $(date +%s) - $1 )); }
 fmt() { printf '%d min %02d s' $(( $1 / 60 )) $(( $1 % 60 )); }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), $(systemd-detect-virt 2>/dev/null || echo unknown-virt), $(go version | cut -d' ' -f3), $(date -u +%Y-%m-%d)"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), virtualization $(systemd-detect-virt --vm 2>/dev/null || echo none), $(go version | cut -d' ' -f3), $(date -u +%Y-%m-%d)"
 echo "commit:  $(git -C "$repo" rev-parse --short HEAD)"
 
 t0=$(date +%s)
@@ -35,7 +35,7 @@ cd "$work/src"
 clone=$(secs "$t0")
 
 t1=$(date +%s)
-make run >"$work/run.log" 2>&1 &
+setsid make run >"$work/run.log" 2>&1 &
 run_pid=$!
 until curl -fsS -o /dev/null http://localhost:13133/ 2>/dev/null; do
   if ! kill -0 "$run_pid" 2>/dev/null; then echo "make run exited:" >&2; tail -30 "$work/run.log" >&2; exit 1; fi
@@ -43,8 +43,9 @@ until curl -fsS -o /dev/null http://localhost:13133/ 2>/dev/null; do
   sleep 1
 done
 run=$(secs "$t1")
-# make run's own process group: stop the collector it started.
-pkill -INT -f "$work/src/bin/otelcol-virt" || true
+# make run's own process group (setsid above): stop the collector it started, which runs as
+# bin/otelcol-virt relative to the clone, so a pattern match on its path would miss it.
+kill -INT -- "-$run_pid" 2>/dev/null || true
 wait "$run_pid" 2>/dev/null || true
 run_pid=
 

@@ -57,6 +57,8 @@ type Config struct {
 	WatchFile string `mapstructure:"watch_file"`
 	// Auto tunes automatic selection (profile: auto).
 	Auto AutoConfig `mapstructure:"auto"`
+	// OpAMP, when its endpoint is set, connects the extension to an OpAMP server (opamp.go).
+	OpAMP OpAMPConfig `mapstructure:"opamp"`
 
 	_ struct{}
 }
@@ -65,16 +67,6 @@ type Config struct {
 type EndpointsConfig struct {
 	OTLPHTTP string `mapstructure:"otlp_http"`
 	OTLPGRPC string `mapstructure:"otlp_grpc"`
-
-	_ struct{}
-}
-
-// ControlConfig configures the control and status API.
-type ControlConfig struct {
-	// Endpoint is host:port; empty disables the API. Anything but loopback requires BearerToken.
-	Endpoint string `mapstructure:"endpoint"`
-	// BearerToken, when set, is required as "Authorization: Bearer <token>" on every request.
-	BearerToken configopaque.String `mapstructure:"bearer_token"`
 
 	_ struct{}
 }
@@ -183,14 +175,11 @@ func (cfg *Config) Validate() error {
 	if err := cfg.validateBackendCoverage(); err != nil {
 		errs = append(errs, err)
 	}
-	if cfg.Control.Endpoint != "" {
-		host, port, err := net.SplitHostPort(cfg.Control.Endpoint)
-		switch {
-		case err != nil || port == "":
-			errs = append(errs, fmt.Errorf("control.endpoint: %q is not host:port; use e.g. %s", cfg.Control.Endpoint, DefaultControlEndpoint))
-		case !isLoopbackHost(host) && cfg.Control.BearerToken == "":
-			errs = append(errs, fmt.Errorf("control.endpoint: %q is reachable from other hosts; set control.bearer_token, or bind to localhost", cfg.Control.Endpoint))
-		}
+	if err := cfg.Control.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := cfg.OpAMP.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if cfg.Auto.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("auto.interval: must be positive, got %s; e.g. 30s", cfg.Auto.Interval))

@@ -23,7 +23,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{id: component.NewID(Type), check: func(t *testing.T, cfg *Config) {
 			assert.Equal(t, ProfileEdge, cfg.Profile, "explicit default: auto only when asked for")
-			assert.Equal(t, DefaultControlEndpoint, cfg.Control.Endpoint)
+			assert.Equal(t, DefaultControlEndpoint, cfg.Control.NetAddr.Endpoint)
 			assert.False(t, cfg.HasBackend())
 		}},
 		{id: component.NewIDWithName(Type, "edge"), check: func(t *testing.T, cfg *Config) {
@@ -68,6 +68,26 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{id: component.NewIDWithName(Type, "bad_logs"), wantErr: "presets.cloud.logs_sampling.from_attribute: attribute_source: record needs"},
+		{id: component.NewIDWithName(Type, "control_auth"), check: func(t *testing.T, cfg *Config) {
+			c := cfg.Control
+			require.True(t, c.Auth.HasValue())
+			assert.Equal(t, "bearertokenauth/control", c.Auth.Get().Config.AuthenticatorID.String())
+			assert.Equal(t, 3*time.Second, c.ReadTimeout)
+			assert.Equal(t, 4*time.Second, c.WriteTimeout)
+			assert.Equal(t, controlReadHeaderTimeout, c.ReadHeaderTimeout, "defaults stay for what is not set")
+			require.True(t, c.Keepalive.HasValue())
+			assert.Equal(t, 9*time.Second, c.Keepalive.Get().IdleTimeout)
+			require.True(t, c.TLS.HasValue())
+			assert.Equal(t, "/etc/otelcol-virt/tls/control.crt", c.TLS.Get().CertFile)
+			assert.Equal(t, []string{"collector.example.internal"}, c.AllowedHosts)
+		}},
+		{id: component.NewIDWithName(Type, "control_cors"), wantErr: "control.cors: the control API never answers cross-origin requests"},
+		{id: component.NewIDWithName(Type, "opamp"), check: func(t *testing.T, cfg *Config) {
+			assert.Equal(t, "wss://opamp.example.com/v1/opamp", cfg.OpAMP.Endpoint)
+			assert.Equal(t, "Bearer fleet-key", string(cfg.OpAMP.Headers["Authorization"]))
+			assert.Equal(t, "/etc/otelcol-virt/tls/opamp-ca.pem", cfg.OpAMP.TLS.CAFile)
+		}},
+		{id: component.NewIDWithName(Type, "opamp_bad"), wantErr: `opamp.endpoint: scheme "grpc" is not supported`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

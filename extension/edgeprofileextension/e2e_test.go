@@ -224,6 +224,7 @@ func setProfile(t *testing.T, control, profile string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, "http://"+control+"/profile", strings.NewReader(`{"profile":"`+profile+`"}`))
 	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
@@ -343,12 +344,25 @@ func sampledByEdge(tid pcommon.TraceID) bool {
 }
 
 // TestLiveSwitch switches edge -> cloud -> edge through the control API under a steady
-// 1,000 spans/s and checks that every accepted span arrives once, through the preset that was
-// active when it was accepted, and that each switch takes effect within one flush interval.
+// 1,000 spans/s (checked by runLiveSwitch).
 func TestLiveSwitch(t *testing.T) {
 	skipShort(t)
 	sink := e2e.NewSink(t)
 	r := startPreset(t, sink, []string{minimalConfig(t, "edge", "")})
+	runLiveSwitch(t, r, func(p string) { setProfile(t, r.control, p) })
+	st := status(t, r.control)
+	assert.Equal(t, "edge", st.Active)
+	require.GreaterOrEqual(t, len(st.Switches), 3)
+	assert.Equal(t, "control", st.Switches[len(st.Switches)-1].Source)
+}
+
+// runLiveSwitch switches edge -> cloud -> edge with switchTo (which returns once the switch is
+// applied) under a steady 1,000 spans/s and checks that every accepted span arrives once,
+// through the preset that was active when it was accepted, and that each switch takes effect
+// within one flush interval.
+func runLiveSwitch(t *testing.T, r *presetRun, switchTo func(preset string)) {
+	t.Helper()
+	sink := r.sink
 	s := newSender(t, r.otlpGRPC)
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -362,7 +376,7 @@ func TestLiveSwitch(t *testing.T) {
 	time.Sleep(6 * time.Second)
 	for _, p := range []string{"cloud", "edge"} {
 		begin := time.Now()
-		setProfile(t, r.control, p)
+		switchTo(p)
 		phases = append(phases, phase{preset: p, begin: begin, end: time.Now()})
 		time.Sleep(8 * time.Second)
 	}
@@ -443,10 +457,6 @@ func TestLiveSwitch(t *testing.T) {
 		require.False(t, first.IsZero(), "nothing arrived through %s after the switch", ph.preset)
 		assert.LessOrEqual(t, first.Sub(ph.end), flush, "switch to %s applied within one flush interval", ph.preset)
 	}
-	st := status(t, r.control)
-	assert.Equal(t, "edge", st.Active)
-	require.GreaterOrEqual(t, len(st.Switches), 3)
-	assert.Equal(t, "control", st.Switches[len(st.Switches)-1].Source)
 }
 
 // TestOutageAndRestart keeps the backend down on edge while spans keep coming, SIGKILLs the

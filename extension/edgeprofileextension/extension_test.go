@@ -2,13 +2,8 @@ package edgeprofileextension
 
 import (
 	"context"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +21,7 @@ func newTestExtension(t *testing.T, mutate func(*Config)) (*edgeProfile, *observ
 	cfg := createDefaultConfig().(*Config)
 	cfg.Profile = ProfileEdge
 	cfg.StorageDirectory = t.TempDir()
-	cfg.Control.Endpoint = ""
+	cfg.Control.NetAddr.Endpoint = ""
 	if mutate != nil {
 		mutate(cfg)
 	}
@@ -44,85 +39,6 @@ func start(t *testing.T, e *edgeProfile) {
 	t.Helper()
 	require.NoError(t, e.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, e.Shutdown(context.Background())) })
-}
-
-func do(t *testing.T, h http.Handler, method, path, body, token string) (int, string) {
-	t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	out, _ := io.ReadAll(rec.Body)
-	return rec.Code, string(out)
-}
-
-func TestControlAPISwitchesAndSubscribersFollow(t *testing.T) {
-	e, logs := newTestExtension(t, nil)
-	start(t, e)
-	var seen []string
-	unsub := e.Subscribe(func(p string) { seen = append(seen, p) })
-	defer unsub()
-	h := e.controlHandler()
-
-	code, body := do(t, h, http.MethodPut, "/profile", `{"profile":"cloud"}`, "")
-	require.Equal(t, http.StatusOK, code, body)
-	assert.Equal(t, ProfileCloud, e.Active())
-	code, _ = do(t, h, http.MethodPut, "/profile", "hybrid\n", "")
-	require.Equal(t, http.StatusOK, code)
-	assert.Equal(t, []string{ProfileEdge, ProfileCloud, ProfileHybrid}, seen)
-
-	code, body = do(t, h, http.MethodPut, "/profile", `{"profile":"satellite"}`, "")
-	assert.Equal(t, http.StatusBadRequest, code)
-	assert.Contains(t, body, `unknown profile \"satellite\"; use auto or one of cloud, edge, hybrid`)
-	code, body = do(t, h, http.MethodPut, "/profile", `{"profile":`, "")
-	assert.Equal(t, http.StatusBadRequest, code)
-	assert.Contains(t, body, "not valid JSON")
-	code, _ = do(t, h, http.MethodDelete, "/profile", "", "")
-	assert.Equal(t, http.StatusMethodNotAllowed, code)
-	assert.Equal(t, ProfileHybrid, e.Active(), "bad requests change nothing")
-
-	code, body = do(t, h, http.MethodGet, "/status", "", "")
-	require.Equal(t, http.StatusOK, code)
-	assert.Contains(t, body, `"active": "hybrid"`)
-	assert.Contains(t, body, `"source": "control"`)
-	assert.Len(t, logs.FilterMessage("edge_profile switched profile").All(), 2)
-}
-
-func TestControlAPIBearerToken(t *testing.T) {
-	e, _ := newTestExtension(t, func(c *Config) { c.Control.BearerToken = "s3cret" })
-	start(t, e)
-	h := e.controlHandler()
-	for _, tok := range []string{"", "wrong", "s3cret "} {
-		code, body := do(t, h, http.MethodPut, "/profile", "cloud", tok)
-		assert.Equal(t, http.StatusUnauthorized, code, "token %q", tok)
-		assert.Contains(t, body, "bearer token")
-		code, _ = do(t, h, http.MethodGet, "/status", "", tok)
-		assert.Equal(t, http.StatusUnauthorized, code, "reads need the token too")
-	}
-	assert.Equal(t, ProfileEdge, e.Active())
-	code, _ := do(t, h, http.MethodPut, "/profile", "cloud", "s3cret")
-	assert.Equal(t, http.StatusOK, code)
-	assert.Equal(t, ProfileCloud, e.Active())
-}
-
-func TestControlOffLoopbackNeedsToken(t *testing.T) {
-	cfg := createDefaultConfig().(*Config)
-	cfg.Control.Endpoint = "0.0.0.0:0"
-	assert.ErrorContains(t, cfg.Validate(), "control.bearer_token")
-	cfg.Control.Endpoint = "[::1]:0"
-	assert.NoError(t, cfg.Validate())
-}
-
-func TestControlPortInUseIsNotFatal(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	e, logs := newTestExtension(t, func(c *Config) { c.Control.Endpoint = ln.Addr().String() })
-	start(t, e)
-	assert.Equal(t, ProfileEdge, e.Active())
-	assert.Len(t, logs.FilterMessageSnippet("control API disabled").All(), 1)
 }
 
 func TestStatePersistsAcrossRestart(t *testing.T) {

@@ -20,8 +20,8 @@ func NewFactory() extension.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Profile: ProfileEdge, // explicit: what examples/edge.yaml means; auto only when asked for
-		Control: ControlConfig{Endpoint: DefaultControlEndpoint},
+		Profile: ProfileEdge, // explicit; auto only when asked for
+		Control: defaultControlConfig(),
 		Auto:    AutoConfig{Interval: 30 * time.Second, Confirmations: 3, MinDwell: 5 * time.Minute},
 	}
 }

@@ -15,7 +15,7 @@ func TestCreateStartShutdown(t *testing.T) {
 	require.NoError(t, componenttest.CheckConfigStruct(cfg))
 	c := cfg.(*Config)
 	c.StorageDirectory = t.TempDir()
-	c.Control.Endpoint = "127.0.0.1:0"
+	c.Control.NetAddr.Endpoint = "127.0.0.1:0"
 	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(Type), cfg)
 	require.NoError(t, err)
 	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))

@@ -6,7 +6,9 @@
 package linuxfs
 
 import (
+	"bytes"
 	"io/fs"
+	"os"
 	"syscall"
 	"unsafe"
 )
@@ -52,12 +54,32 @@ func New(maxOpen int) *Reader {
 
 // ReadCached reads a file that is read at every pass, through the open-file cache. The file
 // must be a single-record one (see pread); ReadCachedMulti is for the others.
-func (r *Reader) ReadCached(path string) ([]byte, error) { return r.cached(path, true) }
+func (r *Reader) ReadCached(path string) ([]byte, error) { return r.cached(path, readSingle) }
 
-// ReadCachedMulti reads a multi-record seq_file (/proc/<pid>/net/dev) through the cache.
-func (r *Reader) ReadCachedMulti(path string) ([]byte, error) { return r.cached(path, false) }
+// ReadCachedMulti reads a multi-record seq_file (/proc/<pid>/net/tcp) through the cache.
+func (r *Reader) ReadCachedMulti(path string) ([]byte, error) { return r.cached(path, readMulti) }
 
-func (r *Reader) cached(path string, single bool) ([]byte, error) {
+// ReadCachedRecords is ReadCachedMulti for a seq_file whose records are at most maxRecord
+// bytes (/proc/<pid>/net/dev: one line a device, under 200 bytes). seq_read fills a read with
+// whole records until the next one would overflow its page-sized buffer or the records end
+// (fs/seq_file.c, seq_read_iter), so a read that leaves room for one more record in that page
+// holds the whole file: a small file costs one pread instead of two.
+func (r *Reader) ReadCachedRecords(path string, maxRecord int) ([]byte, error) {
+	return r.cached(path, readMode(maxRecord))
+}
+
+// readMode is readSingle, readMulti, or the largest record of a seq_file (ReadCachedRecords).
+type readMode int
+
+const (
+	readSingle readMode = -1
+	readMulti  readMode = 0
+)
+
+// seqPage is the size of a seq_file's buffer, the page size.
+var seqPage = os.Getpagesize()
+
+func (r *Reader) cached(path string, mode readMode) ([]byte, error) {
 	if r.MaxOpen <= 0 {
 		return r.Read(path)
 	}
@@ -65,7 +87,7 @@ func (r *Reader) cached(path string, single bool) ([]byte, error) {
 	r.record('r', path)
 	if c, ok := r.fds[path]; ok {
 		c.gen = r.gen
-		if data, err := r.pread(c.fd, single); err == nil {
+		if data, err := r.pread(c.fd, mode); err == nil {
 			return data, nil
 		}
 		// The process exited (ESRCH) or the cgroup was removed (ENODEV); the path may now
@@ -77,7 +99,7 @@ func (r *Reader) cached(path string, single bool) ([]byte, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	data, err := r.pread(fd, single)
+	data, err := r.pread(fd, mode)
 	if err != nil {
 		syscall.Close(fd)
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
@@ -94,8 +116,9 @@ func (r *Reader) cached(path string, single bool) ([]byte, error) {
 // /proc/<pid>/stat and status, every cgroup control file, a regular file) the kernel
 // produces the whole record before copying, so a read shorter than the buffer is the whole
 // file and the read(2) that would return 0 is skipped. Multi-record files (/proc/<pid>/net/*)
-// come in page-sized pieces and are read until 0.
-func (r *Reader) pread(fd int, single bool) ([]byte, error) {
+// come in page-sized pieces and are read until 0, or until a read short of a page by more than
+// their largest record (readMode > 0).
+func (r *Reader) pread(fd int, mode readMode) ([]byte, error) {
 	n := 0
 	for {
 		if n == len(r.buf) && !r.grow() {
@@ -112,7 +135,11 @@ func (r *Reader) pread(fd int, single bool) ([]byte, error) {
 			return r.buf[:n], nil
 		}
 		n += m
-		if single && n < len(r.buf) {
+		if mode == readSingle && n < len(r.buf) {
+			return r.buf[:n], nil
+		}
+		// Only the first read is judged: a file that filled a page is read until 0.
+		if mode > 0 && n == m && m+int(mode) <= seqPage && n < len(r.buf) {
 			return r.buf[:n], nil
 		}
 	}
@@ -189,22 +216,55 @@ func (r *Reader) Read(path string) ([]byte, error) {
 func (r *Reader) CountDir(path string) (int64, error) {
 	r.reads++
 	r.record('c', path)
+	var count int64
+	err := r.scanDir(path, func([]byte) { count++ })
+	return count, err
+}
+
+// ListNumeric appends the numeric entries of a directory (/proc, /proc/<pid>/fd) to dst.
+func (r *Reader) ListNumeric(path string, dst []int) ([]int, error) {
+	r.reads++
+	r.record('l', path)
+	err := r.scanDir(path, func(name []byte) {
+		pid := 0
+		for _, c := range name {
+			if c < '0' || c > '9' || pid > 1<<30 {
+				return
+			}
+			pid = pid*10 + int(c-'0')
+		}
+		dst = append(dst, pid)
+	})
+	return dst, err
+}
+
+// ListNames appends the names of a directory's entries (other than . and ..) to dst: the
+// devices of /sys/class/net, the VM directories of KVM's debugfs.
+func (r *Reader) ListNames(path string, dst []string) ([]string, error) {
+	r.reads++
+	r.record('l', path)
+	err := r.scanDir(path, func(name []byte) { dst = append(dst, string(name)) })
+	return dst, err
+}
+
+// scanDir calls fn with the name of every entry of a directory but . and .., read with
+// getdents64 into the reader's buffer; name aliases it.
+func (r *Reader) scanDir(path string, fn func(name []byte)) error {
 	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
-		return 0, &fs.PathError{Op: "open", Path: path, Err: err}
+		return &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
-	var count int64
 	for {
 		n, err := syscall.Getdents(fd, r.dents)
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
-			return 0, &fs.PathError{Op: "getdents", Path: path, Err: err}
+			return &fs.PathError{Op: "getdents", Path: path, Err: err}
 		}
 		if n <= 0 {
-			return count, nil
+			return nil
 		}
 		buf := r.dents[:n]
 		for len(buf) >= 19 {
@@ -213,60 +273,12 @@ func (r *Reader) CountDir(path string) (int64, error) {
 			if reclen < 24 || reclen > len(buf) {
 				break
 			}
-			if !isDotName(buf[19:reclen]) {
-				count++
+			name := buf[19:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
 			}
-			buf = buf[reclen:]
-		}
-	}
-}
-
-func isDotName(name []byte) bool {
-	return name[0] == '.' && (name[1] == 0 || name[1] == '.' && name[2] == 0)
-}
-
-// ListNumeric appends the numeric entries of a directory (/proc, /proc/<pid>/fd) to dst.
-func (r *Reader) ListNumeric(path string, dst []int) ([]int, error) {
-	r.reads++
-	r.record('l', path)
-	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
-	if err != nil {
-		return dst, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	for {
-		n, err := syscall.Getdents(fd, r.dents)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return dst, &fs.PathError{Op: "getdents", Path: path, Err: err}
-		}
-		if n <= 0 {
-			return dst, nil
-		}
-		buf := r.dents[:n]
-		for len(buf) >= 19 {
-			reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
-			if reclen < 24 || reclen > len(buf) {
-				break
-			}
-			pid := 0
-			if buf[19] == 0 {
-				pid = -1
-			}
-			for _, c := range buf[19:reclen] {
-				if c == 0 {
-					break
-				}
-				if c < '0' || c > '9' || pid > 1<<30 {
-					pid = -1
-					break
-				}
-				pid = pid*10 + int(c-'0')
-			}
-			if pid >= 0 {
-				dst = append(dst, pid)
+			if len(name) > 0 && string(name) != "." && string(name) != ".." {
+				fn(name)
 			}
 			buf = buf[reclen:]
 		}

@@ -1,12 +1,16 @@
 package linuxfs
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -141,4 +145,65 @@ func bytesFields(b []byte) []string {
 		out = append(out, string(field))
 	}
 	return out
+}
+
+// TestReadCachedRecords: seq_files of bounded records come whole from one pread when they are
+// short of a page (this host's net/dev and net/tcp), and a larger file is still read to its end.
+func TestReadCachedRecords(t *testing.T) {
+	r := New(16)
+	t.Cleanup(r.CloseAll)
+	for _, p := range []string{"/proc/self/net/dev", "/proc/self/net/tcp", "/proc/self/net/tcp6"} {
+		full, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for i := 0; i < 2; i++ {
+			got, err := r.ReadCachedRecords(p, 256)
+			require.NoError(t, err, p)
+			assert.Equal(t, len(bytesFields(full)), len(bytesFields(got)), p)
+		}
+	}
+	dir := t.TempDir()
+	for _, size := range []int{100, seqPage - 300, seqPage - 100, 3*seqPage + 17, 40 << 10} {
+		p := filepath.Join(dir, "f")
+		want := bytes.Repeat([]byte("x"), size)
+		require.NoError(t, os.WriteFile(p, want, 0o644))
+		r.CloseAll()
+		got, err := r.ReadCachedRecords(p, 256)
+		require.NoError(t, err)
+		assert.Equal(t, size, len(got), "size %d", size)
+	}
+}
+
+// A network namespace whose net/dev is past a page (50 tap devices): the first read fills a page,
+// so the file is read to its end and every device is there.
+func TestReadCachedRecordsPastAPage(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creating a network namespace needs root")
+	}
+	ns := "linuxfs-" + strconv.Itoa(os.Getpid())
+	require.NoError(t, exec.Command("ip", "netns", "add", ns).Run())
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	for i := 0; i < 50; i++ {
+		out, err := exec.Command("ip", "-n", ns, "tuntap", "add", "dev", "tapx"+strconv.Itoa(i), "mode", "tap").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	cmd := exec.Command("ip", "netns", "exec", ns, "sleep", "30")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	p := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/net/dev"
+	var full []byte
+	require.Eventually(t, func() bool {
+		full, _ = os.ReadFile(p)
+		return bytes.Count(full, []byte("tapx")) == 50
+	}, 10*time.Second, 50*time.Millisecond)
+	require.Greater(t, len(full), seqPage)
+	r := New(4)
+	t.Cleanup(r.CloseAll)
+	for i := 0; i < 2; i++ {
+		got, err := r.ReadCachedRecords(p, 256)
+		require.NoError(t, err)
+		assert.Equal(t, bytes.Count(full, []byte("\n")), bytes.Count(got, []byte("\n")))
+		assert.Equal(t, 50, bytes.Count(got, []byte("tapx")))
+	}
 }

@@ -14,6 +14,17 @@ type NetDev struct {
 	RxDropped, TxDropped uint64
 }
 
+// GuestView returns the counters of a tap or macvtap as its guest sees them, receive and
+// transmit swapped: what the guest sends, the host's side of the tap receives. This is
+// libvirt's convention for net.<n>.rx_bytes (src/util/virnetdevtap.c,
+// virNetDevTapInterfaceStats with swapped set) and Firecracker's for net_<id>.tx_bytes_count.
+func (d NetDev) GuestView() NetDev {
+	return NetDev{
+		RxBytes: d.TxBytes, RxPackets: d.TxPackets, RxErrors: d.TxErrors, RxDropped: d.TxDropped,
+		TxBytes: d.RxBytes, TxPackets: d.RxPackets, TxErrors: d.RxErrors, TxDropped: d.RxDropped,
+	}
+}
+
 // ScanNetDev parses /proc/<pid>/net/dev (two header lines, then
 // "iface: rx_bytes rx_packets rx_errs rx_drop fifo frame compressed multicast tx_bytes tx_packets tx_errs tx_drop ...")
 // and calls fn for each interface but loopback; iface aliases data.

@@ -234,3 +234,14 @@ func TestScanNetDev(t *testing.T) {
 		}
 	}
 }
+
+func TestNetDevGuestView(t *testing.T) {
+	host := NetDev{RxBytes: 100, RxPackets: 2, RxErrors: 3, RxDropped: 4, TxBytes: 500, TxPackets: 6, TxErrors: 7, TxDropped: 8}
+	want := NetDev{RxBytes: 500, RxPackets: 6, RxErrors: 7, RxDropped: 8, TxBytes: 100, TxPackets: 2, TxErrors: 3, TxDropped: 4}
+	if got := host.GuestView(); got != want {
+		t.Errorf("GuestView = %+v, want %+v", got, want)
+	}
+	if got := host.GuestView().GuestView(); got != host {
+		t.Errorf("GuestView twice = %+v, want %+v", got, host)
+	}
+}

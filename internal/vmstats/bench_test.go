@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
 // buildTree lays out nVMs VMM processes of nVCPU vCPUs each under dir, as /proc shows them,
@@ -74,8 +76,8 @@ func buildTree(tb testing.TB, dir string, nVMs, nVCPU int) []int {
 func BenchmarkCollect100x4(b *testing.B) {
 	dir := b.TempDir()
 	pids := buildTree(b, dir, 100, 4)
-	files := NewOSFiles(4096)
-	defer files.Close()
+	files := linuxfs.New(4096)
+	defer files.CloseAll()
 	c := NewCollector(files)
 	c.ProcRoot = dir
 	vms := make([]*VM, len(pids))
@@ -92,7 +94,8 @@ func BenchmarkCollect100x4(b *testing.B) {
 		for i, vm := range vms {
 			c.Collect(vm, &stats[i])
 		}
-		files.EndScrape()
+		files.EndPass()
+		files.BeginPass()
 	}
 	scrape()
 	for i := range stats {

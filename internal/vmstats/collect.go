@@ -3,6 +3,9 @@ package vmstats
 import (
 	"bytes"
 	"strconv"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
+	"github.com/otelcol-virt/otelcol-virt/internal/proc"
 )
 
 // VM is one VMM process and what discovery found in it. Build it with Collector.Discover;
@@ -30,8 +33,9 @@ func (v *VM) Stale() bool { return v.stale || (v.Expected > 0 && len(v.VCPUs) < 
 // VCPUStats is one vCPU's figures at a scrape.
 type VCPUStats struct {
 	Index, TID int
-	CPU        TaskCPU
-	Sched      Schedstat
+	// CPU is read only with Collector.VCPUStat (zero otherwise); Sched always.
+	CPU   TaskCPU
+	Sched Schedstat
 }
 
 // TapStats is one tap's counters at a scrape, as the host kernel keeps them (see
@@ -43,11 +47,13 @@ type TapStats struct {
 
 // VMStats is what one scrape collected for a VM. Slices are reused across Collect calls.
 type VMStats struct {
-	// Process is the VMM's whole thread group: GuestTime there sums all vCPUs.
-	Process TaskCPU
-	VCPUs   []VCPUStats
-	Taps    []TapStats
-	IO      ProcIO
+	// Process is the VMM's whole thread group: GuestTime there sums all vCPUs. ProcessOK is
+	// false when its stat could not be read this time (Process then holds nothing valid).
+	Process   TaskCPU
+	ProcessOK bool
+	VCPUs     []VCPUStats
+	Taps      []TapStats
+	IO        ProcIO
 	// Errs holds the errors of the parts that failed (the rest is still valid); nil when
 	// every read succeeded. IOErr is kept apart: /proc/<pid>/io needs ptrace access to
 	// another user's process and fails alone.
@@ -55,12 +61,17 @@ type VMStats struct {
 	IOErr error
 }
 
-// Collector reads VMs through one Files. It is not safe for concurrent use.
+// Collector reads VMs through one linuxfs.Reader, the receiver's (one open-file cache, one
+// buffer). It is not safe for concurrent use.
 type Collector struct {
-	Files Files
+	R *linuxfs.Reader
 	// ProcRoot is "/proc" unless the host's procfs is mounted elsewhere (a container
 	// with the host's /proc at /host/proc); SysClassNet likewise.
 	ProcRoot, SysClassNet string
+	// VCPUStat also reads each vCPU thread's stat, for its guest time. Without it a vCPU
+	// costs one read (schedstat, whose run time is the thread's CPU time at nanosecond
+	// resolution, where stat's utime+stime are tick samples of it).
+	VCPUStat bool
 
 	netns map[string]*netnsDevs
 	gen   uint64
@@ -77,9 +88,10 @@ type seenCounters struct {
 	gen uint64 // the scrape that last saw the device
 }
 
-// NewCollector returns a Collector reading the host's /proc and /sys/class/net through f.
-func NewCollector(f Files) *Collector {
-	return &Collector{Files: f, ProcRoot: "/proc", SysClassNet: "/sys/class/net", netns: map[string]*netnsDevs{}}
+// NewCollector returns a Collector reading the host's /proc and /sys/class/net through r,
+// with VCPUStat set.
+func NewCollector(r *linuxfs.Reader) *Collector {
+	return &Collector{R: r, ProcRoot: "/proc", SysClassNet: "/sys/class/net", VCPUStat: true, netns: map[string]*netnsDevs{}}
 }
 
 // Discover finds the vCPU threads and tap devices of the VMM process pid. expected is the
@@ -88,11 +100,11 @@ func (c *Collector) Discover(pid, expected int) (*VM, error) {
 	base := c.ProcRoot + "/" + strconv.Itoa(pid)
 	vm := &VM{PID: pid, Expected: expected, statPath: base + "/stat", ioPath: base + "/io", netDevPath: base + "/net/dev"}
 	var err error
-	if vm.VCPUs, err = DiscoverVCPUs(c.Files, c.ProcRoot, pid, nil); err != nil {
+	if vm.VCPUs, err = DiscoverVCPUs(c.R, c.ProcRoot, pid, nil); err != nil {
 		return vm, err
 	}
-	vm.Taps, _ = DiscoverTaps(c.Files, c.ProcRoot, c.SysClassNet, pid, nil)
-	if link, err := c.Files.Readlink(base + "/ns/net"); err == nil {
+	vm.Taps, _ = DiscoverTaps(c.R, c.ProcRoot, c.SysClassNet, pid, nil)
+	if link, err := c.R.ReadlinkInto(base + "/ns/net"); err == nil {
 		vm.NetNS = string(link)
 	}
 	return vm, nil
@@ -107,29 +119,33 @@ func (c *Collector) BeginScrape() {
 }
 
 // Collect reads the figures of vm into s. It allocates nothing once s has grown to the VM's
-// size: every path was built at discovery, and with a Files that keeps files open each read
+// size: every path was built at discovery, and through the reader's open-file cache each read
 // is one pread.
 func (c *Collector) Collect(vm *VM, s *VMStats) {
 	s.Errs = s.Errs[:0]
 	s.IOErr = nil
-	if data, err := c.Files.Read(vm.statPath); err != nil {
+	s.ProcessOK = false
+	if data, err := c.R.ReadCached(vm.statPath); err != nil {
 		s.Errs = append(s.Errs, err)
 	} else if t, _, err := ParseTaskStat(data); err != nil {
 		s.Errs = append(s.Errs, err)
 	} else {
-		s.Process = t
+		s.Process, s.ProcessOK = t, true
 	}
 	s.VCPUs = s.VCPUs[:0]
 	for i := range vm.VCPUs {
 		th := &vm.VCPUs[i]
 		v := VCPUStats{Index: th.Index, TID: th.TID}
-		data, err := c.Files.Read(th.statPath)
-		if err == nil {
-			v.CPU, _, err = ParseTaskStat(data)
+		var err error
+		if c.VCPUStat {
+			var data []byte
+			if data, err = c.R.ReadCached(th.statPath); err == nil {
+				v.CPU, _, err = ParseTaskStat(data)
+			}
 		}
 		if err == nil {
-			data, err = c.Files.Read(th.schedstatPath)
-			if err == nil {
+			var data []byte
+			if data, err = c.R.ReadCached(th.schedstatPath); err == nil {
 				v.Sched, err = ParseSchedstat(data)
 			}
 		}
@@ -140,7 +156,7 @@ func (c *Collector) Collect(vm *VM, s *VMStats) {
 		}
 		s.VCPUs = append(s.VCPUs, v)
 	}
-	if data, err := c.Files.Read(vm.ioPath); err != nil {
+	if data, err := c.R.ReadCached(vm.ioPath); err != nil {
 		s.IOErr = err
 	} else if s.IO, err = ParseProcIO(data); err != nil {
 		s.IOErr = err
@@ -163,6 +179,10 @@ func (c *Collector) Collect(vm *VM, s *VMStats) {
 	}
 }
 
+// maxNetDevLine bounds a line of net/dev: IFNAMSIZ, the colon and 16 counters of up to 20
+// digits each with their separators (net/core/net-procfs.c, dev_seq_printf_stats).
+const maxNetDevLine = 512
+
 // netDevs returns the devices of the VM's network namespace, reading net/dev through this
 // VM's pid the first time the namespace is seen in a scrape.
 func (c *Collector) netDevs(vm *VM) (map[string]*seenCounters, error) {
@@ -179,13 +199,16 @@ func (c *Collector) netDevs(vm *VM) (map[string]*seenCounters, error) {
 		return ns.devs, nil
 	}
 	ns.gen = c.gen
-	data, err := c.Files.Read(vm.netDevPath)
+	data, err := c.R.ReadCachedRecords(vm.netDevPath, maxNetDevLine)
 	if err != nil {
 		ns.err = err
 		return nil, err
 	}
 	// Keys stay from scrape to scrape (no allocation); gen tells which were seen now.
-	ns.err = ScanNetDev(data, func(name []byte, n NetCounters) {
+	ns.err = proc.ScanNetDev(data, func(name []byte, n NetCounters) {
+		if !ValidIfName(name) {
+			return // the kernel checks names (dev_valid_name); anything else is not a tap of ours
+		}
 		if p := ns.devs[string(name)]; p != nil {
 			*p = seenCounters{n, c.gen}
 		} else if len(ns.devs) < 4096 {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +19,7 @@ func TestCollectorOnCapturedTree(t *testing.T) {
 	pids := buildTree(t, dir, 3, 2)
 	// No open-file cache: a deleted regular file stays readable through an open descriptor,
 	// where procfs answers ESRCH for an exited thread.
-	c := NewCollector(NewOSFiles(0))
+	c := NewCollector(linuxfs.New(0))
 	c.ProcRoot = dir
 	vm, err := c.Discover(pids[1], 2)
 	require.NoError(t, err)
@@ -60,7 +62,7 @@ func TestCollectorOnCapturedTree(t *testing.T) {
 	other := filepath.Join(dir, strconv.Itoa(pids[2]))
 	require.NoError(t, os.RemoveAll(other+"/fd"))
 	require.NoError(t, os.WriteFile(other+"/cmdline", []byte("qemu-system-x86_64\x00-netdev\x00tap,id=n0,ifname=vnet7\x00"), 0o644))
-	taps, err := DiscoverTaps(c.Files, dir, dir+"/sys-class-net", pids[2], nil)
+	taps, err := DiscoverTaps(c.R, dir, dir+"/sys-class-net", pids[2], nil)
 	assert.Error(t, err, "the fd listing error is kept")
 	assert.Equal(t, []Tap{{Name: "vnet7", FromCmdline: true}}, taps)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
 // VCPUThread is a vCPU thread of a VMM, with the paths read at every scrape built once.
@@ -42,10 +43,10 @@ var sysIoctl = map[string]uint64{"amd64": 16, "arm64": 29, "riscv64": 29, "s390x
 // /proc/<pid>/task/<tid>/syscall (needs the ptrace access root has). A vCPU thread that is
 // running guest code at that instant reads "running" and is found at a later discovery:
 // callers rediscover while fewer threads than vCPUs were found.
-func DiscoverVCPUs(f Files, procRoot string, pid int, dst []VCPUThread) ([]VCPUThread, error) {
+func DiscoverVCPUs(r *linuxfs.Reader, procRoot string, pid int, dst []VCPUThread) ([]VCPUThread, error) {
 	dst = dst[:0]
 	base := procRoot + "/" + strconv.Itoa(pid)
-	tids, err := f.ReadDir(base+"/task", nil)
+	tids, err := r.ListNames(base+"/task", nil)
 	if err != nil {
 		return dst, err
 	}
@@ -56,7 +57,7 @@ func DiscoverVCPUs(f Files, procRoot string, pid int, dst []VCPUThread) ([]VCPUT
 			continue
 		}
 		task := base + "/task/" + name
-		comm, err := f.Read(task + "/comm")
+		comm, err := r.Read(task + "/comm")
 		if err != nil {
 			continue // the thread exited
 		}
@@ -68,7 +69,7 @@ func DiscoverVCPUs(f Files, procRoot string, pid int, dst []VCPUThread) ([]VCPUT
 		dst = append(dst, newVCPUThread(task, idx, tid, vmm))
 	}
 	if len(dst) == 0 {
-		dst, err = discoverByKVMFd(f, base, tids, dst)
+		dst, err = discoverByKVMFd(r, base, tids, dst)
 	}
 	slices.SortFunc(dst, func(a, b VCPUThread) int { return a.Index - b.Index })
 	return dst, err
@@ -78,14 +79,14 @@ func newVCPUThread(task string, idx, tid int, by VMM) VCPUThread {
 	return VCPUThread{Index: idx, TID: tid, By: by, statPath: task + "/stat", schedstatPath: task + "/schedstat"}
 }
 
-func discoverByKVMFd(f Files, base string, tids []string, dst []VCPUThread) ([]VCPUThread, error) {
-	fds, err := f.ReadDir(base+"/fd", nil)
+func discoverByKVMFd(r *linuxfs.Reader, base string, tids []string, dst []VCPUThread) ([]VCPUThread, error) {
+	fds, err := r.ListNames(base+"/fd", nil)
 	if err != nil {
 		return dst, err
 	}
 	vcpuOfFd := map[uint64]int{}
 	for _, name := range fds {
-		link, err := f.Readlink(base + "/fd/" + name)
+		link, err := r.ReadlinkInto(base + "/fd/" + name)
 		if err != nil {
 			continue
 		}
@@ -105,7 +106,7 @@ func discoverByKVMFd(f Files, base string, tids []string, dst []VCPUThread) ([]V
 			continue
 		}
 		task := base + "/task/" + name
-		data, err := f.Read(task + "/syscall")
+		data, err := r.Read(task + "/syscall")
 		if err != nil {
 			if errors.Is(err, fs.ErrPermission) {
 				denied = err
@@ -119,7 +120,7 @@ func discoverByKVMFd(f Files, base string, tids []string, dst []VCPUThread) ([]V
 		// A kernel worker of the process (KVM's "kvm-nx-lpage-recovery" is a vhost_task
 		// since Linux 6.13) never returned to user space and shows the registers it was
 		// copied from: the ioctl of the vCPU thread that created it. Skip such threads.
-		if st, err := f.Read(task + "/stat"); err != nil {
+		if st, err := r.Read(task + "/stat"); err != nil {
 			continue
 		} else if t, _, err := ParseTaskStat(st); err != nil || t.Flags&(pfIOWorker|pfUserWorker|pfKthread) != 0 {
 			continue

@@ -4,19 +4,20 @@
 // subpackages read the counters a VMM offers itself (Firecracker's metrics file, Cloud
 // Hypervisor's vm.counters, libvirt's domain stats) and Xen domains seen from dom0.
 //
-// Parsers take a file's bytes and allocate nothing; readers go through Files, so the
-// receiver's file layer (one open-file cache, one buffer) plugs in unchanged. Everything a
+// Parsers take a file's bytes and allocate nothing; readers go through the receiver's
+// linuxfs.Reader (one open-file cache, one buffer), and net/dev is parsed by proc.ScanNetDev. Everything a
 // VMM writes is untrusted: a guest may have taken its VMM over, so every parser bounds what
 // it accepts and rejects rather than guesses.
 package vmstats
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
-// ErrMalformed is wrapped by every parse error.
-var ErrMalformed = errors.New("malformed")
+// ErrMalformed is wrapped by every parse error: linuxfs's, so the receiver classifies it as malformed.
+var ErrMalformed = linuxfs.ErrMalformed
 
 func malformed(file, format string, args ...any) error {
 	return fmt.Errorf("%s: %w: %s", file, ErrMalformed, fmt.Sprintf(format, args...))

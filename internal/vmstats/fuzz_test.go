@@ -40,17 +40,6 @@ func FuzzParseTunFdinfo(f *testing.F) {
 	})
 }
 
-func FuzzScanNetDev(f *testing.F) {
-	f.Add(captured(f, "net/dev"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = ScanNetDev(b, func(name []byte, _ NetCounters) {
-			if !ValidIfName(name) {
-				t.Fatalf("bad name %q", name)
-			}
-		})
-	})
-}
-
 func FuzzParseProcIO(f *testing.F) {
 	f.Add(captured(f, "io"))
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseProcIO(b) })

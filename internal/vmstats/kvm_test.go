@@ -5,14 +5,15 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/internal/guesttest"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/guesttest"
 )
 
 func requireKVM(t *testing.T) {
@@ -27,24 +28,6 @@ func requireKVM(t *testing.T) {
 	f.Close()
 }
 
-// lockdown returns the active kernel lockdown mode ("none" when off or unknown).
-func lockdown() string {
-	b, err := os.ReadFile("/sys/kernel/security/lockdown")
-	if err != nil {
-		if exec.Command("mount", "-t", "securityfs", "none", "/sys/kernel/security").Run() == nil {
-			defer exec.Command("umount", "/sys/kernel/security").Run()
-		}
-		if b, err = os.ReadFile("/sys/kernel/security/lockdown"); err != nil {
-			return "none"
-		}
-	}
-	s := string(b)
-	if i, j := strings.IndexByte(s, '['), strings.IndexByte(s, ']'); i >= 0 && j > i {
-		return s[i+1 : j]
-	}
-	return "none"
-}
-
 // TestQEMUKVM runs the same guest under KVM: vCPU threads by name and, in a second VM
 // without debug-threads, through their kvm-vcpu descriptors; guest time from stat field 43;
 // KVM's per-VM statistics in debugfs (or the lockdown that refuses them).
@@ -52,7 +35,7 @@ func TestQEMUKVM(t *testing.T) {
 	requireKVM(t)
 	q, _ := bootGuest(t, "kvm", "vmstats-kvm")
 	pid := q.Cmd.Process.Pid
-	c := NewCollector(NewOSFiles(64))
+	c := NewCollector(linuxfs.New(64))
 
 	var vm *VM
 	require.Eventually(t, func() bool {
@@ -84,7 +67,7 @@ func TestQEMUKVM(t *testing.T) {
 		require.NoError(t, exec.Command("mount", "-t", "debugfs", "none", "/sys/kernel/debug").Run())
 		t.Cleanup(func() { exec.Command("umount", "/sys/kernel/debug").Run() })
 	}
-	vms, err := DiscoverKVMVMs(c.Files, KVMDebugfsDir)
+	vms, err := DiscoverKVMVMs(c.R, KVMDebugfsDir)
 	require.NoError(t, err)
 	var mine *KVMVM
 	for i := range vms {
@@ -93,8 +76,8 @@ func TestQEMUKVM(t *testing.T) {
 		}
 	}
 	require.NotNil(t, mine, "kvm/<pid>-<fd> of the VMM")
-	first, err := ReadKVMStats(c.Files, mine)
-	if mode := lockdown(); mode != "none" {
+	first, err := ReadKVMStats(c.R, mine)
+	if mode := guesttest.Lockdown(); mode != "none" {
 		// Integrity lockdown (this host) refuses debugfs files with write bits: the error
 		// must say so rather than read as zeros.
 		require.ErrorIs(t, err, ErrLockdown, "lockdown %s", mode)
@@ -102,7 +85,7 @@ func TestQEMUKVM(t *testing.T) {
 	} else {
 		require.NoError(t, err)
 		time.Sleep(2 * time.Second)
-		second, err := ReadKVMStats(c.Files, mine)
+		second, err := ReadKVMStats(c.R, mine)
 		require.NoError(t, err)
 		assert.Greater(t, second.Exits, first.Exits, "KVM exits increase")
 		assert.GreaterOrEqual(t, second.HaltExits, first.HaltExits)
@@ -115,7 +98,7 @@ func TestQEMUKVM(t *testing.T) {
 	var found []VCPUThread
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) && len(found) < 2 {
-		found, err = DiscoverVCPUs(c.Files, "/proc", plain.Cmd.Process.Pid, found)
+		found, err = DiscoverVCPUs(c.R, "/proc", plain.Cmd.Process.Pid, found)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			require.NoError(t, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
 // KVMDebugfsDir is where KVM keeps one directory per VM, named "<pid>-<fd>" after the
@@ -68,8 +69,8 @@ func ParseKVMDirName(name string) (pid, fd int, ok bool) {
 
 // DiscoverKVMVMs lists the VM directories of dir (KVMDebugfsDir), mapped to their VMM pids.
 // One process can own several VMs (a VMM that recreated its VM); all are returned.
-func DiscoverKVMVMs(f Files, dir string) ([]KVMVM, error) {
-	names, err := f.ReadDir(dir, nil)
+func DiscoverKVMVMs(r *linuxfs.Reader, dir string) ([]KVMVM, error) {
+	names, err := r.ListNames(dir, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -90,12 +91,12 @@ func DiscoverKVMVMs(f Files, dir string) ([]KVMVM, error) {
 
 // ReadKVMStats reads the statistics of one VM. A missing file (an older kernel without
 // halt_wait_ns) leaves its field zero; EPERM is reported as ErrLockdown.
-func ReadKVMStats(f Files, vm *KVMVM) (KVMStats, error) {
+func ReadKVMStats(r *linuxfs.Reader, vm *KVMVM) (KVMStats, error) {
 	var s KVMStats
 	dst := kvmStatDst(&s)
 	read := 0
 	for i, p := range vm.paths {
-		data, err := f.Read(p)
+		data, err := r.ReadCached(p)
 		if err != nil {
 			if errors.Is(err, fs.ErrPermission) {
 				return s, fmt.Errorf("%s: %w", p, ErrLockdown)

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/internal/guesttest"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/guesttest"
 )
 
 // guestScript waits 3 s after GUEST_READY (the test takes its first reading then), burns
@@ -67,7 +69,7 @@ func TestQEMUGuestPerVCPUAndTap(t *testing.T) {
 	q.WaitSerial(t, "GUEST_READY", 3*time.Minute)
 	pid := q.Cmd.Process.Pid
 
-	c := NewCollector(NewOSFiles(256))
+	c := NewCollector(linuxfs.New(256))
 	vm, err := c.Discover(pid, 2)
 	require.NoError(t, err)
 	require.Len(t, vm.VCPUs, 2, "two vCPU threads")

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/bytesparse"
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
 // Tap is a network device a VMM moves its guest's frames through.
@@ -74,19 +75,19 @@ func MacvtapIfindex(link []byte) (int, bool) {
 // through sysClassNet ("/sys/class/net", which shows the collector's network namespace, where
 // macvtaps live beside their lower device). When no descriptor could be read (another user's
 // process without root) the names on the command line are returned, marked FromCmdline.
-func DiscoverTaps(f Files, procRoot, sysClassNet string, pid int, dst []Tap) ([]Tap, error) {
+func DiscoverTaps(r *linuxfs.Reader, procRoot, sysClassNet string, pid int, dst []Tap) ([]Tap, error) {
 	dst = dst[:0]
 	base := procRoot + "/" + strconv.Itoa(pid)
-	fds, err := f.ReadDir(base+"/fd", nil)
+	fds, err := r.ListNames(base+"/fd", nil)
 	if err == nil {
 		var ifindexes []int
 		for _, name := range fds {
-			link, err := f.Readlink(base + "/fd/" + name)
+			link, err := r.ReadlinkInto(base + "/fd/" + name)
 			if err != nil {
 				continue
 			}
 			if string(link) == "/dev/net/tun" {
-				info, err := f.Read(base + "/fdinfo/" + name)
+				info, err := r.Read(base + "/fdinfo/" + name)
 				if err != nil {
 					continue
 				}
@@ -98,9 +99,9 @@ func DiscoverTaps(f Files, procRoot, sysClassNet string, pid int, dst []Tap) ([]
 			}
 		}
 		if len(ifindexes) > 0 {
-			names, _ := f.ReadDir(sysClassNet, nil)
+			names, _ := r.ListNames(sysClassNet, nil)
 			for _, n := range names {
-				data, err := f.Read(sysClassNet + "/" + n + "/ifindex")
+				data, err := r.Read(sysClassNet + "/" + n + "/ifindex")
 				if err != nil {
 					continue
 				}
@@ -114,7 +115,7 @@ func DiscoverTaps(f Files, procRoot, sysClassNet string, pid int, dst []Tap) ([]
 			return dst, nil
 		}
 	}
-	cmdline, cerr := f.Read(base + "/cmdline")
+	cmdline, cerr := r.Read(base + "/cmdline")
 	if cerr != nil {
 		if err != nil {
 			return dst, err

@@ -56,6 +56,10 @@ type Config struct {
 	// every linear_memory.every collections; see documentation.md.
 	LinearMemory LinearMemoryConfig `mapstructure:"linear_memory"`
 
+	// VM reads VM-grade figures of VM and micro-VM instances: per vCPU, guest against VMM,
+	// taps, VMM I/O, and the opt-in VMM, KVM and Xen sources; see documentation.md.
+	VM VMConfig `mapstructure:"vm"`
+
 	// Logs follows the runtimes' own log files (logs pipelines only); see internal/runtimelogs.
 	Logs runtimelogs.Config `mapstructure:"logs"`
 	// Threats are the threat event rules evaluated on each scrape (logs pipelines only); see
@@ -95,6 +99,7 @@ func (cfg *Config) Validate() error {
 	}
 	errs = append(errs, catalog.ValidateMatchers("runtimes", cfg.Runtimes)...)
 	errs = append(errs, cfg.LinearMemory.validate()...)
+	errs = append(errs, cfg.VM.validate(cfg.CollectionInterval)...)
 	if cfg.MaxOpenFiles < 0 {
 		errs = append(errs, fmt.Errorf("max_open_files: must be 0 (no cache) or positive, got %d", cfg.MaxOpenFiles))
 	}

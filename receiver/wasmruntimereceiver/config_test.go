@@ -50,6 +50,33 @@ func TestLoadConfig(t *testing.T) {
 				assert.True(t, cfg.ResourceAttributes.ContainerID.Enabled)
 			},
 		},
+		{
+			id: component.NewIDWithName(Type, "vm"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.True(t, cfg.VM.Enabled, "default kept")
+				assert.Equal(t, 200, cfg.VM.MaxVMs)
+				assert.Equal(t, KVMDebugfsConfig{Enabled: true, Path: "/sys/kernel/debug/kvm"}, cfg.VM.KVMDebugfs)
+				assert.Equal(t, []FirecrackerSource{{MetricsPath: "/run/firecracker/fc1/metrics.fifo", VMID: "fc1", MaxLineBytes: 65536}}, cfg.VM.Firecracker)
+				assert.Equal(t, []CloudHypervisorSource{{APISocket: "/run/cloud-hypervisor/ch1.sock", Timeout: time.Second}}, cfg.VM.CloudHypervisor)
+				assert.Equal(t, LibvirtConfig{Enabled: true}, cfg.VM.Libvirt)
+				assert.Equal(t, XenConfig{Enabled: true, XLPath: "/usr/sbin/xl"}, cfg.VM.Xen)
+			},
+		},
+		{
+			id: component.NewIDWithName(Type, "vm_off"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.False(t, cfg.VM.Enabled)
+				assert.False(t, cfg.VM.KVMDebugfs.Enabled, "opt-in source off by default")
+				assert.Empty(t, cfg.VM.Firecracker)
+			},
+		},
+		{id: component.NewIDWithName(Type, "vm_bad_firecracker"), wantErr: `vm.firecracker[0].metrics_path: must be an absolute path, got "run/fc/metrics"`},
+		{id: component.NewIDWithName(Type, "vm_missing_socket"), wantErr: "vm.cloud_hypervisor[0].api_socket: required"},
+		{id: component.NewIDWithName(Type, "vm_slow_socket"), wantErr: "vm.cloud_hypervisor[0].timeout: 10s is not shorter than collection_interval 10s"},
+		{id: component.NewIDWithName(Type, "vm_duplicate"), wantErr: `vm.firecracker[1].metrics_path: "/run/fc/metrics" is already read by vm.firecracker[0].metrics_path`},
+		{id: component.NewIDWithName(Type, "vm_bad_max"), wantErr: "vm.max_vms: must be 0 (1024) or positive, got -1"},
+		{id: component.NewIDWithName(Type, "vm_bad_xl"), wantErr: "vm.xen.xl_path: must be a command name looked up in PATH or an absolute path"},
+		{id: component.NewIDWithName(Type, "vm_unknown_key"), wantErr: "firecraker"},
 		{id: component.NewIDWithName(Type, "bad_interval"), wantErr: "collection_interval"},
 		{id: component.NewIDWithName(Type, "bad_root"), wantErr: "root_path"},
 		{id: component.NewIDWithName(Type, "bad_kind"), wantErr: "runtimes[0].kind"},

@@ -38,6 +38,7 @@ func createDefaultConfig() component.Config {
 		MetricsBuilderConfig: metadata.DefaultMetricsBuilderConfig(),
 		MaxOpenFiles:         defaultMaxOpenFiles,
 		LinearMemory:         defaultLinearMemoryConfig(),
+		VM:                   defaultVMConfig(),
 		Logs:                 runtimelogs.NewDefaultConfig(),
 		Threats:              threat.NewDefaultConfig(),
 	}

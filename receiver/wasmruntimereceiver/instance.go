@@ -141,6 +141,7 @@ func (s *scraperImpl) scrapeInstance(in *inventory.Instance, st *instState, now 
 		s.networkIO(in, ts)
 	}
 	s.recordLinearMemory(in, ts)
+	s.recordVM(in, st, now, ts)
 	if !started.IsZero() {
 		up := now.Sub(started).Seconds()
 		if byCgroup {

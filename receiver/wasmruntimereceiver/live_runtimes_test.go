@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -180,13 +181,15 @@ func TestLiveGVisorSandbox(t *testing.T) {
 	captureAgrees(t, "captured-gvisor-runsc-do", "runsc --network=none do sleep 600 (Debian runsc 20221219): its gofer and sandbox.", rm, nil, gofer, sandbox)
 }
 
-// TestLiveGVisorRunBundle runs an OCI bundle with runsc run, as containerd's runsc shim does for
+// bundleSeq keeps the pod uids and container ids of one test binary's bundles apart.
+var bundleSeq atomic.Int64
+
+// runscPodBundle runs argv in an OCI bundle with runsc run, as containerd's runsc shim does for
 // a Kubernetes pod: the bundle's linux.cgroupsPath is the kubelet's cgroupfs layout
 // (kubepods/<qos>/pod<uid>/<container id>), where runsc puts its sandbox and gofer
-// (runsc/cgroup/cgroup.go, commit 3c5eee17). The instance is that cgroup, named by the pod and
-// container the path gives, with every process in it.
-func TestLiveGVisorRunBundle(t *testing.T) {
-	needLive(t, "runsc", "busybox")
+// (runsc/cgroup/cgroup.go, commit 3c5eee17). It returns that cgroup, the pod uid and the id.
+func runscPodBundle(t *testing.T, argv ...string) (path, podUID, cid string) {
+	t.Helper()
 	bundle, state := t.TempDir(), t.TempDir()
 	rootfs := filepath.Join(bundle, "rootfs", "bin")
 	require.NoError(t, os.MkdirAll(rootfs, 0o755))
@@ -195,13 +198,16 @@ func TestLiveGVisorRunBundle(t *testing.T) {
 	data, err := os.ReadFile(bb)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(rootfs, "busybox"), data, 0o755))
-	require.NoError(t, os.Symlink("busybox", filepath.Join(rootfs, "sleep")))
-	out, err := exec.Command("runsc", "spec", "--bundle", bundle, "--", "/bin/sleep", "600").CombinedOutput()
+	for _, applet := range []string{"sleep", "sh"} {
+		require.NoError(t, os.Symlink("busybox", filepath.Join(rootfs, applet)))
+	}
+	out, err := exec.Command("runsc", append([]string{"spec", "--bundle", bundle, "--"}, argv...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	podUID := fmt.Sprintf("0f0e0d0c-%04x-4b0a-9c0d-%012d", os.Getpid()&0xffff, os.Getpid())
-	cid := fmt.Sprintf("%064x", os.Getpid())
-	path := "/kubepods/besteffort/pod" + podUID + "/" + cid
+	seq := bundleSeq.Add(1)
+	podUID = fmt.Sprintf("0f0e0d0c-%04x-4b0a-9c0d-%012d", seq, os.Getpid())
+	cid = fmt.Sprintf("%056x%08x", os.Getpid(), seq)
+	path = "/kubepods/besteffort/pod" + podUID + "/" + cid
 	specPath := filepath.Join(bundle, "config.json")
 	spec, err := os.ReadFile(specPath)
 	require.NoError(t, err)
@@ -210,7 +216,7 @@ func TestLiveGVisorRunBundle(t *testing.T) {
 	require.Contains(t, string(spec), path)
 	require.NoError(t, os.WriteFile(specPath, spec, 0o644))
 
-	id := fmt.Sprintf("otelcol-virt-live-%d", os.Getpid())
+	id := fmt.Sprintf("otelcol-virt-live-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"))
 	// Not through a pipe: the detached sandbox inherits runsc's stdout and would hold it open.
 	logPath := filepath.Join(state, "run.log")
 	logFile, err := os.Create(logPath)
@@ -230,6 +236,14 @@ func TestLiveGVisorRunBundle(t *testing.T) {
 			}
 		}
 	})
+	return path, podUID, cid
+}
+
+// The instance is the bundle's cgroup, named by the pod and container the path gives, with
+// every process in it.
+func TestLiveGVisorRunBundle(t *testing.T) {
+	needLive(t, "runsc", "busybox")
+	path, podUID, cid := runscPodBundle(t, "/bin/sleep", "600")
 	procs := cgroupProcs(t, path)
 	require.GreaterOrEqual(t, len(procs), 2, "sandbox and gofer in %s", path)
 
@@ -258,6 +272,48 @@ func TestLiveGVisorRunBundle(t *testing.T) {
 	require.Contains(t, pids, sandbox, "the instance's main process is in the bundle's cgroup")
 	captureAgrees(t, "captured-gvisor-runsc-run", "runsc run --bundle <busybox-static rootfs> with linux.cgroupsPath "+
 		"/kubepods/besteffort/pod<uid>/<id> (Debian runsc 20221219): sandbox, gofer and the sentry's processes.", rm, nil, pids...)
+}
+
+// TestLiveGVisorPodSandboxCPU: a gVisor pod's workload runs inside the sentry, outside any
+// process a container's own cgroup tools see, which is why cAdvisor shows it near zero. The
+// receiver attributes the sandbox's CPU to the pod's container: container.cpu.time must lie
+// between the CPU time /proc gives for the cgroup's processes just before the collector starts
+// and just after the point arrives (±5 %: /proc counts in ticks).
+func TestLiveGVisorPodSandboxCPU(t *testing.T) {
+	needLive(t, "runsc", "busybox")
+	path, podUID, cid := runscPodBundle(t, "/bin/sh", "-c", "while :; do :; done")
+	// Let the busy loop build up seconds of CPU, so a tick of rounding is well under 5 %.
+	require.Eventually(t, func() bool { return procCPUSeconds(t, path) > 2 }, 60*time.Second, 200*time.Millisecond,
+		"the sandbox's busy loop did not run")
+	before := procCPUSeconds(t, path)
+	sink := liveCollector(t, "    include:\n      runtimes: [gvisor]\n")
+	rm := waitResource(t, sink, "container.id", cid, "container.cpu.time")
+	after := procCPUSeconds(t, path)
+	assert.Equal(t, podUID, resAttr(rm, "k8s.pod.uid"), "the CPU is the pod's")
+	assert.Equal(t, "gvisor", resAttr(rm, "wasm_runtime.runtime"))
+	var total float64
+	for _, p := range points(rm, "container.cpu.time") { // user + system
+		total += p.value
+	}
+	assert.GreaterOrEqual(t, total, before*0.95, "container.cpu.time %v against /proc %v..%v", total, before, after)
+	assert.LessOrEqual(t, total, after*1.05, "container.cpu.time %v against /proc %v..%v", total, before, after)
+}
+
+// procCPUSeconds sums utime+stime of every process of a cgroup, read from /proc/<pid>/stat.
+func procCPUSeconds(t *testing.T, path string) float64 {
+	t.Helper()
+	var ticks float64
+	for _, p := range cgroupProcs(t, path) {
+		st, err := os.ReadFile("/proc/" + p + "/stat")
+		if err != nil {
+			continue // exited between the listing and the read
+		}
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		u, _ := strconv.ParseFloat(f[11], 64)
+		s, _ := strconv.ParseFloat(f[12], 64)
+		ticks += u + s
+	}
+	return ticks / 100 // USER_HZ is 100 on Linux/amd64
 }
 
 // childWithArgv0 finds a process below root whose argv[0] is argv0.

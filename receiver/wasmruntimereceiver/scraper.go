@@ -52,6 +52,7 @@ type scraperImpl struct {
 	devices    deviceNames
 	netns      netnsScratch
 	lm         linearMemories
+	vm         vmParts
 	lastKeys   []string // instance key of each resource of the last scrape, for the threat rules
 	kept       []int
 	cgBuf      []*cgroup.Paths
@@ -87,6 +88,7 @@ func newScraper(cfg *Config, set receiver.Settings, threats bool) (*scraperImpl,
 			}
 		}
 	}
+	s.vm.sources = newVMSources(&cfg.VM)
 	s.mb = m.NewMetricsBuilder(s.enabled, set)
 	s.rb = s.mb.NewResourceBuilder()
 	tb, err := m.NewTelemetryBuilder(set.TelemetrySettings)
@@ -120,6 +122,7 @@ func (s *scraperImpl) start(ctx context.Context, host component.Host) error {
 
 func (s *scraperImpl) shutdown(context.Context) error {
 	s.r.CloseAll()
+	s.vm.sources.close()
 	if s.ownsInv && s.inv != nil {
 		s.inv.Close()
 	}
@@ -150,6 +153,7 @@ func (s *scraperImpl) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		}
 	}
 	s.netns.begin()
+	s.vmBegin(ctx, snap)
 	if s.mb.Enabled("wasm_runtime.connection.count") {
 		s.countConnections(snap, s.kept)
 	}
@@ -160,7 +164,10 @@ func (s *scraperImpl) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		s.mb.EmitForResource(m.WithResource(s.resource(in, s.rb)))
 		s.lastKeys = append(s.lastKeys, in.Key)
 	}
-	n := len(s.kept)
+	if s.cfg.VM.Xen.Enabled {
+		s.lastKeys = s.scrapeXen(ctx, ts, s.lastKeys)
+	}
+	n := len(s.lastKeys)
 	s.netns.end()
 	for key, st := range s.states {
 		if st.gen != s.gen {

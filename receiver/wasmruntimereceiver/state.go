@@ -26,6 +26,9 @@ type instState struct {
 	// in each (v1 memory.oom_control is not hierarchical; v2 memory.events is).
 	subdirs   []string
 	subdirsAt time.Time
+
+	// vm is the VMM's vCPU threads and taps of a VM instance.
+	vm *vmInst
 }
 
 // treeSeries is a process tree's CPU and fault totals: live members plus the children they

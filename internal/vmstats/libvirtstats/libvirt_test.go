@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/internal/guesttest"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/guesttest"
 )
 
 const guestScript = `mount -t devtmpfs dev /dev

@@ -888,6 +888,492 @@ func (ms *WasmRuntimeThreadCountMetricConfig) Unmarshal(parser *confmap.Conf) er
 	return nil
 }
 
+// WasmRuntimeVMBlockIOMetricConfig provides config for the wasm_runtime.vm.block.io metric.
+type WasmRuntimeVMBlockIOMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMBlockIOMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMBlockLatencyMetricConfig provides config for the wasm_runtime.vm.block.latency metric.
+type WasmRuntimeVMBlockLatencyMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMBlockLatencyMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMBlockOperationsMetricConfig provides config for the wasm_runtime.vm.block.operations metric.
+type WasmRuntimeVMBlockOperationsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMBlockOperationsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMCounterDroppedMetricConfig provides config for the wasm_runtime.vm.counter.dropped metric.
+type WasmRuntimeVMCounterDroppedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMCounterDroppedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMCPUTimeMetricConfig provides config for the wasm_runtime.vm.cpu.time metric.
+type WasmRuntimeVMCPUTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMCPUTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMDiskIOMetricConfig provides config for the wasm_runtime.vm.disk.io metric.
+type WasmRuntimeVMDiskIOMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMDiskIOMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMDiskSyscallCountMetricConfig provides config for the wasm_runtime.vm.disk.syscall.count metric.
+type WasmRuntimeVMDiskSyscallCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMDiskSyscallCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMDiskSyscallIOMetricConfig provides config for the wasm_runtime.vm.disk.syscall.io metric.
+type WasmRuntimeVMDiskSyscallIOMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMDiskSyscallIOMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMGuestTimeMetricConfig provides config for the wasm_runtime.vm.guest.time metric.
+type WasmRuntimeVMGuestTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMGuestTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMKvmExitsMetricConfig provides config for the wasm_runtime.vm.kvm.exits metric.
+type WasmRuntimeVMKvmExitsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMKvmExitsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMKvmHaltExitsMetricConfig provides config for the wasm_runtime.vm.kvm.halt.exits metric.
+type WasmRuntimeVMKvmHaltExitsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMKvmHaltExitsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMKvmHaltPollTimeMetricConfig provides config for the wasm_runtime.vm.kvm.halt.poll.time metric.
+type WasmRuntimeVMKvmHaltPollTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMKvmHaltPollTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMKvmHaltPollsMetricConfig provides config for the wasm_runtime.vm.kvm.halt.polls metric.
+type WasmRuntimeVMKvmHaltPollsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMKvmHaltPollsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMKvmHaltWaitTimeMetricConfig provides config for the wasm_runtime.vm.kvm.halt.wait.time metric.
+type WasmRuntimeVMKvmHaltWaitTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMKvmHaltWaitTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMMemoryBalloonMetricConfig provides config for the wasm_runtime.vm.memory.balloon metric.
+type WasmRuntimeVMMemoryBalloonMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMMemoryBalloonMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMMemoryUsageMetricConfig provides config for the wasm_runtime.vm.memory.usage metric.
+type WasmRuntimeVMMemoryUsageMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMMemoryUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMNetworkErrorsMetricConfig provides config for the wasm_runtime.vm.network.errors metric.
+type WasmRuntimeVMNetworkErrorsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMNetworkErrorsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMNetworkIOMetricConfig provides config for the wasm_runtime.vm.network.io metric.
+type WasmRuntimeVMNetworkIOMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMNetworkIOMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMNetworkPacketCountMetricConfig provides config for the wasm_runtime.vm.network.packet.count metric.
+type WasmRuntimeVMNetworkPacketCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMNetworkPacketCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMNetworkPacketDroppedMetricConfig provides config for the wasm_runtime.vm.network.packet.dropped metric.
+type WasmRuntimeVMNetworkPacketDroppedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMNetworkPacketDroppedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMSeccompFaultsMetricConfig provides config for the wasm_runtime.vm.seccomp.faults metric.
+type WasmRuntimeVMSeccompFaultsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMSeccompFaultsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMVcpuGuestTimeMetricConfig provides config for the wasm_runtime.vm.vcpu.guest.time metric.
+type WasmRuntimeVMVcpuGuestTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMVcpuGuestTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMVcpuTimeMetricConfig provides config for the wasm_runtime.vm.vcpu.time metric.
+type WasmRuntimeVMVcpuTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMVcpuTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMVcpuTimeslicesMetricConfig provides config for the wasm_runtime.vm.vcpu.timeslices metric.
+type WasmRuntimeVMVcpuTimeslicesMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMVcpuTimeslicesMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMVcpuWaitTimeMetricConfig provides config for the wasm_runtime.vm.vcpu.wait.time metric.
+type WasmRuntimeVMVcpuWaitTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMVcpuWaitTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMVMMCPUTimeMetricConfig provides config for the wasm_runtime.vm.vmm.cpu.time metric.
+type WasmRuntimeVMVMMCPUTimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMVMMCPUTimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMVMMExitsMetricConfig provides config for the wasm_runtime.vm.vmm.exits metric.
+type WasmRuntimeVMVMMExitsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMVMMExitsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // MetricsConfig provides config for wasm_runtime metrics.
 type MetricsConfig struct {
 	ContainerCPUTime                          ContainerCPUTimeMetricConfig                          `mapstructure:"container.cpu.time"`
@@ -939,6 +1425,33 @@ type MetricsConfig struct {
 	WasmRuntimePressureStallTime              WasmRuntimePressureStallTimeMetricConfig              `mapstructure:"wasm_runtime.pressure.stall_time"`
 	WasmRuntimeProcessCount                   WasmRuntimeProcessCountMetricConfig                   `mapstructure:"wasm_runtime.process.count"`
 	WasmRuntimeThreadCount                    WasmRuntimeThreadCountMetricConfig                    `mapstructure:"wasm_runtime.thread.count"`
+	WasmRuntimeVMBlockIO                      WasmRuntimeVMBlockIOMetricConfig                      `mapstructure:"wasm_runtime.vm.block.io"`
+	WasmRuntimeVMBlockLatency                 WasmRuntimeVMBlockLatencyMetricConfig                 `mapstructure:"wasm_runtime.vm.block.latency"`
+	WasmRuntimeVMBlockOperations              WasmRuntimeVMBlockOperationsMetricConfig              `mapstructure:"wasm_runtime.vm.block.operations"`
+	WasmRuntimeVMCounterDropped               WasmRuntimeVMCounterDroppedMetricConfig               `mapstructure:"wasm_runtime.vm.counter.dropped"`
+	WasmRuntimeVMCPUTime                      WasmRuntimeVMCPUTimeMetricConfig                      `mapstructure:"wasm_runtime.vm.cpu.time"`
+	WasmRuntimeVMDiskIO                       WasmRuntimeVMDiskIOMetricConfig                       `mapstructure:"wasm_runtime.vm.disk.io"`
+	WasmRuntimeVMDiskSyscallCount             WasmRuntimeVMDiskSyscallCountMetricConfig             `mapstructure:"wasm_runtime.vm.disk.syscall.count"`
+	WasmRuntimeVMDiskSyscallIO                WasmRuntimeVMDiskSyscallIOMetricConfig                `mapstructure:"wasm_runtime.vm.disk.syscall.io"`
+	WasmRuntimeVMGuestTime                    WasmRuntimeVMGuestTimeMetricConfig                    `mapstructure:"wasm_runtime.vm.guest.time"`
+	WasmRuntimeVMKvmExits                     WasmRuntimeVMKvmExitsMetricConfig                     `mapstructure:"wasm_runtime.vm.kvm.exits"`
+	WasmRuntimeVMKvmHaltExits                 WasmRuntimeVMKvmHaltExitsMetricConfig                 `mapstructure:"wasm_runtime.vm.kvm.halt.exits"`
+	WasmRuntimeVMKvmHaltPollTime              WasmRuntimeVMKvmHaltPollTimeMetricConfig              `mapstructure:"wasm_runtime.vm.kvm.halt.poll.time"`
+	WasmRuntimeVMKvmHaltPolls                 WasmRuntimeVMKvmHaltPollsMetricConfig                 `mapstructure:"wasm_runtime.vm.kvm.halt.polls"`
+	WasmRuntimeVMKvmHaltWaitTime              WasmRuntimeVMKvmHaltWaitTimeMetricConfig              `mapstructure:"wasm_runtime.vm.kvm.halt.wait.time"`
+	WasmRuntimeVMMemoryBalloon                WasmRuntimeVMMemoryBalloonMetricConfig                `mapstructure:"wasm_runtime.vm.memory.balloon"`
+	WasmRuntimeVMMemoryUsage                  WasmRuntimeVMMemoryUsageMetricConfig                  `mapstructure:"wasm_runtime.vm.memory.usage"`
+	WasmRuntimeVMNetworkErrors                WasmRuntimeVMNetworkErrorsMetricConfig                `mapstructure:"wasm_runtime.vm.network.errors"`
+	WasmRuntimeVMNetworkIO                    WasmRuntimeVMNetworkIOMetricConfig                    `mapstructure:"wasm_runtime.vm.network.io"`
+	WasmRuntimeVMNetworkPacketCount           WasmRuntimeVMNetworkPacketCountMetricConfig           `mapstructure:"wasm_runtime.vm.network.packet.count"`
+	WasmRuntimeVMNetworkPacketDropped         WasmRuntimeVMNetworkPacketDroppedMetricConfig         `mapstructure:"wasm_runtime.vm.network.packet.dropped"`
+	WasmRuntimeVMSeccompFaults                WasmRuntimeVMSeccompFaultsMetricConfig                `mapstructure:"wasm_runtime.vm.seccomp.faults"`
+	WasmRuntimeVMVcpuGuestTime                WasmRuntimeVMVcpuGuestTimeMetricConfig                `mapstructure:"wasm_runtime.vm.vcpu.guest.time"`
+	WasmRuntimeVMVcpuTime                     WasmRuntimeVMVcpuTimeMetricConfig                     `mapstructure:"wasm_runtime.vm.vcpu.time"`
+	WasmRuntimeVMVcpuTimeslices               WasmRuntimeVMVcpuTimeslicesMetricConfig               `mapstructure:"wasm_runtime.vm.vcpu.timeslices"`
+	WasmRuntimeVMVcpuWaitTime                 WasmRuntimeVMVcpuWaitTimeMetricConfig                 `mapstructure:"wasm_runtime.vm.vcpu.wait.time"`
+	WasmRuntimeVMVMMCPUTime                   WasmRuntimeVMVMMCPUTimeMetricConfig                   `mapstructure:"wasm_runtime.vm.vmm.cpu.time"`
+	WasmRuntimeVMVMMExits                     WasmRuntimeVMVMMExitsMetricConfig                     `mapstructure:"wasm_runtime.vm.vmm.exits"`
 }
 
 // DefaultMetricsConfig returns the metrics config with the defaults of metadata.yaml.
@@ -993,6 +1506,33 @@ func DefaultMetricsConfig() MetricsConfig {
 		WasmRuntimePressureStallTime:              WasmRuntimePressureStallTimeMetricConfig{Enabled: false},
 		WasmRuntimeProcessCount:                   WasmRuntimeProcessCountMetricConfig{Enabled: true},
 		WasmRuntimeThreadCount:                    WasmRuntimeThreadCountMetricConfig{Enabled: true},
+		WasmRuntimeVMBlockIO:                      WasmRuntimeVMBlockIOMetricConfig{Enabled: true},
+		WasmRuntimeVMBlockLatency:                 WasmRuntimeVMBlockLatencyMetricConfig{Enabled: true},
+		WasmRuntimeVMBlockOperations:              WasmRuntimeVMBlockOperationsMetricConfig{Enabled: true},
+		WasmRuntimeVMCounterDropped:               WasmRuntimeVMCounterDroppedMetricConfig{Enabled: true},
+		WasmRuntimeVMCPUTime:                      WasmRuntimeVMCPUTimeMetricConfig{Enabled: true},
+		WasmRuntimeVMDiskIO:                       WasmRuntimeVMDiskIOMetricConfig{Enabled: true},
+		WasmRuntimeVMDiskSyscallCount:             WasmRuntimeVMDiskSyscallCountMetricConfig{Enabled: false},
+		WasmRuntimeVMDiskSyscallIO:                WasmRuntimeVMDiskSyscallIOMetricConfig{Enabled: false},
+		WasmRuntimeVMGuestTime:                    WasmRuntimeVMGuestTimeMetricConfig{Enabled: true},
+		WasmRuntimeVMKvmExits:                     WasmRuntimeVMKvmExitsMetricConfig{Enabled: true},
+		WasmRuntimeVMKvmHaltExits:                 WasmRuntimeVMKvmHaltExitsMetricConfig{Enabled: true},
+		WasmRuntimeVMKvmHaltPollTime:              WasmRuntimeVMKvmHaltPollTimeMetricConfig{Enabled: true},
+		WasmRuntimeVMKvmHaltPolls:                 WasmRuntimeVMKvmHaltPollsMetricConfig{Enabled: true},
+		WasmRuntimeVMKvmHaltWaitTime:              WasmRuntimeVMKvmHaltWaitTimeMetricConfig{Enabled: true},
+		WasmRuntimeVMMemoryBalloon:                WasmRuntimeVMMemoryBalloonMetricConfig{Enabled: true},
+		WasmRuntimeVMMemoryUsage:                  WasmRuntimeVMMemoryUsageMetricConfig{Enabled: true},
+		WasmRuntimeVMNetworkErrors:                WasmRuntimeVMNetworkErrorsMetricConfig{Enabled: false},
+		WasmRuntimeVMNetworkIO:                    WasmRuntimeVMNetworkIOMetricConfig{Enabled: true},
+		WasmRuntimeVMNetworkPacketCount:           WasmRuntimeVMNetworkPacketCountMetricConfig{Enabled: true},
+		WasmRuntimeVMNetworkPacketDropped:         WasmRuntimeVMNetworkPacketDroppedMetricConfig{Enabled: false},
+		WasmRuntimeVMSeccompFaults:                WasmRuntimeVMSeccompFaultsMetricConfig{Enabled: true},
+		WasmRuntimeVMVcpuGuestTime:                WasmRuntimeVMVcpuGuestTimeMetricConfig{Enabled: false},
+		WasmRuntimeVMVcpuTime:                     WasmRuntimeVMVcpuTimeMetricConfig{Enabled: true},
+		WasmRuntimeVMVcpuTimeslices:               WasmRuntimeVMVcpuTimeslicesMetricConfig{Enabled: false},
+		WasmRuntimeVMVcpuWaitTime:                 WasmRuntimeVMVcpuWaitTimeMetricConfig{Enabled: true},
+		WasmRuntimeVMVMMCPUTime:                   WasmRuntimeVMVMMCPUTimeMetricConfig{Enabled: true},
+		WasmRuntimeVMVMMExits:                     WasmRuntimeVMVMMExitsMetricConfig{Enabled: true},
 	}
 }
 
@@ -1097,6 +1637,60 @@ func (ms *MetricsConfig) IsEnabled(name string) bool {
 		return ms.WasmRuntimeProcessCount.Enabled
 	case "wasm_runtime.thread.count":
 		return ms.WasmRuntimeThreadCount.Enabled
+	case "wasm_runtime.vm.block.io":
+		return ms.WasmRuntimeVMBlockIO.Enabled
+	case "wasm_runtime.vm.block.latency":
+		return ms.WasmRuntimeVMBlockLatency.Enabled
+	case "wasm_runtime.vm.block.operations":
+		return ms.WasmRuntimeVMBlockOperations.Enabled
+	case "wasm_runtime.vm.counter.dropped":
+		return ms.WasmRuntimeVMCounterDropped.Enabled
+	case "wasm_runtime.vm.cpu.time":
+		return ms.WasmRuntimeVMCPUTime.Enabled
+	case "wasm_runtime.vm.disk.io":
+		return ms.WasmRuntimeVMDiskIO.Enabled
+	case "wasm_runtime.vm.disk.syscall.count":
+		return ms.WasmRuntimeVMDiskSyscallCount.Enabled
+	case "wasm_runtime.vm.disk.syscall.io":
+		return ms.WasmRuntimeVMDiskSyscallIO.Enabled
+	case "wasm_runtime.vm.guest.time":
+		return ms.WasmRuntimeVMGuestTime.Enabled
+	case "wasm_runtime.vm.kvm.exits":
+		return ms.WasmRuntimeVMKvmExits.Enabled
+	case "wasm_runtime.vm.kvm.halt.exits":
+		return ms.WasmRuntimeVMKvmHaltExits.Enabled
+	case "wasm_runtime.vm.kvm.halt.poll.time":
+		return ms.WasmRuntimeVMKvmHaltPollTime.Enabled
+	case "wasm_runtime.vm.kvm.halt.polls":
+		return ms.WasmRuntimeVMKvmHaltPolls.Enabled
+	case "wasm_runtime.vm.kvm.halt.wait.time":
+		return ms.WasmRuntimeVMKvmHaltWaitTime.Enabled
+	case "wasm_runtime.vm.memory.balloon":
+		return ms.WasmRuntimeVMMemoryBalloon.Enabled
+	case "wasm_runtime.vm.memory.usage":
+		return ms.WasmRuntimeVMMemoryUsage.Enabled
+	case "wasm_runtime.vm.network.errors":
+		return ms.WasmRuntimeVMNetworkErrors.Enabled
+	case "wasm_runtime.vm.network.io":
+		return ms.WasmRuntimeVMNetworkIO.Enabled
+	case "wasm_runtime.vm.network.packet.count":
+		return ms.WasmRuntimeVMNetworkPacketCount.Enabled
+	case "wasm_runtime.vm.network.packet.dropped":
+		return ms.WasmRuntimeVMNetworkPacketDropped.Enabled
+	case "wasm_runtime.vm.seccomp.faults":
+		return ms.WasmRuntimeVMSeccompFaults.Enabled
+	case "wasm_runtime.vm.vcpu.guest.time":
+		return ms.WasmRuntimeVMVcpuGuestTime.Enabled
+	case "wasm_runtime.vm.vcpu.time":
+		return ms.WasmRuntimeVMVcpuTime.Enabled
+	case "wasm_runtime.vm.vcpu.timeslices":
+		return ms.WasmRuntimeVMVcpuTimeslices.Enabled
+	case "wasm_runtime.vm.vcpu.wait.time":
+		return ms.WasmRuntimeVMVcpuWaitTime.Enabled
+	case "wasm_runtime.vm.vmm.cpu.time":
+		return ms.WasmRuntimeVMVMMCPUTime.Enabled
+	case "wasm_runtime.vm.vmm.exits":
+		return ms.WasmRuntimeVMVMMExits.Enabled
 	}
 	return false
 }
@@ -1202,6 +1796,60 @@ func (ms *MetricsConfig) SetEnabled(name string, on bool) bool {
 		ms.WasmRuntimeProcessCount.Enabled = on
 	case "wasm_runtime.thread.count":
 		ms.WasmRuntimeThreadCount.Enabled = on
+	case "wasm_runtime.vm.block.io":
+		ms.WasmRuntimeVMBlockIO.Enabled = on
+	case "wasm_runtime.vm.block.latency":
+		ms.WasmRuntimeVMBlockLatency.Enabled = on
+	case "wasm_runtime.vm.block.operations":
+		ms.WasmRuntimeVMBlockOperations.Enabled = on
+	case "wasm_runtime.vm.counter.dropped":
+		ms.WasmRuntimeVMCounterDropped.Enabled = on
+	case "wasm_runtime.vm.cpu.time":
+		ms.WasmRuntimeVMCPUTime.Enabled = on
+	case "wasm_runtime.vm.disk.io":
+		ms.WasmRuntimeVMDiskIO.Enabled = on
+	case "wasm_runtime.vm.disk.syscall.count":
+		ms.WasmRuntimeVMDiskSyscallCount.Enabled = on
+	case "wasm_runtime.vm.disk.syscall.io":
+		ms.WasmRuntimeVMDiskSyscallIO.Enabled = on
+	case "wasm_runtime.vm.guest.time":
+		ms.WasmRuntimeVMGuestTime.Enabled = on
+	case "wasm_runtime.vm.kvm.exits":
+		ms.WasmRuntimeVMKvmExits.Enabled = on
+	case "wasm_runtime.vm.kvm.halt.exits":
+		ms.WasmRuntimeVMKvmHaltExits.Enabled = on
+	case "wasm_runtime.vm.kvm.halt.poll.time":
+		ms.WasmRuntimeVMKvmHaltPollTime.Enabled = on
+	case "wasm_runtime.vm.kvm.halt.polls":
+		ms.WasmRuntimeVMKvmHaltPolls.Enabled = on
+	case "wasm_runtime.vm.kvm.halt.wait.time":
+		ms.WasmRuntimeVMKvmHaltWaitTime.Enabled = on
+	case "wasm_runtime.vm.memory.balloon":
+		ms.WasmRuntimeVMMemoryBalloon.Enabled = on
+	case "wasm_runtime.vm.memory.usage":
+		ms.WasmRuntimeVMMemoryUsage.Enabled = on
+	case "wasm_runtime.vm.network.errors":
+		ms.WasmRuntimeVMNetworkErrors.Enabled = on
+	case "wasm_runtime.vm.network.io":
+		ms.WasmRuntimeVMNetworkIO.Enabled = on
+	case "wasm_runtime.vm.network.packet.count":
+		ms.WasmRuntimeVMNetworkPacketCount.Enabled = on
+	case "wasm_runtime.vm.network.packet.dropped":
+		ms.WasmRuntimeVMNetworkPacketDropped.Enabled = on
+	case "wasm_runtime.vm.seccomp.faults":
+		ms.WasmRuntimeVMSeccompFaults.Enabled = on
+	case "wasm_runtime.vm.vcpu.guest.time":
+		ms.WasmRuntimeVMVcpuGuestTime.Enabled = on
+	case "wasm_runtime.vm.vcpu.time":
+		ms.WasmRuntimeVMVcpuTime.Enabled = on
+	case "wasm_runtime.vm.vcpu.timeslices":
+		ms.WasmRuntimeVMVcpuTimeslices.Enabled = on
+	case "wasm_runtime.vm.vcpu.wait.time":
+		ms.WasmRuntimeVMVcpuWaitTime.Enabled = on
+	case "wasm_runtime.vm.vmm.cpu.time":
+		ms.WasmRuntimeVMVMMCPUTime.Enabled = on
+	case "wasm_runtime.vm.vmm.exits":
+		ms.WasmRuntimeVMVMMExits.Enabled = on
 	default:
 		return false
 	}
@@ -1243,6 +1891,7 @@ type ResourceAttributesConfig struct {
 	WasmRuntimeVMID             ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.id"`
 	WasmRuntimeVMMemorySize     ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.memory_size"`
 	WasmRuntimeVMName           ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.name"`
+	WasmRuntimeVMState          ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.state"`
 	WasmRuntimeVMVcpus          ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.vcpus"`
 	WasmRuntimeVMM              ResourceAttributeConfig `mapstructure:"wasm_runtime.vmm"`
 	WasmRuntimeWasmModule       ResourceAttributeConfig `mapstructure:"wasm_runtime.wasm.module"`
@@ -1266,6 +1915,7 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 		WasmRuntimeVMID:             ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeVMMemorySize:     ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeVMName:           ResourceAttributeConfig{Enabled: true},
+		WasmRuntimeVMState:          ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeVMVcpus:          ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeVMM:              ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeWasmModule:       ResourceAttributeConfig{Enabled: true},
@@ -1305,6 +1955,8 @@ func (rac *ResourceAttributesConfig) SetEnabled(name string, on bool) bool {
 		rac.WasmRuntimeVMMemorySize.Enabled = on
 	case "wasm_runtime.vm.name":
 		rac.WasmRuntimeVMName.Enabled = on
+	case "wasm_runtime.vm.state":
+		rac.WasmRuntimeVMState.Enabled = on
 	case "wasm_runtime.vm.vcpus":
 		rac.WasmRuntimeVMVcpus.Enabled = on
 	case "wasm_runtime.vmm":

@@ -357,6 +357,210 @@ var MapAttributeSystemPagingFaultType = map[string]AttributeSystemPagingFaultTyp
 	"minor": AttributeSystemPagingFaultTypeMinor,
 }
 
+// AttributeVMBalloonState specifies the value wasm_runtime.vm.balloon.state attribute.
+type AttributeVMBalloonState int
+
+const (
+	_ AttributeVMBalloonState = iota
+	AttributeVMBalloonStateCurrent
+	AttributeVMBalloonStateMaximum
+	AttributeVMBalloonStateRSS
+	AttributeVMBalloonStateAvailable
+	AttributeVMBalloonStateUsable
+	AttributeVMBalloonStateUnused
+)
+
+// String returns the string representation of the AttributeVMBalloonState.
+func (av AttributeVMBalloonState) String() string {
+	switch av {
+	case AttributeVMBalloonStateCurrent:
+		return "current"
+	case AttributeVMBalloonStateMaximum:
+		return "maximum"
+	case AttributeVMBalloonStateRSS:
+		return "rss"
+	case AttributeVMBalloonStateAvailable:
+		return "available"
+	case AttributeVMBalloonStateUsable:
+		return "usable"
+	case AttributeVMBalloonStateUnused:
+		return "unused"
+	}
+	return ""
+}
+
+// MapAttributeVMBalloonState is a helper map of string to AttributeVMBalloonState attribute value.
+var MapAttributeVMBalloonState = map[string]AttributeVMBalloonState{
+	"current":   AttributeVMBalloonStateCurrent,
+	"maximum":   AttributeVMBalloonStateMaximum,
+	"rss":       AttributeVMBalloonStateRSS,
+	"available": AttributeVMBalloonStateAvailable,
+	"usable":    AttributeVMBalloonStateUsable,
+	"unused":    AttributeVMBalloonStateUnused,
+}
+
+// AttributeVMCounterDropReason specifies the value wasm_runtime.vm.counter.drop.reason attribute.
+type AttributeVMCounterDropReason int
+
+const (
+	_ AttributeVMCounterDropReason = iota
+	AttributeVMCounterDropReasonOversized
+	AttributeVMCounterDropReasonMalformed
+	AttributeVMCounterDropReasonKeys
+)
+
+// String returns the string representation of the AttributeVMCounterDropReason.
+func (av AttributeVMCounterDropReason) String() string {
+	switch av {
+	case AttributeVMCounterDropReasonOversized:
+		return "oversized"
+	case AttributeVMCounterDropReasonMalformed:
+		return "malformed"
+	case AttributeVMCounterDropReasonKeys:
+		return "keys"
+	}
+	return ""
+}
+
+// MapAttributeVMCounterDropReason is a helper map of string to AttributeVMCounterDropReason attribute value.
+var MapAttributeVMCounterDropReason = map[string]AttributeVMCounterDropReason{
+	"oversized": AttributeVMCounterDropReasonOversized,
+	"malformed": AttributeVMCounterDropReasonMalformed,
+	"keys":      AttributeVMCounterDropReasonKeys,
+}
+
+// AttributeVMCounterSource specifies the value wasm_runtime.vm.counter.source attribute.
+type AttributeVMCounterSource int
+
+const (
+	_ AttributeVMCounterSource = iota
+	AttributeVMCounterSourceTap
+	AttributeVMCounterSourceFirecracker
+	AttributeVMCounterSourceCloudHypervisor
+	AttributeVMCounterSourceLibvirt
+)
+
+// String returns the string representation of the AttributeVMCounterSource.
+func (av AttributeVMCounterSource) String() string {
+	switch av {
+	case AttributeVMCounterSourceTap:
+		return "tap"
+	case AttributeVMCounterSourceFirecracker:
+		return "firecracker"
+	case AttributeVMCounterSourceCloudHypervisor:
+		return "cloud_hypervisor"
+	case AttributeVMCounterSourceLibvirt:
+		return "libvirt"
+	}
+	return ""
+}
+
+// MapAttributeVMCounterSource is a helper map of string to AttributeVMCounterSource attribute value.
+var MapAttributeVMCounterSource = map[string]AttributeVMCounterSource{
+	"tap":              AttributeVMCounterSourceTap,
+	"firecracker":      AttributeVMCounterSourceFirecracker,
+	"cloud_hypervisor": AttributeVMCounterSourceCloudHypervisor,
+	"libvirt":          AttributeVMCounterSourceLibvirt,
+}
+
+// AttributeVMExitReason specifies the value wasm_runtime.vm.exit.reason attribute.
+type AttributeVMExitReason int
+
+const (
+	_ AttributeVMExitReason = iota
+	AttributeVMExitReasonIOIn
+	AttributeVMExitReasonIOOut
+	AttributeVMExitReasonMmioRead
+	AttributeVMExitReasonMmioWrite
+)
+
+// String returns the string representation of the AttributeVMExitReason.
+func (av AttributeVMExitReason) String() string {
+	switch av {
+	case AttributeVMExitReasonIOIn:
+		return "io_in"
+	case AttributeVMExitReasonIOOut:
+		return "io_out"
+	case AttributeVMExitReasonMmioRead:
+		return "mmio_read"
+	case AttributeVMExitReasonMmioWrite:
+		return "mmio_write"
+	}
+	return ""
+}
+
+// MapAttributeVMExitReason is a helper map of string to AttributeVMExitReason attribute value.
+var MapAttributeVMExitReason = map[string]AttributeVMExitReason{
+	"io_in":      AttributeVMExitReasonIOIn,
+	"io_out":     AttributeVMExitReasonIOOut,
+	"mmio_read":  AttributeVMExitReasonMmioRead,
+	"mmio_write": AttributeVMExitReasonMmioWrite,
+}
+
+// AttributeVMKvmPollResult specifies the value wasm_runtime.vm.kvm.poll.result attribute.
+type AttributeVMKvmPollResult int
+
+const (
+	_ AttributeVMKvmPollResult = iota
+	AttributeVMKvmPollResultSuccess
+	AttributeVMKvmPollResultAttempted
+	AttributeVMKvmPollResultInvalid
+	AttributeVMKvmPollResultFail
+)
+
+// String returns the string representation of the AttributeVMKvmPollResult.
+func (av AttributeVMKvmPollResult) String() string {
+	switch av {
+	case AttributeVMKvmPollResultSuccess:
+		return "success"
+	case AttributeVMKvmPollResultAttempted:
+		return "attempted"
+	case AttributeVMKvmPollResultInvalid:
+		return "invalid"
+	case AttributeVMKvmPollResultFail:
+		return "fail"
+	}
+	return ""
+}
+
+// MapAttributeVMKvmPollResult is a helper map of string to AttributeVMKvmPollResult attribute value.
+var MapAttributeVMKvmPollResult = map[string]AttributeVMKvmPollResult{
+	"success":   AttributeVMKvmPollResultSuccess,
+	"attempted": AttributeVMKvmPollResultAttempted,
+	"invalid":   AttributeVMKvmPollResultInvalid,
+	"fail":      AttributeVMKvmPollResultFail,
+}
+
+// AttributeVMLatencyStat specifies the value wasm_runtime.vm.latency.stat attribute.
+type AttributeVMLatencyStat int
+
+const (
+	_ AttributeVMLatencyStat = iota
+	AttributeVMLatencyStatMin
+	AttributeVMLatencyStatMax
+	AttributeVMLatencyStatAvg
+)
+
+// String returns the string representation of the AttributeVMLatencyStat.
+func (av AttributeVMLatencyStat) String() string {
+	switch av {
+	case AttributeVMLatencyStatMin:
+		return "min"
+	case AttributeVMLatencyStatMax:
+		return "max"
+	case AttributeVMLatencyStatAvg:
+		return "avg"
+	}
+	return ""
+}
+
+// MapAttributeVMLatencyStat is a helper map of string to AttributeVMLatencyStat attribute value.
+var MapAttributeVMLatencyStat = map[string]AttributeVMLatencyStat{
+	"min": AttributeVMLatencyStatMin,
+	"max": AttributeVMLatencyStatMax,
+	"avg": AttributeVMLatencyStatAvg,
+}
+
 // MetricsInfo names each metric and its attributes.
 var MetricsInfo = metricsInfo{
 	ContainerCPUTime: metricInfo{
@@ -525,6 +729,107 @@ var MetricsInfo = metricsInfo{
 	WasmRuntimeThreadCount: metricInfo{
 		Name: "wasm_runtime.thread.count",
 	},
+	WasmRuntimeVMBlockIO: metricInfo{
+		Name:       "wasm_runtime.vm.block.io",
+		Attributes: []string{"wasm_runtime.vm.device", "disk.io.direction", "wasm_runtime.vm.counter.source"},
+	},
+	WasmRuntimeVMBlockLatency: metricInfo{
+		Name:       "wasm_runtime.vm.block.latency",
+		Attributes: []string{"wasm_runtime.vm.device", "disk.io.direction", "wasm_runtime.vm.latency.stat"},
+	},
+	WasmRuntimeVMBlockOperations: metricInfo{
+		Name:       "wasm_runtime.vm.block.operations",
+		Attributes: []string{"wasm_runtime.vm.device", "disk.io.direction", "wasm_runtime.vm.counter.source"},
+	},
+	WasmRuntimeVMCounterDropped: metricInfo{
+		Name:       "wasm_runtime.vm.counter.dropped",
+		Attributes: []string{"wasm_runtime.vm.counter.drop.reason"},
+	},
+	WasmRuntimeVMCPUTime: metricInfo{
+		Name: "wasm_runtime.vm.cpu.time",
+	},
+	WasmRuntimeVMDiskIO: metricInfo{
+		Name:       "wasm_runtime.vm.disk.io",
+		Attributes: []string{"disk.io.direction"},
+	},
+	WasmRuntimeVMDiskSyscallCount: metricInfo{
+		Name:       "wasm_runtime.vm.disk.syscall.count",
+		Attributes: []string{"disk.io.direction"},
+	},
+	WasmRuntimeVMDiskSyscallIO: metricInfo{
+		Name:       "wasm_runtime.vm.disk.syscall.io",
+		Attributes: []string{"disk.io.direction"},
+	},
+	WasmRuntimeVMGuestTime: metricInfo{
+		Name: "wasm_runtime.vm.guest.time",
+	},
+	WasmRuntimeVMKvmExits: metricInfo{
+		Name: "wasm_runtime.vm.kvm.exits",
+	},
+	WasmRuntimeVMKvmHaltExits: metricInfo{
+		Name: "wasm_runtime.vm.kvm.halt.exits",
+	},
+	WasmRuntimeVMKvmHaltPollTime: metricInfo{
+		Name:       "wasm_runtime.vm.kvm.halt.poll.time",
+		Attributes: []string{"wasm_runtime.vm.kvm.poll.result"},
+	},
+	WasmRuntimeVMKvmHaltPolls: metricInfo{
+		Name:       "wasm_runtime.vm.kvm.halt.polls",
+		Attributes: []string{"wasm_runtime.vm.kvm.poll.result"},
+	},
+	WasmRuntimeVMKvmHaltWaitTime: metricInfo{
+		Name: "wasm_runtime.vm.kvm.halt.wait.time",
+	},
+	WasmRuntimeVMMemoryBalloon: metricInfo{
+		Name:       "wasm_runtime.vm.memory.balloon",
+		Attributes: []string{"wasm_runtime.vm.balloon.state"},
+	},
+	WasmRuntimeVMMemoryUsage: metricInfo{
+		Name: "wasm_runtime.vm.memory.usage",
+	},
+	WasmRuntimeVMNetworkErrors: metricInfo{
+		Name:       "wasm_runtime.vm.network.errors",
+		Attributes: []string{"network.interface.name", "network.io.direction", "wasm_runtime.vm.counter.source"},
+	},
+	WasmRuntimeVMNetworkIO: metricInfo{
+		Name:       "wasm_runtime.vm.network.io",
+		Attributes: []string{"network.interface.name", "network.io.direction", "wasm_runtime.vm.counter.source"},
+	},
+	WasmRuntimeVMNetworkPacketCount: metricInfo{
+		Name:       "wasm_runtime.vm.network.packet.count",
+		Attributes: []string{"network.interface.name", "network.io.direction", "wasm_runtime.vm.counter.source"},
+	},
+	WasmRuntimeVMNetworkPacketDropped: metricInfo{
+		Name:       "wasm_runtime.vm.network.packet.dropped",
+		Attributes: []string{"network.interface.name", "network.io.direction", "wasm_runtime.vm.counter.source"},
+	},
+	WasmRuntimeVMSeccompFaults: metricInfo{
+		Name: "wasm_runtime.vm.seccomp.faults",
+	},
+	WasmRuntimeVMVcpuGuestTime: metricInfo{
+		Name:       "wasm_runtime.vm.vcpu.guest.time",
+		Attributes: []string{"wasm_runtime.vm.vcpu.id"},
+	},
+	WasmRuntimeVMVcpuTime: metricInfo{
+		Name:       "wasm_runtime.vm.vcpu.time",
+		Attributes: []string{"wasm_runtime.vm.vcpu.id"},
+	},
+	WasmRuntimeVMVcpuTimeslices: metricInfo{
+		Name:       "wasm_runtime.vm.vcpu.timeslices",
+		Attributes: []string{"wasm_runtime.vm.vcpu.id"},
+	},
+	WasmRuntimeVMVcpuWaitTime: metricInfo{
+		Name:       "wasm_runtime.vm.vcpu.wait.time",
+		Attributes: []string{"wasm_runtime.vm.vcpu.id"},
+	},
+	WasmRuntimeVMVMMCPUTime: metricInfo{
+		Name:       "wasm_runtime.vm.vmm.cpu.time",
+		Attributes: []string{"cpu.mode"},
+	},
+	WasmRuntimeVMVMMExits: metricInfo{
+		Name:       "wasm_runtime.vm.vmm.exits",
+		Attributes: []string{"wasm_runtime.vm.exit.reason"},
+	},
 }
 
 type metricsInfo struct {
@@ -577,6 +882,33 @@ type metricsInfo struct {
 	WasmRuntimePressureStallTime              metricInfo
 	WasmRuntimeProcessCount                   metricInfo
 	WasmRuntimeThreadCount                    metricInfo
+	WasmRuntimeVMBlockIO                      metricInfo
+	WasmRuntimeVMBlockLatency                 metricInfo
+	WasmRuntimeVMBlockOperations              metricInfo
+	WasmRuntimeVMCounterDropped               metricInfo
+	WasmRuntimeVMCPUTime                      metricInfo
+	WasmRuntimeVMDiskIO                       metricInfo
+	WasmRuntimeVMDiskSyscallCount             metricInfo
+	WasmRuntimeVMDiskSyscallIO                metricInfo
+	WasmRuntimeVMGuestTime                    metricInfo
+	WasmRuntimeVMKvmExits                     metricInfo
+	WasmRuntimeVMKvmHaltExits                 metricInfo
+	WasmRuntimeVMKvmHaltPollTime              metricInfo
+	WasmRuntimeVMKvmHaltPolls                 metricInfo
+	WasmRuntimeVMKvmHaltWaitTime              metricInfo
+	WasmRuntimeVMMemoryBalloon                metricInfo
+	WasmRuntimeVMMemoryUsage                  metricInfo
+	WasmRuntimeVMNetworkErrors                metricInfo
+	WasmRuntimeVMNetworkIO                    metricInfo
+	WasmRuntimeVMNetworkPacketCount           metricInfo
+	WasmRuntimeVMNetworkPacketDropped         metricInfo
+	WasmRuntimeVMSeccompFaults                metricInfo
+	WasmRuntimeVMVcpuGuestTime                metricInfo
+	WasmRuntimeVMVcpuTime                     metricInfo
+	WasmRuntimeVMVcpuTimeslices               metricInfo
+	WasmRuntimeVMVcpuWaitTime                 metricInfo
+	WasmRuntimeVMVMMCPUTime                   metricInfo
+	WasmRuntimeVMVMMExits                     metricInfo
 }
 
 type metricInfo struct {
@@ -712,6 +1044,62 @@ func WithSystemDeviceMetricAttribute(val string) MetricAttributeOption {
 func WithSystemPagingFaultTypeMetricAttribute(val string) MetricAttributeOption {
 	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
 		dp.Attributes().PutStr("system.paging.fault.type", val)
+	})
+}
+
+// WithVMBalloonStateMetricAttribute sets the optional wasm_runtime.vm.balloon.state attribute.
+func WithVMBalloonStateMetricAttribute(val string) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutStr("wasm_runtime.vm.balloon.state", val)
+	})
+}
+
+// WithVMCounterDropReasonMetricAttribute sets the optional wasm_runtime.vm.counter.drop.reason attribute.
+func WithVMCounterDropReasonMetricAttribute(val string) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutStr("wasm_runtime.vm.counter.drop.reason", val)
+	})
+}
+
+// WithVMCounterSourceMetricAttribute sets the optional wasm_runtime.vm.counter.source attribute.
+func WithVMCounterSourceMetricAttribute(val string) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutStr("wasm_runtime.vm.counter.source", val)
+	})
+}
+
+// WithVMDeviceMetricAttribute sets the optional wasm_runtime.vm.device attribute.
+func WithVMDeviceMetricAttribute(val string) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutStr("wasm_runtime.vm.device", val)
+	})
+}
+
+// WithVMExitReasonMetricAttribute sets the optional wasm_runtime.vm.exit.reason attribute.
+func WithVMExitReasonMetricAttribute(val string) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutStr("wasm_runtime.vm.exit.reason", val)
+	})
+}
+
+// WithVMKvmPollResultMetricAttribute sets the optional wasm_runtime.vm.kvm.poll.result attribute.
+func WithVMKvmPollResultMetricAttribute(val string) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutStr("wasm_runtime.vm.kvm.poll.result", val)
+	})
+}
+
+// WithVMLatencyStatMetricAttribute sets the optional wasm_runtime.vm.latency.stat attribute.
+func WithVMLatencyStatMetricAttribute(val string) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutStr("wasm_runtime.vm.latency.stat", val)
+	})
+}
+
+// WithVMVcpuIDMetricAttribute sets the optional wasm_runtime.vm.vcpu.id attribute.
+func WithVMVcpuIDMetricAttribute(val int64) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutInt("wasm_runtime.vm.vcpu.id", val)
 	})
 }
 
@@ -3416,6 +3804,1519 @@ func newMetricWasmRuntimeThreadCount(cfg WasmRuntimeThreadCountMetricConfig) met
 	return m
 }
 
+type metricWasmRuntimeVMBlockIO struct {
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   WasmRuntimeVMBlockIOMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.block.io metric with initial data.
+func (m *metricWasmRuntimeVMBlockIO) init() {
+	m.data.SetName("wasm_runtime.vm.block.io")
+	m.data.SetDescription("Bytes read and written on each virtual disk, as the VMM counts them (Firecracker block_<id>, Cloud Hypervisor vm.counters, libvirt block.<n>).")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMBlockIO) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, vmDeviceAttributeValue string, diskIODirectionAttributeValue string, vmCounterSourceAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("wasm_runtime.vm.device", vmDeviceAttributeValue)
+	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
+	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMBlockIO) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMBlockIO) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMBlockIO(cfg WasmRuntimeVMBlockIOMetricConfig) metricWasmRuntimeVMBlockIO {
+	m := metricWasmRuntimeVMBlockIO{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMBlockLatency struct {
+	data     pmetric.Metric                        // data buffer for generated metric.
+	config   WasmRuntimeVMBlockLatencyMetricConfig // metric config provided by user.
+	capacity int                                   // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.block.latency metric with initial data.
+func (m *metricWasmRuntimeVMBlockLatency) init() {
+	m.data.SetName("wasm_runtime.vm.block.latency")
+	m.data.SetDescription("Request latency of each virtual disk since boot (Cloud Hypervisor {read,write}_latency_{min,max,avg}); absent until the first request of its direction (the u64::MAX sentinels are dropped).")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMBlockLatency) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, vmDeviceAttributeValue string, diskIODirectionAttributeValue string, vmLatencyStatAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	dp.Attributes().PutStr("wasm_runtime.vm.device", vmDeviceAttributeValue)
+	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
+	dp.Attributes().PutStr("wasm_runtime.vm.latency.stat", vmLatencyStatAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMBlockLatency) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMBlockLatency) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMBlockLatency(cfg WasmRuntimeVMBlockLatencyMetricConfig) metricWasmRuntimeVMBlockLatency {
+	m := metricWasmRuntimeVMBlockLatency{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMBlockOperations struct {
+	data     pmetric.Metric                           // data buffer for generated metric.
+	config   WasmRuntimeVMBlockOperationsMetricConfig // metric config provided by user.
+	capacity int                                      // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.block.operations metric with initial data.
+func (m *metricWasmRuntimeVMBlockOperations) init() {
+	m.data.SetName("wasm_runtime.vm.block.operations")
+	m.data.SetDescription("Read and write requests on each virtual disk, as the VMM counts them.")
+	m.data.SetUnit("{operation}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMBlockOperations) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, vmDeviceAttributeValue string, diskIODirectionAttributeValue string, vmCounterSourceAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("wasm_runtime.vm.device", vmDeviceAttributeValue)
+	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
+	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMBlockOperations) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMBlockOperations) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMBlockOperations(cfg WasmRuntimeVMBlockOperationsMetricConfig) metricWasmRuntimeVMBlockOperations {
+	m := metricWasmRuntimeVMBlockOperations{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMCounterDropped struct {
+	data     pmetric.Metric                          // data buffer for generated metric.
+	config   WasmRuntimeVMCounterDroppedMetricConfig // metric config provided by user.
+	capacity int                                     // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.counter.dropped metric with initial data.
+func (m *metricWasmRuntimeVMCounterDropped) init() {
+	m.data.SetName("wasm_runtime.vm.counter.dropped")
+	m.data.SetDescription("Input from a VMM metrics source refused, by reason (Firecracker metrics file lines).")
+	m.data.SetUnit("{line}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMCounterDropped) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, vmCounterDropReasonAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("wasm_runtime.vm.counter.drop.reason", vmCounterDropReasonAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMCounterDropped) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMCounterDropped) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMCounterDropped(cfg WasmRuntimeVMCounterDroppedMetricConfig) metricWasmRuntimeVMCounterDropped {
+	m := metricWasmRuntimeVMCounterDropped{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMCPUTime struct {
+	data     pmetric.Metric                   // data buffer for generated metric.
+	config   WasmRuntimeVMCPUTimeMetricConfig // metric config provided by user.
+	capacity int                              // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.cpu.time metric with initial data.
+func (m *metricWasmRuntimeVMCPUTime) init() {
+	m.data.SetName("wasm_runtime.vm.cpu.time")
+	m.data.SetDescription("Host CPU time of a hypervisor domain (Xen domain Time(s), 0.1 s resolution; libvirt cpu.time).")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMCPUTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMCPUTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMCPUTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMCPUTime(cfg WasmRuntimeVMCPUTimeMetricConfig) metricWasmRuntimeVMCPUTime {
+	m := metricWasmRuntimeVMCPUTime{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMDiskIO struct {
+	data     pmetric.Metric                  // data buffer for generated metric.
+	config   WasmRuntimeVMDiskIOMetricConfig // metric config provided by user.
+	capacity int                             // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.disk.io metric with initial data.
+func (m *metricWasmRuntimeVMDiskIO) init() {
+	m.data.SetName("wasm_runtime.vm.disk.io")
+	m.data.SetDescription("Bytes the VMM read and wrote at the host's storage layer (/proc/<pid>/io read_bytes, write_bytes), its guest's disk traffic for file or block backed disks; 0 on kernels without task I/O accounting. Needs root for another user's VMM (ptrace access).")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMDiskIO) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, diskIODirectionAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMDiskIO) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMDiskIO) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMDiskIO(cfg WasmRuntimeVMDiskIOMetricConfig) metricWasmRuntimeVMDiskIO {
+	m := metricWasmRuntimeVMDiskIO{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMDiskSyscallCount struct {
+	data     pmetric.Metric                            // data buffer for generated metric.
+	config   WasmRuntimeVMDiskSyscallCountMetricConfig // metric config provided by user.
+	capacity int                                       // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.disk.syscall.count metric with initial data.
+func (m *metricWasmRuntimeVMDiskSyscallCount) init() {
+	m.data.SetName("wasm_runtime.vm.disk.syscall.count")
+	m.data.SetDescription("Read and write system calls of the VMM (/proc/<pid>/io syscr, syscw). Needs root for another user's VMM.")
+	m.data.SetUnit("{syscall}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMDiskSyscallCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, diskIODirectionAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMDiskSyscallCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMDiskSyscallCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMDiskSyscallCount(cfg WasmRuntimeVMDiskSyscallCountMetricConfig) metricWasmRuntimeVMDiskSyscallCount {
+	m := metricWasmRuntimeVMDiskSyscallCount{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMDiskSyscallIO struct {
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   WasmRuntimeVMDiskSyscallIOMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.disk.syscall.io metric with initial data.
+func (m *metricWasmRuntimeVMDiskSyscallIO) init() {
+	m.data.SetName("wasm_runtime.vm.disk.syscall.io")
+	m.data.SetDescription("Bytes through the VMM's read and write system calls, page cache included (/proc/<pid>/io rchar, wchar). Needs root for another user's VMM.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMDiskSyscallIO) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, diskIODirectionAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMDiskSyscallIO) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMDiskSyscallIO) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMDiskSyscallIO(cfg WasmRuntimeVMDiskSyscallIOMetricConfig) metricWasmRuntimeVMDiskSyscallIO {
+	m := metricWasmRuntimeVMDiskSyscallIO{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMGuestTime struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   WasmRuntimeVMGuestTimeMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.guest.time metric with initial data.
+func (m *metricWasmRuntimeVMGuestTime) init() {
+	m.data.SetName("wasm_runtime.vm.guest.time")
+	m.data.SetDescription("Time the VMM process spent running guest code on all its vCPUs (/proc/<pid>/stat field 43).")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMGuestTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMGuestTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMGuestTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMGuestTime(cfg WasmRuntimeVMGuestTimeMetricConfig) metricWasmRuntimeVMGuestTime {
+	m := metricWasmRuntimeVMGuestTime{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMKvmExits struct {
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   WasmRuntimeVMKvmExitsMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.kvm.exits metric with initial data.
+func (m *metricWasmRuntimeVMKvmExits) init() {
+	m.data.SetName("wasm_runtime.vm.kvm.exits")
+	m.data.SetDescription("VM exits of every reason (debugfs kvm/<pid>-<fd>/exits). Reported with vm.kvm_debugfs enabled; needs root and debugfs, refused under kernel lockdown.")
+	m.data.SetUnit("{exit}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMKvmExits) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMKvmExits) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMKvmExits) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMKvmExits(cfg WasmRuntimeVMKvmExitsMetricConfig) metricWasmRuntimeVMKvmExits {
+	m := metricWasmRuntimeVMKvmExits{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMKvmHaltExits struct {
+	data     pmetric.Metric                        // data buffer for generated metric.
+	config   WasmRuntimeVMKvmHaltExitsMetricConfig // metric config provided by user.
+	capacity int                                   // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.kvm.halt.exits metric with initial data.
+func (m *metricWasmRuntimeVMKvmHaltExits) init() {
+	m.data.SetName("wasm_runtime.vm.kvm.halt.exits")
+	m.data.SetDescription("VM exits on a guest HLT (halt_exits). Needs root and debugfs.")
+	m.data.SetUnit("{exit}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMKvmHaltExits) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMKvmHaltExits) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMKvmHaltExits) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMKvmHaltExits(cfg WasmRuntimeVMKvmHaltExitsMetricConfig) metricWasmRuntimeVMKvmHaltExits {
+	m := metricWasmRuntimeVMKvmHaltExits{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMKvmHaltPollTime struct {
+	data     pmetric.Metric                           // data buffer for generated metric.
+	config   WasmRuntimeVMKvmHaltPollTimeMetricConfig // metric config provided by user.
+	capacity int                                      // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.kvm.halt.poll.time metric with initial data.
+func (m *metricWasmRuntimeVMKvmHaltPollTime) init() {
+	m.data.SetName("wasm_runtime.vm.kvm.halt.poll.time")
+	m.data.SetDescription("Time spent halt polling, ended by a wake-up (success) or not (fail) (halt_poll_success_ns, halt_poll_fail_ns). Needs root and debugfs.")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMKvmHaltPollTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, vmKvmPollResultAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	dp.Attributes().PutStr("wasm_runtime.vm.kvm.poll.result", vmKvmPollResultAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMKvmHaltPollTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMKvmHaltPollTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMKvmHaltPollTime(cfg WasmRuntimeVMKvmHaltPollTimeMetricConfig) metricWasmRuntimeVMKvmHaltPollTime {
+	m := metricWasmRuntimeVMKvmHaltPollTime{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMKvmHaltPolls struct {
+	data     pmetric.Metric                        // data buffer for generated metric.
+	config   WasmRuntimeVMKvmHaltPollsMetricConfig // metric config provided by user.
+	capacity int                                   // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.kvm.halt.polls metric with initial data.
+func (m *metricWasmRuntimeVMKvmHaltPolls) init() {
+	m.data.SetName("wasm_runtime.vm.kvm.halt.polls")
+	m.data.SetDescription("Halt polls (halt_successful_poll, halt_attempted_poll, halt_poll_invalid). Needs root and debugfs.")
+	m.data.SetUnit("{poll}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMKvmHaltPolls) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, vmKvmPollResultAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("wasm_runtime.vm.kvm.poll.result", vmKvmPollResultAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMKvmHaltPolls) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMKvmHaltPolls) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMKvmHaltPolls(cfg WasmRuntimeVMKvmHaltPollsMetricConfig) metricWasmRuntimeVMKvmHaltPolls {
+	m := metricWasmRuntimeVMKvmHaltPolls{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMKvmHaltWaitTime struct {
+	data     pmetric.Metric                           // data buffer for generated metric.
+	config   WasmRuntimeVMKvmHaltWaitTimeMetricConfig // metric config provided by user.
+	capacity int                                      // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.kvm.halt.wait.time metric with initial data.
+func (m *metricWasmRuntimeVMKvmHaltWaitTime) init() {
+	m.data.SetName("wasm_runtime.vm.kvm.halt.wait.time")
+	m.data.SetDescription("Time vCPUs slept in halt (halt_wait_ns). Needs root and debugfs.")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMKvmHaltWaitTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMKvmHaltWaitTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMKvmHaltWaitTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMKvmHaltWaitTime(cfg WasmRuntimeVMKvmHaltWaitTimeMetricConfig) metricWasmRuntimeVMKvmHaltWaitTime {
+	m := metricWasmRuntimeVMKvmHaltWaitTime{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMMemoryBalloon struct {
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   WasmRuntimeVMMemoryBalloonMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.memory.balloon metric with initial data.
+func (m *metricWasmRuntimeVMMemoryBalloon) init() {
+	m.data.SetName("wasm_runtime.vm.memory.balloon")
+	m.data.SetDescription("Memory figures of a libvirt domain's balloon (balloon.*, KiB scaled to bytes).")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMMemoryBalloon) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, vmBalloonStateAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("wasm_runtime.vm.balloon.state", vmBalloonStateAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMMemoryBalloon) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMMemoryBalloon) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMMemoryBalloon(cfg WasmRuntimeVMMemoryBalloonMetricConfig) metricWasmRuntimeVMMemoryBalloon {
+	m := metricWasmRuntimeVMMemoryBalloon{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMMemoryUsage struct {
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   WasmRuntimeVMMemoryUsageMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.memory.usage metric with initial data.
+func (m *metricWasmRuntimeVMMemoryUsage) init() {
+	m.data.SetName("wasm_runtime.vm.memory.usage")
+	m.data.SetDescription("Memory of a Xen domain (xl list Mem, MiB scaled to bytes).")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMMemoryUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMMemoryUsage) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMMemoryUsage) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMMemoryUsage(cfg WasmRuntimeVMMemoryUsageMetricConfig) metricWasmRuntimeVMMemoryUsage {
+	m := metricWasmRuntimeVMMemoryUsage{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMNetworkErrors struct {
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   WasmRuntimeVMNetworkErrorsMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.network.errors metric with initial data.
+func (m *metricWasmRuntimeVMNetworkErrors) init() {
+	m.data.SetName("wasm_runtime.vm.network.errors")
+	m.data.SetDescription("Errors on each network device of the VM, in the guest's direction (tap counters, libvirt).")
+	m.data.SetUnit("{error}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMNetworkErrors) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, networkInterfaceNameAttributeValue string, networkIODirectionAttributeValue string, vmCounterSourceAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
+	dp.Attributes().PutStr("network.io.direction", networkIODirectionAttributeValue)
+	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMNetworkErrors) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMNetworkErrors) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMNetworkErrors(cfg WasmRuntimeVMNetworkErrorsMetricConfig) metricWasmRuntimeVMNetworkErrors {
+	m := metricWasmRuntimeVMNetworkErrors{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMNetworkIO struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   WasmRuntimeVMNetworkIOMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.network.io metric with initial data.
+func (m *metricWasmRuntimeVMNetworkIO) init() {
+	m.data.SetName("wasm_runtime.vm.network.io")
+	m.data.SetDescription("Bytes on each network device of the VM, in the guest's direction (transmit is what the guest sent). Source tap is the VMM's tap or macvtap devices from /proc/<pid>/net/dev of its namespace (tap discovery reads the fdinfo of another user's VMM as root only, else the names on its command line); the VMM sources report their own device counters.")
+	m.data.SetUnit("By")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMNetworkIO) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, networkInterfaceNameAttributeValue string, networkIODirectionAttributeValue string, vmCounterSourceAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
+	dp.Attributes().PutStr("network.io.direction", networkIODirectionAttributeValue)
+	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMNetworkIO) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMNetworkIO) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMNetworkIO(cfg WasmRuntimeVMNetworkIOMetricConfig) metricWasmRuntimeVMNetworkIO {
+	m := metricWasmRuntimeVMNetworkIO{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMNetworkPacketCount struct {
+	data     pmetric.Metric                              // data buffer for generated metric.
+	config   WasmRuntimeVMNetworkPacketCountMetricConfig // metric config provided by user.
+	capacity int                                         // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.network.packet.count metric with initial data.
+func (m *metricWasmRuntimeVMNetworkPacketCount) init() {
+	m.data.SetName("wasm_runtime.vm.network.packet.count")
+	m.data.SetDescription("Packets on each network device of the VM, in the guest's direction; sources as for wasm_runtime.vm.network.io.")
+	m.data.SetUnit("{packet}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMNetworkPacketCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, networkInterfaceNameAttributeValue string, networkIODirectionAttributeValue string, vmCounterSourceAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
+	dp.Attributes().PutStr("network.io.direction", networkIODirectionAttributeValue)
+	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMNetworkPacketCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMNetworkPacketCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMNetworkPacketCount(cfg WasmRuntimeVMNetworkPacketCountMetricConfig) metricWasmRuntimeVMNetworkPacketCount {
+	m := metricWasmRuntimeVMNetworkPacketCount{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMNetworkPacketDropped struct {
+	data     pmetric.Metric                                // data buffer for generated metric.
+	config   WasmRuntimeVMNetworkPacketDroppedMetricConfig // metric config provided by user.
+	capacity int                                           // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.network.packet.dropped metric with initial data.
+func (m *metricWasmRuntimeVMNetworkPacketDropped) init() {
+	m.data.SetName("wasm_runtime.vm.network.packet.dropped")
+	m.data.SetDescription("Packets dropped on each network device of the VM, in the guest's direction (tap counters, libvirt).")
+	m.data.SetUnit("{packet}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMNetworkPacketDropped) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, networkInterfaceNameAttributeValue string, networkIODirectionAttributeValue string, vmCounterSourceAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
+	dp.Attributes().PutStr("network.io.direction", networkIODirectionAttributeValue)
+	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMNetworkPacketDropped) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMNetworkPacketDropped) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMNetworkPacketDropped(cfg WasmRuntimeVMNetworkPacketDroppedMetricConfig) metricWasmRuntimeVMNetworkPacketDropped {
+	m := metricWasmRuntimeVMNetworkPacketDropped{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMSeccompFaults struct {
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   WasmRuntimeVMSeccompFaultsMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.seccomp.faults metric with initial data.
+func (m *metricWasmRuntimeVMSeccompFaults) init() {
+	m.data.SetName("wasm_runtime.vm.seccomp.faults")
+	m.data.SetDescription("Seccomp faults of the Firecracker process (seccomp.num_faults).")
+	m.data.SetUnit("{fault}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMSeccompFaults) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMSeccompFaults) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMSeccompFaults) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMSeccompFaults(cfg WasmRuntimeVMSeccompFaultsMetricConfig) metricWasmRuntimeVMSeccompFaults {
+	m := metricWasmRuntimeVMSeccompFaults{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMVcpuGuestTime struct {
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   WasmRuntimeVMVcpuGuestTimeMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.vcpu.guest.time metric with initial data.
+func (m *metricWasmRuntimeVMVcpuGuestTime) init() {
+	m.data.SetName("wasm_runtime.vm.vcpu.guest.time")
+	m.data.SetDescription("Time each vCPU thread ran guest code (stat field 43, part of its vCPU time). Off as it costs a second read per vCPU; wasm_runtime.vm.guest.time has the VM's total. Needs the VMM's user or root.")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMVcpuGuestTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, vmVcpuIDAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	dp.Attributes().PutInt("wasm_runtime.vm.vcpu.id", vmVcpuIDAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMVcpuGuestTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMVcpuGuestTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMVcpuGuestTime(cfg WasmRuntimeVMVcpuGuestTimeMetricConfig) metricWasmRuntimeVMVcpuGuestTime {
+	m := metricWasmRuntimeVMVcpuGuestTime{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMVcpuTime struct {
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   WasmRuntimeVMVcpuTimeMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.vcpu.time metric with initial data.
+func (m *metricWasmRuntimeVMVcpuTime) init() {
+	m.data.SetName("wasm_runtime.vm.vcpu.time")
+	m.data.SetDescription("CPU time of each vCPU thread of the VMM, guest time included (schedstat field 1, the scheduler's run time in nanoseconds; stat's utime+stime are tick samples of it). Needs the VMM's user or root.")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMVcpuTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, vmVcpuIDAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	dp.Attributes().PutInt("wasm_runtime.vm.vcpu.id", vmVcpuIDAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMVcpuTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMVcpuTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMVcpuTime(cfg WasmRuntimeVMVcpuTimeMetricConfig) metricWasmRuntimeVMVcpuTime {
+	m := metricWasmRuntimeVMVcpuTime{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMVcpuTimeslices struct {
+	data     pmetric.Metric                          // data buffer for generated metric.
+	config   WasmRuntimeVMVcpuTimeslicesMetricConfig // metric config provided by user.
+	capacity int                                     // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.vcpu.timeslices metric with initial data.
+func (m *metricWasmRuntimeVMVcpuTimeslices) init() {
+	m.data.SetName("wasm_runtime.vm.vcpu.timeslices")
+	m.data.SetDescription("Timeslices each vCPU thread ran (schedstat field 3).")
+	m.data.SetUnit("{timeslice}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMVcpuTimeslices) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, vmVcpuIDAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutInt("wasm_runtime.vm.vcpu.id", vmVcpuIDAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMVcpuTimeslices) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMVcpuTimeslices) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMVcpuTimeslices(cfg WasmRuntimeVMVcpuTimeslicesMetricConfig) metricWasmRuntimeVMVcpuTimeslices {
+	m := metricWasmRuntimeVMVcpuTimeslices{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMVcpuWaitTime struct {
+	data     pmetric.Metric                        // data buffer for generated metric.
+	config   WasmRuntimeVMVcpuWaitTimeMetricConfig // metric config provided by user.
+	capacity int                                   // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.vcpu.wait.time metric with initial data.
+func (m *metricWasmRuntimeVMVcpuWaitTime) init() {
+	m.data.SetName("wasm_runtime.vm.vcpu.wait.time")
+	m.data.SetDescription("Time each vCPU thread was runnable but waited for a host CPU (schedstat field 2), what the guest sees as steal; libvirt's vcpu.<n>.delay. Needs the VMM's user or root.")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMVcpuWaitTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, vmVcpuIDAttributeValue int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	dp.Attributes().PutInt("wasm_runtime.vm.vcpu.id", vmVcpuIDAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMVcpuWaitTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMVcpuWaitTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMVcpuWaitTime(cfg WasmRuntimeVMVcpuWaitTimeMetricConfig) metricWasmRuntimeVMVcpuWaitTime {
+	m := metricWasmRuntimeVMVcpuWaitTime{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMVMMCPUTime struct {
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   WasmRuntimeVMVMMCPUTimeMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.vmm.cpu.time metric with initial data.
+func (m *metricWasmRuntimeVMVMMCPUTime) init() {
+	m.data.SetName("wasm_runtime.vm.vmm.cpu.time")
+	m.data.SetDescription("CPU time of the VMM itself, guest time excluded, user (utime minus guest time, which the kernel charges to both) and system (stime): the virtualization overhead.")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMVMMCPUTime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, cpuModeAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+	dp.Attributes().PutStr("cpu.mode", cpuModeAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMVMMCPUTime) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMVMMCPUTime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMVMMCPUTime(cfg WasmRuntimeVMVMMCPUTimeMetricConfig) metricWasmRuntimeVMVMMCPUTime {
+	m := metricWasmRuntimeVMVMMCPUTime{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMVMMExits struct {
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   WasmRuntimeVMVMMExitsMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.vmm.exits metric with initial data.
+func (m *metricWasmRuntimeVMVMMExits) init() {
+	m.data.SetName("wasm_runtime.vm.vmm.exits")
+	m.data.SetDescription("VM exits Firecracker handled in user space (vcpu.exit_io_in, exit_io_out, exit_mmio_read, exit_mmio_write), summed from its metrics file's deltas.")
+	m.data.SetUnit("{exit}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMVMMExits) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, vmExitReasonAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Sum().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("wasm_runtime.vm.exit.reason", vmExitReasonAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMVMMExits) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMVMMExits) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMVMMExits(cfg WasmRuntimeVMVMMExitsMetricConfig) metricWasmRuntimeVMVMMExits {
+	m := metricWasmRuntimeVMVMMExits{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 // MetricsBuilder provides an interface for scrapers to report metrics while taking care of all
 // the transformations required to produce metric representation defined in metadata and user
 // config.
@@ -3474,6 +5375,33 @@ type MetricsBuilder struct {
 	metricWasmRuntimePressureStallTime              metricWasmRuntimePressureStallTime
 	metricWasmRuntimeProcessCount                   metricWasmRuntimeProcessCount
 	metricWasmRuntimeThreadCount                    metricWasmRuntimeThreadCount
+	metricWasmRuntimeVMBlockIO                      metricWasmRuntimeVMBlockIO
+	metricWasmRuntimeVMBlockLatency                 metricWasmRuntimeVMBlockLatency
+	metricWasmRuntimeVMBlockOperations              metricWasmRuntimeVMBlockOperations
+	metricWasmRuntimeVMCounterDropped               metricWasmRuntimeVMCounterDropped
+	metricWasmRuntimeVMCPUTime                      metricWasmRuntimeVMCPUTime
+	metricWasmRuntimeVMDiskIO                       metricWasmRuntimeVMDiskIO
+	metricWasmRuntimeVMDiskSyscallCount             metricWasmRuntimeVMDiskSyscallCount
+	metricWasmRuntimeVMDiskSyscallIO                metricWasmRuntimeVMDiskSyscallIO
+	metricWasmRuntimeVMGuestTime                    metricWasmRuntimeVMGuestTime
+	metricWasmRuntimeVMKvmExits                     metricWasmRuntimeVMKvmExits
+	metricWasmRuntimeVMKvmHaltExits                 metricWasmRuntimeVMKvmHaltExits
+	metricWasmRuntimeVMKvmHaltPollTime              metricWasmRuntimeVMKvmHaltPollTime
+	metricWasmRuntimeVMKvmHaltPolls                 metricWasmRuntimeVMKvmHaltPolls
+	metricWasmRuntimeVMKvmHaltWaitTime              metricWasmRuntimeVMKvmHaltWaitTime
+	metricWasmRuntimeVMMemoryBalloon                metricWasmRuntimeVMMemoryBalloon
+	metricWasmRuntimeVMMemoryUsage                  metricWasmRuntimeVMMemoryUsage
+	metricWasmRuntimeVMNetworkErrors                metricWasmRuntimeVMNetworkErrors
+	metricWasmRuntimeVMNetworkIO                    metricWasmRuntimeVMNetworkIO
+	metricWasmRuntimeVMNetworkPacketCount           metricWasmRuntimeVMNetworkPacketCount
+	metricWasmRuntimeVMNetworkPacketDropped         metricWasmRuntimeVMNetworkPacketDropped
+	metricWasmRuntimeVMSeccompFaults                metricWasmRuntimeVMSeccompFaults
+	metricWasmRuntimeVMVcpuGuestTime                metricWasmRuntimeVMVcpuGuestTime
+	metricWasmRuntimeVMVcpuTime                     metricWasmRuntimeVMVcpuTime
+	metricWasmRuntimeVMVcpuTimeslices               metricWasmRuntimeVMVcpuTimeslices
+	metricWasmRuntimeVMVcpuWaitTime                 metricWasmRuntimeVMVcpuWaitTime
+	metricWasmRuntimeVMVMMCPUTime                   metricWasmRuntimeVMVMMCPUTime
+	metricWasmRuntimeVMVMMExits                     metricWasmRuntimeVMVMMExits
 }
 
 // MetricBuilderOption applies changes to default metrics builder.
@@ -3550,6 +5478,33 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricWasmRuntimePressureStallTime:              newMetricWasmRuntimePressureStallTime(mbc.Metrics.WasmRuntimePressureStallTime),
 		metricWasmRuntimeProcessCount:                   newMetricWasmRuntimeProcessCount(mbc.Metrics.WasmRuntimeProcessCount),
 		metricWasmRuntimeThreadCount:                    newMetricWasmRuntimeThreadCount(mbc.Metrics.WasmRuntimeThreadCount),
+		metricWasmRuntimeVMBlockIO:                      newMetricWasmRuntimeVMBlockIO(mbc.Metrics.WasmRuntimeVMBlockIO),
+		metricWasmRuntimeVMBlockLatency:                 newMetricWasmRuntimeVMBlockLatency(mbc.Metrics.WasmRuntimeVMBlockLatency),
+		metricWasmRuntimeVMBlockOperations:              newMetricWasmRuntimeVMBlockOperations(mbc.Metrics.WasmRuntimeVMBlockOperations),
+		metricWasmRuntimeVMCounterDropped:               newMetricWasmRuntimeVMCounterDropped(mbc.Metrics.WasmRuntimeVMCounterDropped),
+		metricWasmRuntimeVMCPUTime:                      newMetricWasmRuntimeVMCPUTime(mbc.Metrics.WasmRuntimeVMCPUTime),
+		metricWasmRuntimeVMDiskIO:                       newMetricWasmRuntimeVMDiskIO(mbc.Metrics.WasmRuntimeVMDiskIO),
+		metricWasmRuntimeVMDiskSyscallCount:             newMetricWasmRuntimeVMDiskSyscallCount(mbc.Metrics.WasmRuntimeVMDiskSyscallCount),
+		metricWasmRuntimeVMDiskSyscallIO:                newMetricWasmRuntimeVMDiskSyscallIO(mbc.Metrics.WasmRuntimeVMDiskSyscallIO),
+		metricWasmRuntimeVMGuestTime:                    newMetricWasmRuntimeVMGuestTime(mbc.Metrics.WasmRuntimeVMGuestTime),
+		metricWasmRuntimeVMKvmExits:                     newMetricWasmRuntimeVMKvmExits(mbc.Metrics.WasmRuntimeVMKvmExits),
+		metricWasmRuntimeVMKvmHaltExits:                 newMetricWasmRuntimeVMKvmHaltExits(mbc.Metrics.WasmRuntimeVMKvmHaltExits),
+		metricWasmRuntimeVMKvmHaltPollTime:              newMetricWasmRuntimeVMKvmHaltPollTime(mbc.Metrics.WasmRuntimeVMKvmHaltPollTime),
+		metricWasmRuntimeVMKvmHaltPolls:                 newMetricWasmRuntimeVMKvmHaltPolls(mbc.Metrics.WasmRuntimeVMKvmHaltPolls),
+		metricWasmRuntimeVMKvmHaltWaitTime:              newMetricWasmRuntimeVMKvmHaltWaitTime(mbc.Metrics.WasmRuntimeVMKvmHaltWaitTime),
+		metricWasmRuntimeVMMemoryBalloon:                newMetricWasmRuntimeVMMemoryBalloon(mbc.Metrics.WasmRuntimeVMMemoryBalloon),
+		metricWasmRuntimeVMMemoryUsage:                  newMetricWasmRuntimeVMMemoryUsage(mbc.Metrics.WasmRuntimeVMMemoryUsage),
+		metricWasmRuntimeVMNetworkErrors:                newMetricWasmRuntimeVMNetworkErrors(mbc.Metrics.WasmRuntimeVMNetworkErrors),
+		metricWasmRuntimeVMNetworkIO:                    newMetricWasmRuntimeVMNetworkIO(mbc.Metrics.WasmRuntimeVMNetworkIO),
+		metricWasmRuntimeVMNetworkPacketCount:           newMetricWasmRuntimeVMNetworkPacketCount(mbc.Metrics.WasmRuntimeVMNetworkPacketCount),
+		metricWasmRuntimeVMNetworkPacketDropped:         newMetricWasmRuntimeVMNetworkPacketDropped(mbc.Metrics.WasmRuntimeVMNetworkPacketDropped),
+		metricWasmRuntimeVMSeccompFaults:                newMetricWasmRuntimeVMSeccompFaults(mbc.Metrics.WasmRuntimeVMSeccompFaults),
+		metricWasmRuntimeVMVcpuGuestTime:                newMetricWasmRuntimeVMVcpuGuestTime(mbc.Metrics.WasmRuntimeVMVcpuGuestTime),
+		metricWasmRuntimeVMVcpuTime:                     newMetricWasmRuntimeVMVcpuTime(mbc.Metrics.WasmRuntimeVMVcpuTime),
+		metricWasmRuntimeVMVcpuTimeslices:               newMetricWasmRuntimeVMVcpuTimeslices(mbc.Metrics.WasmRuntimeVMVcpuTimeslices),
+		metricWasmRuntimeVMVcpuWaitTime:                 newMetricWasmRuntimeVMVcpuWaitTime(mbc.Metrics.WasmRuntimeVMVcpuWaitTime),
+		metricWasmRuntimeVMVMMCPUTime:                   newMetricWasmRuntimeVMVMMCPUTime(mbc.Metrics.WasmRuntimeVMVMMCPUTime),
+		metricWasmRuntimeVMVMMExits:                     newMetricWasmRuntimeVMVMMExits(mbc.Metrics.WasmRuntimeVMVMMExits),
 	}
 	for _, op := range options {
 		op.apply(mb)
@@ -3646,6 +5601,33 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricWasmRuntimePressureStallTime.emit(ils.Metrics())
 	mb.metricWasmRuntimeProcessCount.emit(ils.Metrics())
 	mb.metricWasmRuntimeThreadCount.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMBlockIO.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMBlockLatency.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMBlockOperations.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMCounterDropped.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMCPUTime.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMDiskIO.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMDiskSyscallCount.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMDiskSyscallIO.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMGuestTime.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMKvmExits.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMKvmHaltExits.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMKvmHaltPollTime.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMKvmHaltPolls.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMKvmHaltWaitTime.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMMemoryBalloon.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMMemoryUsage.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMNetworkErrors.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMNetworkIO.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMNetworkPacketCount.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMNetworkPacketDropped.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMSeccompFaults.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMVcpuGuestTime.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMVcpuTime.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMVcpuTimeslices.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMVcpuWaitTime.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMVMMCPUTime.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMVMMExits.emit(ils.Metrics())
 	for _, op := range options {
 		op.apply(rm)
 	}
@@ -3907,6 +5889,141 @@ func (mb *MetricsBuilder) RecordWasmRuntimeProcessCountDataPoint(ts pcommon.Time
 // RecordWasmRuntimeThreadCountDataPoint adds a data point to wasm_runtime.thread.count metric.
 func (mb *MetricsBuilder) RecordWasmRuntimeThreadCountDataPoint(ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
 	mb.metricWasmRuntimeThreadCount.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
+// RecordWasmRuntimeVMBlockIODataPoint adds a data point to wasm_runtime.vm.block.io metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMBlockIODataPoint(ts pcommon.Timestamp, val int64, vmDeviceAttributeValue string, diskIODirectionAttributeValue AttributeDiskIODirection, vmCounterSourceAttributeValue AttributeVMCounterSource, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMBlockIO.recordDataPoint(mb.startTime, ts, val, vmDeviceAttributeValue, diskIODirectionAttributeValue.String(), vmCounterSourceAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMBlockLatencyDataPoint adds a data point to wasm_runtime.vm.block.latency metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMBlockLatencyDataPoint(ts pcommon.Timestamp, val float64, vmDeviceAttributeValue string, diskIODirectionAttributeValue AttributeDiskIODirection, vmLatencyStatAttributeValue AttributeVMLatencyStat, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMBlockLatency.recordDataPoint(mb.startTime, ts, val, vmDeviceAttributeValue, diskIODirectionAttributeValue.String(), vmLatencyStatAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMBlockOperationsDataPoint adds a data point to wasm_runtime.vm.block.operations metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMBlockOperationsDataPoint(ts pcommon.Timestamp, val int64, vmDeviceAttributeValue string, diskIODirectionAttributeValue AttributeDiskIODirection, vmCounterSourceAttributeValue AttributeVMCounterSource, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMBlockOperations.recordDataPoint(mb.startTime, ts, val, vmDeviceAttributeValue, diskIODirectionAttributeValue.String(), vmCounterSourceAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMCounterDroppedDataPoint adds a data point to wasm_runtime.vm.counter.dropped metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMCounterDroppedDataPoint(ts pcommon.Timestamp, val int64, vmCounterDropReasonAttributeValue AttributeVMCounterDropReason, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMCounterDropped.recordDataPoint(mb.startTime, ts, val, vmCounterDropReasonAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMCPUTimeDataPoint adds a data point to wasm_runtime.vm.cpu.time metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMCPUTimeDataPoint(ts pcommon.Timestamp, val float64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMCPUTime.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
+// RecordWasmRuntimeVMDiskIODataPoint adds a data point to wasm_runtime.vm.disk.io metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMDiskIODataPoint(ts pcommon.Timestamp, val int64, diskIODirectionAttributeValue AttributeDiskIODirection, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMDiskIO.recordDataPoint(mb.startTime, ts, val, diskIODirectionAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMDiskSyscallCountDataPoint adds a data point to wasm_runtime.vm.disk.syscall.count metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMDiskSyscallCountDataPoint(ts pcommon.Timestamp, val int64, diskIODirectionAttributeValue AttributeDiskIODirection, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMDiskSyscallCount.recordDataPoint(mb.startTime, ts, val, diskIODirectionAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMDiskSyscallIODataPoint adds a data point to wasm_runtime.vm.disk.syscall.io metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMDiskSyscallIODataPoint(ts pcommon.Timestamp, val int64, diskIODirectionAttributeValue AttributeDiskIODirection, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMDiskSyscallIO.recordDataPoint(mb.startTime, ts, val, diskIODirectionAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMGuestTimeDataPoint adds a data point to wasm_runtime.vm.guest.time metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMGuestTimeDataPoint(ts pcommon.Timestamp, val float64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMGuestTime.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
+// RecordWasmRuntimeVMKvmExitsDataPoint adds a data point to wasm_runtime.vm.kvm.exits metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMKvmExitsDataPoint(ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMKvmExits.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
+// RecordWasmRuntimeVMKvmHaltExitsDataPoint adds a data point to wasm_runtime.vm.kvm.halt.exits metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMKvmHaltExitsDataPoint(ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMKvmHaltExits.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
+// RecordWasmRuntimeVMKvmHaltPollTimeDataPoint adds a data point to wasm_runtime.vm.kvm.halt.poll.time metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMKvmHaltPollTimeDataPoint(ts pcommon.Timestamp, val float64, vmKvmPollResultAttributeValue AttributeVMKvmPollResult, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMKvmHaltPollTime.recordDataPoint(mb.startTime, ts, val, vmKvmPollResultAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMKvmHaltPollsDataPoint adds a data point to wasm_runtime.vm.kvm.halt.polls metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMKvmHaltPollsDataPoint(ts pcommon.Timestamp, val int64, vmKvmPollResultAttributeValue AttributeVMKvmPollResult, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMKvmHaltPolls.recordDataPoint(mb.startTime, ts, val, vmKvmPollResultAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMKvmHaltWaitTimeDataPoint adds a data point to wasm_runtime.vm.kvm.halt.wait.time metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMKvmHaltWaitTimeDataPoint(ts pcommon.Timestamp, val float64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMKvmHaltWaitTime.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
+// RecordWasmRuntimeVMMemoryBalloonDataPoint adds a data point to wasm_runtime.vm.memory.balloon metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMMemoryBalloonDataPoint(ts pcommon.Timestamp, val int64, vmBalloonStateAttributeValue AttributeVMBalloonState, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMMemoryBalloon.recordDataPoint(mb.startTime, ts, val, vmBalloonStateAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMMemoryUsageDataPoint adds a data point to wasm_runtime.vm.memory.usage metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMMemoryUsageDataPoint(ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMMemoryUsage.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
+// RecordWasmRuntimeVMNetworkErrorsDataPoint adds a data point to wasm_runtime.vm.network.errors metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMNetworkErrorsDataPoint(ts pcommon.Timestamp, val int64, networkInterfaceNameAttributeValue string, networkIODirectionAttributeValue AttributeNetworkIODirection, vmCounterSourceAttributeValue AttributeVMCounterSource, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMNetworkErrors.recordDataPoint(mb.startTime, ts, val, networkInterfaceNameAttributeValue, networkIODirectionAttributeValue.String(), vmCounterSourceAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMNetworkIODataPoint adds a data point to wasm_runtime.vm.network.io metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMNetworkIODataPoint(ts pcommon.Timestamp, val int64, networkInterfaceNameAttributeValue string, networkIODirectionAttributeValue AttributeNetworkIODirection, vmCounterSourceAttributeValue AttributeVMCounterSource, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMNetworkIO.recordDataPoint(mb.startTime, ts, val, networkInterfaceNameAttributeValue, networkIODirectionAttributeValue.String(), vmCounterSourceAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMNetworkPacketCountDataPoint adds a data point to wasm_runtime.vm.network.packet.count metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMNetworkPacketCountDataPoint(ts pcommon.Timestamp, val int64, networkInterfaceNameAttributeValue string, networkIODirectionAttributeValue AttributeNetworkIODirection, vmCounterSourceAttributeValue AttributeVMCounterSource, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMNetworkPacketCount.recordDataPoint(mb.startTime, ts, val, networkInterfaceNameAttributeValue, networkIODirectionAttributeValue.String(), vmCounterSourceAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMNetworkPacketDroppedDataPoint adds a data point to wasm_runtime.vm.network.packet.dropped metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMNetworkPacketDroppedDataPoint(ts pcommon.Timestamp, val int64, networkInterfaceNameAttributeValue string, networkIODirectionAttributeValue AttributeNetworkIODirection, vmCounterSourceAttributeValue AttributeVMCounterSource, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMNetworkPacketDropped.recordDataPoint(mb.startTime, ts, val, networkInterfaceNameAttributeValue, networkIODirectionAttributeValue.String(), vmCounterSourceAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMSeccompFaultsDataPoint adds a data point to wasm_runtime.vm.seccomp.faults metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMSeccompFaultsDataPoint(ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMSeccompFaults.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
+// RecordWasmRuntimeVMVcpuGuestTimeDataPoint adds a data point to wasm_runtime.vm.vcpu.guest.time metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMVcpuGuestTimeDataPoint(ts pcommon.Timestamp, val float64, vmVcpuIDAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMVcpuGuestTime.recordDataPoint(mb.startTime, ts, val, vmVcpuIDAttributeValue, options...)
+}
+
+// RecordWasmRuntimeVMVcpuTimeDataPoint adds a data point to wasm_runtime.vm.vcpu.time metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMVcpuTimeDataPoint(ts pcommon.Timestamp, val float64, vmVcpuIDAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMVcpuTime.recordDataPoint(mb.startTime, ts, val, vmVcpuIDAttributeValue, options...)
+}
+
+// RecordWasmRuntimeVMVcpuTimeslicesDataPoint adds a data point to wasm_runtime.vm.vcpu.timeslices metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMVcpuTimeslicesDataPoint(ts pcommon.Timestamp, val int64, vmVcpuIDAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMVcpuTimeslices.recordDataPoint(mb.startTime, ts, val, vmVcpuIDAttributeValue, options...)
+}
+
+// RecordWasmRuntimeVMVcpuWaitTimeDataPoint adds a data point to wasm_runtime.vm.vcpu.wait.time metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMVcpuWaitTimeDataPoint(ts pcommon.Timestamp, val float64, vmVcpuIDAttributeValue int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMVcpuWaitTime.recordDataPoint(mb.startTime, ts, val, vmVcpuIDAttributeValue, options...)
+}
+
+// RecordWasmRuntimeVMVMMCPUTimeDataPoint adds a data point to wasm_runtime.vm.vmm.cpu.time metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMVMMCPUTimeDataPoint(ts pcommon.Timestamp, val float64, cpuModeAttributeValue AttributeCPUMode, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMVMMCPUTime.recordDataPoint(mb.startTime, ts, val, cpuModeAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMVMMExitsDataPoint adds a data point to wasm_runtime.vm.vmm.exits metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMVMMExitsDataPoint(ts pcommon.Timestamp, val int64, vmExitReasonAttributeValue AttributeVMExitReason, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMVMMExits.recordDataPoint(mb.startTime, ts, val, vmExitReasonAttributeValue.String(), options...)
 }
 
 // Enabled reports whether a metric is enabled, by name.

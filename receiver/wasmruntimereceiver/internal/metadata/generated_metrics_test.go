@@ -177,6 +177,87 @@ func TestMetricsBuilder(t *testing.T) {
 			enabled["wasm_runtime.thread.count"] = cfg.Metrics.WasmRuntimeThreadCount.Enabled
 			assert.Equal(t, cfg.Metrics.WasmRuntimeThreadCount.Enabled, mb.Enabled("wasm_runtime.thread.count"))
 			mb.RecordWasmRuntimeThreadCountDataPoint(ts, 1)
+			enabled["wasm_runtime.vm.block.io"] = cfg.Metrics.WasmRuntimeVMBlockIO.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMBlockIO.Enabled, mb.Enabled("wasm_runtime.vm.block.io"))
+			mb.RecordWasmRuntimeVMBlockIODataPoint(ts, 1, "vm.device-val", AttributeDiskIODirectionRead, AttributeVMCounterSourceTap)
+			enabled["wasm_runtime.vm.block.latency"] = cfg.Metrics.WasmRuntimeVMBlockLatency.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMBlockLatency.Enabled, mb.Enabled("wasm_runtime.vm.block.latency"))
+			mb.RecordWasmRuntimeVMBlockLatencyDataPoint(ts, 1, "vm.device-val", AttributeDiskIODirectionRead, AttributeVMLatencyStatMin)
+			enabled["wasm_runtime.vm.block.operations"] = cfg.Metrics.WasmRuntimeVMBlockOperations.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMBlockOperations.Enabled, mb.Enabled("wasm_runtime.vm.block.operations"))
+			mb.RecordWasmRuntimeVMBlockOperationsDataPoint(ts, 1, "vm.device-val", AttributeDiskIODirectionRead, AttributeVMCounterSourceTap)
+			enabled["wasm_runtime.vm.counter.dropped"] = cfg.Metrics.WasmRuntimeVMCounterDropped.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMCounterDropped.Enabled, mb.Enabled("wasm_runtime.vm.counter.dropped"))
+			mb.RecordWasmRuntimeVMCounterDroppedDataPoint(ts, 1, AttributeVMCounterDropReasonOversized)
+			enabled["wasm_runtime.vm.cpu.time"] = cfg.Metrics.WasmRuntimeVMCPUTime.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMCPUTime.Enabled, mb.Enabled("wasm_runtime.vm.cpu.time"))
+			mb.RecordWasmRuntimeVMCPUTimeDataPoint(ts, 1)
+			enabled["wasm_runtime.vm.disk.io"] = cfg.Metrics.WasmRuntimeVMDiskIO.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMDiskIO.Enabled, mb.Enabled("wasm_runtime.vm.disk.io"))
+			mb.RecordWasmRuntimeVMDiskIODataPoint(ts, 1, AttributeDiskIODirectionRead)
+			enabled["wasm_runtime.vm.disk.syscall.count"] = cfg.Metrics.WasmRuntimeVMDiskSyscallCount.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMDiskSyscallCount.Enabled, mb.Enabled("wasm_runtime.vm.disk.syscall.count"))
+			mb.RecordWasmRuntimeVMDiskSyscallCountDataPoint(ts, 1, AttributeDiskIODirectionRead)
+			enabled["wasm_runtime.vm.disk.syscall.io"] = cfg.Metrics.WasmRuntimeVMDiskSyscallIO.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMDiskSyscallIO.Enabled, mb.Enabled("wasm_runtime.vm.disk.syscall.io"))
+			mb.RecordWasmRuntimeVMDiskSyscallIODataPoint(ts, 1, AttributeDiskIODirectionRead)
+			enabled["wasm_runtime.vm.guest.time"] = cfg.Metrics.WasmRuntimeVMGuestTime.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMGuestTime.Enabled, mb.Enabled("wasm_runtime.vm.guest.time"))
+			mb.RecordWasmRuntimeVMGuestTimeDataPoint(ts, 1)
+			enabled["wasm_runtime.vm.kvm.exits"] = cfg.Metrics.WasmRuntimeVMKvmExits.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMKvmExits.Enabled, mb.Enabled("wasm_runtime.vm.kvm.exits"))
+			mb.RecordWasmRuntimeVMKvmExitsDataPoint(ts, 1)
+			enabled["wasm_runtime.vm.kvm.halt.exits"] = cfg.Metrics.WasmRuntimeVMKvmHaltExits.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMKvmHaltExits.Enabled, mb.Enabled("wasm_runtime.vm.kvm.halt.exits"))
+			mb.RecordWasmRuntimeVMKvmHaltExitsDataPoint(ts, 1)
+			enabled["wasm_runtime.vm.kvm.halt.poll.time"] = cfg.Metrics.WasmRuntimeVMKvmHaltPollTime.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMKvmHaltPollTime.Enabled, mb.Enabled("wasm_runtime.vm.kvm.halt.poll.time"))
+			mb.RecordWasmRuntimeVMKvmHaltPollTimeDataPoint(ts, 1, AttributeVMKvmPollResultSuccess)
+			enabled["wasm_runtime.vm.kvm.halt.polls"] = cfg.Metrics.WasmRuntimeVMKvmHaltPolls.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMKvmHaltPolls.Enabled, mb.Enabled("wasm_runtime.vm.kvm.halt.polls"))
+			mb.RecordWasmRuntimeVMKvmHaltPollsDataPoint(ts, 1, AttributeVMKvmPollResultSuccess)
+			enabled["wasm_runtime.vm.kvm.halt.wait.time"] = cfg.Metrics.WasmRuntimeVMKvmHaltWaitTime.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMKvmHaltWaitTime.Enabled, mb.Enabled("wasm_runtime.vm.kvm.halt.wait.time"))
+			mb.RecordWasmRuntimeVMKvmHaltWaitTimeDataPoint(ts, 1)
+			enabled["wasm_runtime.vm.memory.balloon"] = cfg.Metrics.WasmRuntimeVMMemoryBalloon.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMMemoryBalloon.Enabled, mb.Enabled("wasm_runtime.vm.memory.balloon"))
+			mb.RecordWasmRuntimeVMMemoryBalloonDataPoint(ts, 1, AttributeVMBalloonStateCurrent)
+			enabled["wasm_runtime.vm.memory.usage"] = cfg.Metrics.WasmRuntimeVMMemoryUsage.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMMemoryUsage.Enabled, mb.Enabled("wasm_runtime.vm.memory.usage"))
+			mb.RecordWasmRuntimeVMMemoryUsageDataPoint(ts, 1)
+			enabled["wasm_runtime.vm.network.errors"] = cfg.Metrics.WasmRuntimeVMNetworkErrors.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMNetworkErrors.Enabled, mb.Enabled("wasm_runtime.vm.network.errors"))
+			mb.RecordWasmRuntimeVMNetworkErrorsDataPoint(ts, 1, "network.interface.name-val", AttributeNetworkIODirectionReceive, AttributeVMCounterSourceTap)
+			enabled["wasm_runtime.vm.network.io"] = cfg.Metrics.WasmRuntimeVMNetworkIO.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMNetworkIO.Enabled, mb.Enabled("wasm_runtime.vm.network.io"))
+			mb.RecordWasmRuntimeVMNetworkIODataPoint(ts, 1, "network.interface.name-val", AttributeNetworkIODirectionReceive, AttributeVMCounterSourceTap)
+			enabled["wasm_runtime.vm.network.packet.count"] = cfg.Metrics.WasmRuntimeVMNetworkPacketCount.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMNetworkPacketCount.Enabled, mb.Enabled("wasm_runtime.vm.network.packet.count"))
+			mb.RecordWasmRuntimeVMNetworkPacketCountDataPoint(ts, 1, "network.interface.name-val", AttributeNetworkIODirectionReceive, AttributeVMCounterSourceTap)
+			enabled["wasm_runtime.vm.network.packet.dropped"] = cfg.Metrics.WasmRuntimeVMNetworkPacketDropped.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMNetworkPacketDropped.Enabled, mb.Enabled("wasm_runtime.vm.network.packet.dropped"))
+			mb.RecordWasmRuntimeVMNetworkPacketDroppedDataPoint(ts, 1, "network.interface.name-val", AttributeNetworkIODirectionReceive, AttributeVMCounterSourceTap)
+			enabled["wasm_runtime.vm.seccomp.faults"] = cfg.Metrics.WasmRuntimeVMSeccompFaults.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMSeccompFaults.Enabled, mb.Enabled("wasm_runtime.vm.seccomp.faults"))
+			mb.RecordWasmRuntimeVMSeccompFaultsDataPoint(ts, 1)
+			enabled["wasm_runtime.vm.vcpu.guest.time"] = cfg.Metrics.WasmRuntimeVMVcpuGuestTime.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMVcpuGuestTime.Enabled, mb.Enabled("wasm_runtime.vm.vcpu.guest.time"))
+			mb.RecordWasmRuntimeVMVcpuGuestTimeDataPoint(ts, 1, int64(7))
+			enabled["wasm_runtime.vm.vcpu.time"] = cfg.Metrics.WasmRuntimeVMVcpuTime.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMVcpuTime.Enabled, mb.Enabled("wasm_runtime.vm.vcpu.time"))
+			mb.RecordWasmRuntimeVMVcpuTimeDataPoint(ts, 1, int64(7))
+			enabled["wasm_runtime.vm.vcpu.timeslices"] = cfg.Metrics.WasmRuntimeVMVcpuTimeslices.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMVcpuTimeslices.Enabled, mb.Enabled("wasm_runtime.vm.vcpu.timeslices"))
+			mb.RecordWasmRuntimeVMVcpuTimeslicesDataPoint(ts, 1, int64(7))
+			enabled["wasm_runtime.vm.vcpu.wait.time"] = cfg.Metrics.WasmRuntimeVMVcpuWaitTime.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMVcpuWaitTime.Enabled, mb.Enabled("wasm_runtime.vm.vcpu.wait.time"))
+			mb.RecordWasmRuntimeVMVcpuWaitTimeDataPoint(ts, 1, int64(7))
+			enabled["wasm_runtime.vm.vmm.cpu.time"] = cfg.Metrics.WasmRuntimeVMVMMCPUTime.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMVMMCPUTime.Enabled, mb.Enabled("wasm_runtime.vm.vmm.cpu.time"))
+			mb.RecordWasmRuntimeVMVMMCPUTimeDataPoint(ts, 1, AttributeCPUModeUser)
+			enabled["wasm_runtime.vm.vmm.exits"] = cfg.Metrics.WasmRuntimeVMVMMExits.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMVMMExits.Enabled, mb.Enabled("wasm_runtime.vm.vmm.exits"))
+			mb.RecordWasmRuntimeVMVMMExitsDataPoint(ts, 1, AttributeVMExitReasonIOIn)
 			rb := mb.NewResourceBuilder()
 			rb.SetContainerID("container.id-val")
 			rb.SetContainerRuntimeName("container.runtime.name-val")
@@ -193,6 +274,7 @@ func TestMetricsBuilder(t *testing.T) {
 			rb.SetWasmRuntimeVMID("wasm_runtime.vm.id-val")
 			rb.SetWasmRuntimeVMMemorySize(int64(7))
 			rb.SetWasmRuntimeVMName("wasm_runtime.vm.name-val")
+			rb.SetWasmRuntimeVMState("wasm_runtime.vm.state-val")
 			rb.SetWasmRuntimeVMVcpus(int64(7))
 			rb.SetWasmRuntimeVMM("wasm_runtime.vmm-val")
 			rb.SetWasmRuntimeWasmModule("wasm_runtime.wasm.module-val")
@@ -286,6 +368,11 @@ func TestMetricsBuilder(t *testing.T) {
 				wantRes++
 				_, ok := rm.Resource().Attributes().Get("wasm_runtime.vm.name")
 				assert.True(t, ok, "resource attribute wasm_runtime.vm.name")
+			}
+			if cfg.ResourceAttributes.WasmRuntimeVMState.Enabled {
+				wantRes++
+				_, ok := rm.Resource().Attributes().Get("wasm_runtime.vm.state")
+				assert.True(t, ok, "resource attribute wasm_runtime.vm.state")
 			}
 			if cfg.ResourceAttributes.WasmRuntimeVMVcpus.Enabled {
 				wantRes++
@@ -1064,6 +1151,480 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, start, dp.StartTimestamp())
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, 0, dp.Attributes().Len())
+				case "wasm_runtime.vm.block.io":
+					assert.Equal(t, "Bytes read and written on each virtual disk, as the VMM counts them (Firecracker block_<id>, Cloud Hypervisor vm.counters, libvirt block.<n>).", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 3, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.device"); assert.True(t, ok) {
+						assert.EqualValues(t, "vm.device-val", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("disk.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "read", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.counter.source"); assert.True(t, ok) {
+						assert.EqualValues(t, "tap", v.AsRaw())
+					}
+				case "wasm_runtime.vm.block.latency":
+					assert.Equal(t, "Request latency of each virtual disk since boot (Cloud Hypervisor {read,write}_latency_{min,max,avg}); absent until the first request of its direction (the u64::MAX sentinels are dropped).", m.Description())
+					assert.Equal(t, "s", m.Unit())
+					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+					dps = m.Gauge().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 3, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.device"); assert.True(t, ok) {
+						assert.EqualValues(t, "vm.device-val", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("disk.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "read", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.latency.stat"); assert.True(t, ok) {
+						assert.EqualValues(t, "min", v.AsRaw())
+					}
+				case "wasm_runtime.vm.block.operations":
+					assert.Equal(t, "Read and write requests on each virtual disk, as the VMM counts them.", m.Description())
+					assert.Equal(t, "{operation}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 3, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.device"); assert.True(t, ok) {
+						assert.EqualValues(t, "vm.device-val", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("disk.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "read", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.counter.source"); assert.True(t, ok) {
+						assert.EqualValues(t, "tap", v.AsRaw())
+					}
+				case "wasm_runtime.vm.counter.dropped":
+					assert.Equal(t, "Input from a VMM metrics source refused, by reason (Firecracker metrics file lines).", m.Description())
+					assert.Equal(t, "{line}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.counter.drop.reason"); assert.True(t, ok) {
+						assert.EqualValues(t, "oversized", v.AsRaw())
+					}
+				case "wasm_runtime.vm.cpu.time":
+					assert.Equal(t, "Host CPU time of a hypervisor domain (Xen domain Time(s), 0.1 s resolution; libvirt cpu.time).", m.Description())
+					assert.Equal(t, "s", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 0, dp.Attributes().Len())
+				case "wasm_runtime.vm.disk.io":
+					assert.Equal(t, "Bytes the VMM read and wrote at the host's storage layer (/proc/<pid>/io read_bytes, write_bytes), its guest's disk traffic for file or block backed disks; 0 on kernels without task I/O accounting. Needs root for another user's VMM (ptrace access).", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("disk.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "read", v.AsRaw())
+					}
+				case "wasm_runtime.vm.disk.syscall.count":
+					assert.Equal(t, "Read and write system calls of the VMM (/proc/<pid>/io syscr, syscw). Needs root for another user's VMM.", m.Description())
+					assert.Equal(t, "{syscall}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("disk.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "read", v.AsRaw())
+					}
+				case "wasm_runtime.vm.disk.syscall.io":
+					assert.Equal(t, "Bytes through the VMM's read and write system calls, page cache included (/proc/<pid>/io rchar, wchar). Needs root for another user's VMM.", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("disk.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "read", v.AsRaw())
+					}
+				case "wasm_runtime.vm.guest.time":
+					assert.Equal(t, "Time the VMM process spent running guest code on all its vCPUs (/proc/<pid>/stat field 43).", m.Description())
+					assert.Equal(t, "s", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 0, dp.Attributes().Len())
+				case "wasm_runtime.vm.kvm.exits":
+					assert.Equal(t, "VM exits of every reason (debugfs kvm/<pid>-<fd>/exits). Reported with vm.kvm_debugfs enabled; needs root and debugfs, refused under kernel lockdown.", m.Description())
+					assert.Equal(t, "{exit}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 0, dp.Attributes().Len())
+				case "wasm_runtime.vm.kvm.halt.exits":
+					assert.Equal(t, "VM exits on a guest HLT (halt_exits). Needs root and debugfs.", m.Description())
+					assert.Equal(t, "{exit}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 0, dp.Attributes().Len())
+				case "wasm_runtime.vm.kvm.halt.poll.time":
+					assert.Equal(t, "Time spent halt polling, ended by a wake-up (success) or not (fail) (halt_poll_success_ns, halt_poll_fail_ns). Needs root and debugfs.", m.Description())
+					assert.Equal(t, "s", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.kvm.poll.result"); assert.True(t, ok) {
+						assert.EqualValues(t, "success", v.AsRaw())
+					}
+				case "wasm_runtime.vm.kvm.halt.polls":
+					assert.Equal(t, "Halt polls (halt_successful_poll, halt_attempted_poll, halt_poll_invalid). Needs root and debugfs.", m.Description())
+					assert.Equal(t, "{poll}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.kvm.poll.result"); assert.True(t, ok) {
+						assert.EqualValues(t, "success", v.AsRaw())
+					}
+				case "wasm_runtime.vm.kvm.halt.wait.time":
+					assert.Equal(t, "Time vCPUs slept in halt (halt_wait_ns). Needs root and debugfs.", m.Description())
+					assert.Equal(t, "s", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 0, dp.Attributes().Len())
+				case "wasm_runtime.vm.memory.balloon":
+					assert.Equal(t, "Memory figures of a libvirt domain's balloon (balloon.*, KiB scaled to bytes).", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+					dps = m.Gauge().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.balloon.state"); assert.True(t, ok) {
+						assert.EqualValues(t, "current", v.AsRaw())
+					}
+				case "wasm_runtime.vm.memory.usage":
+					assert.Equal(t, "Memory of a Xen domain (xl list Mem, MiB scaled to bytes).", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+					dps = m.Gauge().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 0, dp.Attributes().Len())
+				case "wasm_runtime.vm.network.errors":
+					assert.Equal(t, "Errors on each network device of the VM, in the guest's direction (tap counters, libvirt).", m.Description())
+					assert.Equal(t, "{error}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 3, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("network.interface.name"); assert.True(t, ok) {
+						assert.EqualValues(t, "network.interface.name-val", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("network.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "receive", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.counter.source"); assert.True(t, ok) {
+						assert.EqualValues(t, "tap", v.AsRaw())
+					}
+				case "wasm_runtime.vm.network.io":
+					assert.Equal(t, "Bytes on each network device of the VM, in the guest's direction (transmit is what the guest sent). Source tap is the VMM's tap or macvtap devices from /proc/<pid>/net/dev of its namespace (tap discovery reads the fdinfo of another user's VMM as root only, else the names on its command line); the VMM sources report their own device counters.", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 3, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("network.interface.name"); assert.True(t, ok) {
+						assert.EqualValues(t, "network.interface.name-val", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("network.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "receive", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.counter.source"); assert.True(t, ok) {
+						assert.EqualValues(t, "tap", v.AsRaw())
+					}
+				case "wasm_runtime.vm.network.packet.count":
+					assert.Equal(t, "Packets on each network device of the VM, in the guest's direction; sources as for wasm_runtime.vm.network.io.", m.Description())
+					assert.Equal(t, "{packet}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 3, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("network.interface.name"); assert.True(t, ok) {
+						assert.EqualValues(t, "network.interface.name-val", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("network.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "receive", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.counter.source"); assert.True(t, ok) {
+						assert.EqualValues(t, "tap", v.AsRaw())
+					}
+				case "wasm_runtime.vm.network.packet.dropped":
+					assert.Equal(t, "Packets dropped on each network device of the VM, in the guest's direction (tap counters, libvirt).", m.Description())
+					assert.Equal(t, "{packet}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 3, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("network.interface.name"); assert.True(t, ok) {
+						assert.EqualValues(t, "network.interface.name-val", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("network.io.direction"); assert.True(t, ok) {
+						assert.EqualValues(t, "receive", v.AsRaw())
+					}
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.counter.source"); assert.True(t, ok) {
+						assert.EqualValues(t, "tap", v.AsRaw())
+					}
+				case "wasm_runtime.vm.seccomp.faults":
+					assert.Equal(t, "Seccomp faults of the Firecracker process (seccomp.num_faults).", m.Description())
+					assert.Equal(t, "{fault}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 0, dp.Attributes().Len())
+				case "wasm_runtime.vm.vcpu.guest.time":
+					assert.Equal(t, "Time each vCPU thread ran guest code (stat field 43, part of its vCPU time). Off as it costs a second read per vCPU; wasm_runtime.vm.guest.time has the VM's total. Needs the VMM's user or root.", m.Description())
+					assert.Equal(t, "s", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.vcpu.id"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.vm.vcpu.time":
+					assert.Equal(t, "CPU time of each vCPU thread of the VMM, guest time included (schedstat field 1, the scheduler's run time in nanoseconds; stat's utime+stime are tick samples of it). Needs the VMM's user or root.", m.Description())
+					assert.Equal(t, "s", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.vcpu.id"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.vm.vcpu.timeslices":
+					assert.Equal(t, "Timeslices each vCPU thread ran (schedstat field 3).", m.Description())
+					assert.Equal(t, "{timeslice}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.vcpu.id"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.vm.vcpu.wait.time":
+					assert.Equal(t, "Time each vCPU thread was runnable but waited for a host CPU (schedstat field 2), what the guest sees as steal; libvirt's vcpu.<n>.delay. Needs the VMM's user or root.", m.Description())
+					assert.Equal(t, "s", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.vcpu.id"); assert.True(t, ok) {
+						assert.EqualValues(t, int64(7), v.AsRaw())
+					}
+				case "wasm_runtime.vm.vmm.cpu.time":
+					assert.Equal(t, "CPU time of the VMM itself, guest time excluded, user (utime minus guest time, which the kernel charges to both) and system (stime): the virtualization overhead.", m.Description())
+					assert.Equal(t, "s", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("cpu.mode"); assert.True(t, ok) {
+						assert.EqualValues(t, "user", v.AsRaw())
+					}
+				case "wasm_runtime.vm.vmm.exits":
+					assert.Equal(t, "VM exits Firecracker handled in user space (vcpu.exit_io_in, exit_io_out, exit_mmio_read, exit_mmio_write), summed from its metrics file's deltas.", m.Description())
+					assert.Equal(t, "{exit}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeSum, m.Type())
+					assert.Equal(t, true, m.Sum().IsMonotonic())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
+					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.exit.reason"); assert.True(t, ok) {
+						assert.EqualValues(t, "io_in", v.AsRaw())
+					}
 				default:
 					t.Errorf("unexpected metric %s", m.Name())
 				}
@@ -1127,6 +1688,33 @@ func allMetricsBuilderConfig(on bool) func() MetricsBuilderConfig {
 		cfg.Metrics.WasmRuntimePressureStallTime.Enabled = on
 		cfg.Metrics.WasmRuntimeProcessCount.Enabled = on
 		cfg.Metrics.WasmRuntimeThreadCount.Enabled = on
+		cfg.Metrics.WasmRuntimeVMBlockIO.Enabled = on
+		cfg.Metrics.WasmRuntimeVMBlockLatency.Enabled = on
+		cfg.Metrics.WasmRuntimeVMBlockOperations.Enabled = on
+		cfg.Metrics.WasmRuntimeVMCounterDropped.Enabled = on
+		cfg.Metrics.WasmRuntimeVMCPUTime.Enabled = on
+		cfg.Metrics.WasmRuntimeVMDiskIO.Enabled = on
+		cfg.Metrics.WasmRuntimeVMDiskSyscallCount.Enabled = on
+		cfg.Metrics.WasmRuntimeVMDiskSyscallIO.Enabled = on
+		cfg.Metrics.WasmRuntimeVMGuestTime.Enabled = on
+		cfg.Metrics.WasmRuntimeVMKvmExits.Enabled = on
+		cfg.Metrics.WasmRuntimeVMKvmHaltExits.Enabled = on
+		cfg.Metrics.WasmRuntimeVMKvmHaltPollTime.Enabled = on
+		cfg.Metrics.WasmRuntimeVMKvmHaltPolls.Enabled = on
+		cfg.Metrics.WasmRuntimeVMKvmHaltWaitTime.Enabled = on
+		cfg.Metrics.WasmRuntimeVMMemoryBalloon.Enabled = on
+		cfg.Metrics.WasmRuntimeVMMemoryUsage.Enabled = on
+		cfg.Metrics.WasmRuntimeVMNetworkErrors.Enabled = on
+		cfg.Metrics.WasmRuntimeVMNetworkIO.Enabled = on
+		cfg.Metrics.WasmRuntimeVMNetworkPacketCount.Enabled = on
+		cfg.Metrics.WasmRuntimeVMNetworkPacketDropped.Enabled = on
+		cfg.Metrics.WasmRuntimeVMSeccompFaults.Enabled = on
+		cfg.Metrics.WasmRuntimeVMVcpuGuestTime.Enabled = on
+		cfg.Metrics.WasmRuntimeVMVcpuTime.Enabled = on
+		cfg.Metrics.WasmRuntimeVMVcpuTimeslices.Enabled = on
+		cfg.Metrics.WasmRuntimeVMVcpuWaitTime.Enabled = on
+		cfg.Metrics.WasmRuntimeVMVMMCPUTime.Enabled = on
+		cfg.Metrics.WasmRuntimeVMVMMExits.Enabled = on
 		cfg.ResourceAttributes.ContainerID.Enabled = on
 		cfg.ResourceAttributes.ContainerRuntimeName.Enabled = on
 		cfg.ResourceAttributes.K8sPodUID.Enabled = on
@@ -1142,6 +1730,7 @@ func allMetricsBuilderConfig(on bool) func() MetricsBuilderConfig {
 		cfg.ResourceAttributes.WasmRuntimeVMID.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeVMMemorySize.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeVMName.Enabled = on
+		cfg.ResourceAttributes.WasmRuntimeVMState.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeVMVcpus.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeVMM.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeWasmModule.Enabled = on
@@ -1195,4 +1784,28 @@ func TestAttributeEnums(t *testing.T) {
 		assert.Equal(t, s, v.String())
 	}
 	assert.Len(t, MapAttributeSystemPagingFaultType, 2)
+	for s, v := range MapAttributeVMBalloonState {
+		assert.Equal(t, s, v.String())
+	}
+	assert.Len(t, MapAttributeVMBalloonState, 6)
+	for s, v := range MapAttributeVMCounterDropReason {
+		assert.Equal(t, s, v.String())
+	}
+	assert.Len(t, MapAttributeVMCounterDropReason, 3)
+	for s, v := range MapAttributeVMCounterSource {
+		assert.Equal(t, s, v.String())
+	}
+	assert.Len(t, MapAttributeVMCounterSource, 4)
+	for s, v := range MapAttributeVMExitReason {
+		assert.Equal(t, s, v.String())
+	}
+	assert.Len(t, MapAttributeVMExitReason, 4)
+	for s, v := range MapAttributeVMKvmPollResult {
+		assert.Equal(t, s, v.String())
+	}
+	assert.Len(t, MapAttributeVMKvmPollResult, 4)
+	for s, v := range MapAttributeVMLatencyStat {
+		assert.Equal(t, s, v.String())
+	}
+	assert.Len(t, MapAttributeVMLatencyStat, 3)
 }

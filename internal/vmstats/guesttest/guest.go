@@ -1,4 +1,4 @@
-// Package guesttest boots real guests for the tests of vmstats: Debian's kernel with a
+// Package guesttest boots real guests for the tests of vmstats and the wasm_runtime receiver: Debian's kernel with a
 // busybox initramfs the test builds, in QEMU, on a tap device inside a network namespace
 // the test creates (no route out; the guest talks only to the namespace's own address).
 package guesttest
@@ -247,4 +247,22 @@ func (q *QEMU) WaitSerial(t testing.TB, marker string, timeout time.Duration) st
 	}
 	t.Fatalf("guest did not print %q within %v; console:\n%s", marker, timeout, out)
 	return ""
+}
+
+// Lockdown returns the active kernel lockdown mode ("none" when off or unknown).
+func Lockdown() string {
+	b, err := os.ReadFile("/sys/kernel/security/lockdown")
+	if err != nil {
+		if exec.Command("mount", "-t", "securityfs", "none", "/sys/kernel/security").Run() == nil {
+			defer exec.Command("umount", "/sys/kernel/security").Run()
+		}
+		if b, err = os.ReadFile("/sys/kernel/security/lockdown"); err != nil {
+			return "none"
+		}
+	}
+	s := string(b)
+	if i, j := strings.IndexByte(s, '['), strings.IndexByte(s, ']'); i >= 0 && j > i {
+		return s[i+1 : j]
+	}
+	return "none"
 }

@@ -1,0 +1,272 @@
+package wasmruntimereceiver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/inventory"
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/cloudhypervisor"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/firecracker"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/libvirtstats"
+	m "github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
+)
+
+// vmSources are the opt-in sources of vm:, read once per scrape and attached to the VM
+// instances of the inventory they belong to.
+type vmSources struct {
+	kvm        map[int][]vmstats.KVMVM // KVM's VMs by VMM pid, this scrape
+	kvmOff     bool                    // refused under lockdown: not tried again
+	fc         []*fcSource
+	ch         []*chSource
+	libvirt    map[string]*libvirtstats.Domain // by UUID and by name, this scrape
+	cmdlines   map[string][]byte               // VMM command line by instance key
+	owned      map[string]*ownedSources        // by instance key, this scrape
+	libvirtErr bool
+}
+
+type ownedSources struct {
+	fc []*fcSource
+	ch []*chSource
+}
+
+type fcSource struct {
+	cfg FirecrackerSource
+	src *firecracker.Source
+}
+
+type chSource struct {
+	cfg  CloudHypervisorSource
+	devs []cloudhypervisor.Device // nil when the last request failed
+}
+
+func newVMSources(cfg *VMConfig) vmSources {
+	var v vmSources
+	for _, f := range cfg.Firecracker {
+		src := firecracker.NewSource(f.MetricsPath, firecracker.NewAccumulator(firecracker.Limits{MaxLineBytes: f.MaxLineBytes}))
+		src.MaxReadBytes = f.MaxReadBytes
+		v.fc = append(v.fc, &fcSource{cfg: f, src: src})
+	}
+	for _, c := range cfg.CloudHypervisor {
+		v.ch = append(v.ch, &chSource{cfg: c})
+	}
+	return v
+}
+
+func (v *vmSources) close() {
+	for _, f := range v.fc {
+		f.src.Close()
+	}
+}
+
+// beginSources reads every opt-in source and finds the instance each belongs to.
+func (s *scraperImpl) beginSources(ctx context.Context, snap *inventory.Snapshot) {
+	v := &s.vm.sources
+	cfg := &s.cfg.VM
+	v.kvm = nil
+	if cfg.KVMDebugfs.Enabled && !v.kvmOff {
+		dir := cfg.KVMDebugfs.Path
+		vms, err := vmstats.DiscoverKVMVMs(s.r, dir)
+		if err != nil {
+			r := linuxfs.Classify(err)
+			if r == linuxfs.Vanished {
+				r = linuxfs.Missing // no kvm directory: debugfs is not mounted or KVM not loaded
+			}
+			s.errs.Count(r, fmt.Errorf("vm.kvm_debugfs.path: %w; mount debugfs (mount -t debugfs none /sys/kernel/debug) and run as root, or disable vm.kvm_debugfs", err))
+		}
+		v.kvm = map[int][]vmstats.KVMVM{}
+		for _, k := range vms {
+			v.kvm[k.PID] = append(v.kvm[k.PID], k)
+		}
+	}
+	for _, f := range v.fc {
+		// Polled whether or not its instance is found: a FIFO is drained, or Firecracker drops
+		// the flushes it cannot write.
+		if err := f.src.Poll(); err != nil {
+			s.errs.Fail(err)
+		}
+	}
+	for _, c := range v.ch {
+		cl := cloudhypervisor.Client{Socket: c.cfg.APISocket, Timeout: c.cfg.Timeout, Limits: cloudhypervisor.Limits{MaxBodyBytes: c.cfg.MaxBodyBytes}}
+		devs, err := cl.Counters(ctx)
+		if err != nil {
+			s.errs.Fail(fmt.Errorf("vm.cloud_hypervisor %s: %w", c.cfg.APISocket, err))
+		}
+		c.devs = devs
+	}
+	v.libvirt = nil
+	if cfg.Libvirt.Enabled {
+		s.collectLibvirt(ctx)
+	}
+	v.owned = map[string]*ownedSources{}
+	if len(v.fc)+len(v.ch) == 0 {
+		return
+	}
+	cmdlines := make(map[string][]byte, len(v.cmdlines))
+	for _, f := range v.fc {
+		if key, ok := s.sourceOwner(snap, f.cfg.VMID, f.cfg.MetricsPath, "firecracker", cmdlines); ok {
+			v.ownedBy(key).fc = append(v.ownedBy(key).fc, f)
+		}
+	}
+	for _, c := range v.ch {
+		if key, ok := s.sourceOwner(snap, c.cfg.VMID, c.cfg.APISocket, "cloud_hypervisor", cmdlines); ok {
+			v.ownedBy(key).ch = append(v.ownedBy(key).ch, c)
+		}
+	}
+	v.cmdlines = cmdlines // instances gone since drop out
+}
+
+func (v *vmSources) ownedBy(key string) *ownedSources {
+	o := v.owned[key]
+	if o == nil {
+		o = &ownedSources{}
+		v.owned[key] = o
+	}
+	return o
+}
+
+// sourceOwner finds the instance a VMM source belongs to: the one with its vm_id, else the
+// instance of that VMM whose command line names the source's path (--metrics-path <path>,
+// --api-socket path=<path>).
+func (s *scraperImpl) sourceOwner(snap *inventory.Snapshot, vmID, path, vmm string, cmdlines map[string][]byte) (string, bool) {
+	if vmID != "" {
+		in, ok := snap.ByVMID(vmID)
+		if !ok {
+			return "", false
+		}
+		return in.Key, true
+	}
+	for i := range snap.Instances {
+		in := &snap.Instances[i]
+		if in.Identity.VMM != vmm && in.Identity.Runtime != vmm {
+			continue
+		}
+		cl, ok := cmdlines[in.Key]
+		if !ok {
+			if cl, ok = s.vm.sources.cmdlines[in.Key]; !ok {
+				if data, err := s.r.Read(vmmProcess(in).Dir + "cmdline"); err == nil {
+					cl = bytes.Clone(data)
+				} else {
+					s.errs.Fail(err)
+				}
+			}
+			cmdlines[in.Key] = cl
+		}
+		if namesPath(cl, path) {
+			return in.Key, true
+		}
+	}
+	return "", false
+}
+
+// namesPath reports whether a NUL-separated command line gives path as an argument, as the
+// value of an --option=value, or of a key=value option in a comma-separated list.
+func namesPath(cmdline []byte, path string) bool {
+	for _, arg := range strings.Split(string(cmdline), "\x00") {
+		for _, tok := range strings.Split(arg, ",") {
+			for {
+				if tok == path {
+					return true
+				}
+				i := strings.IndexByte(tok, '=')
+				if i < 0 {
+					break
+				}
+				tok = tok[i+1:]
+			}
+		}
+	}
+	return false
+}
+
+// collectLibvirt fetches the domain stats of every active domain.
+func (s *scraperImpl) collectLibvirt(ctx context.Context) {
+	cfg := s.cfg.VM.Libvirt
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	doms, err := libvirtstats.Client{Socket: cfg.Socket, Timeout: timeout}.Collect(ctx)
+	if err != nil {
+		s.errs.Fail(fmt.Errorf("vm.libvirt: %w", err))
+		return
+	}
+	s.vm.sources.libvirt = make(map[string]*libvirtstats.Domain, 2*len(doms))
+	for i := range doms {
+		d := &doms[i]
+		if d.UUID != "" {
+			s.vm.sources.libvirt["uuid:"+strings.ToLower(d.UUID)] = d
+		}
+		s.vm.sources.libvirt["name:"+d.Name] = d
+	}
+}
+
+// recordVMSources records what the opt-in sources hold for this instance.
+func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Process, ts pcommon.Timestamp) {
+	v := &s.vm.sources
+	if kvms := v.kvm[p.PID]; len(kvms) > 0 && !v.kvmOff {
+		s.recordKVM(kvms, ts)
+	}
+	if o := v.owned[in.Key]; o != nil {
+		for _, f := range o.fc {
+			recordFirecracker(s.mb, f.src.Accumulator(), ts)
+		}
+		for _, c := range o.ch {
+			recordCloudHypervisor(s.mb, c.devs, ts)
+		}
+	}
+	if v.libvirt != nil {
+		d := v.libvirt["uuid:"+strings.ToLower(in.VMID())]
+		if d == nil && in.VMName() != "" {
+			d = v.libvirt["name:"+in.VMName()]
+		}
+		if d != nil {
+			recordLibvirt(s.mb, s.rb, d, ts)
+		}
+	}
+}
+
+// recordKVM sums the statistics of the VMs a VMM created (one, unless it recreated its VM).
+func (s *scraperImpl) recordKVM(kvms []vmstats.KVMVM, ts pcommon.Timestamp) {
+	var sum vmstats.KVMStats
+	for i := range kvms {
+		ks, err := vmstats.ReadKVMStats(s.r, &kvms[i])
+		if errors.Is(err, vmstats.ErrLockdown) {
+			s.vm.sources.kvmOff = true
+			s.errs.Count(linuxfs.Permission, err)
+			s.logger.Warn("vm.kvm_debugfs: the kernel refuses KVM's debugfs statistics (lockdown); not trying again, disable vm.kvm_debugfs", zap.Error(err))
+			return
+		}
+		if err != nil {
+			s.errs.Fail(err)
+			return
+		}
+		sum.Exits += ks.Exits
+		sum.HaltExits += ks.HaltExits
+		sum.HaltSuccessfulPoll += ks.HaltSuccessfulPoll
+		sum.HaltAttemptedPoll += ks.HaltAttemptedPoll
+		sum.HaltPollInvalid += ks.HaltPollInvalid
+		sum.HaltPollSuccessNS += ks.HaltPollSuccessNS
+		sum.HaltPollFailNS += ks.HaltPollFailNS
+		sum.HaltWaitNS += ks.HaltWaitNS
+	}
+	mb := s.mb
+	mb.RecordWasmRuntimeVMKvmExitsDataPoint(ts, int64(sum.Exits))
+	mb.RecordWasmRuntimeVMKvmHaltExitsDataPoint(ts, int64(sum.HaltExits))
+	mb.RecordWasmRuntimeVMKvmHaltPollsDataPoint(ts, int64(sum.HaltSuccessfulPoll), m.AttributeVMKvmPollResultSuccess)
+	mb.RecordWasmRuntimeVMKvmHaltPollsDataPoint(ts, int64(sum.HaltAttemptedPoll), m.AttributeVMKvmPollResultAttempted)
+	mb.RecordWasmRuntimeVMKvmHaltPollsDataPoint(ts, int64(sum.HaltPollInvalid), m.AttributeVMKvmPollResultInvalid)
+	mb.RecordWasmRuntimeVMKvmHaltPollTimeDataPoint(ts, float64(sum.HaltPollSuccessNS)/1e9, m.AttributeVMKvmPollResultSuccess)
+	mb.RecordWasmRuntimeVMKvmHaltPollTimeDataPoint(ts, float64(sum.HaltPollFailNS)/1e9, m.AttributeVMKvmPollResultFail)
+	mb.RecordWasmRuntimeVMKvmHaltWaitTimeDataPoint(ts, float64(sum.HaltWaitNS)/1e9)
+}
