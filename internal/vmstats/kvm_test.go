@@ -46,21 +46,27 @@ func TestQEMUKVM(t *testing.T) {
 	assert.Equal(t, VMMQEMU, vm.VCPUs[0].By)
 
 	// Guest time: the kernel charges time in guest mode to stat field 43 of the vCPU thread
-	// and of the whole process, and includes it in utime.
-	var s VMStats
-	require.Eventually(t, func() bool {
-		c.BeginScrape()
-		c.Collect(vm, &s)
-		return len(s.Errs) == 0 && s.Process.GuestTime > 0
-	}, 2*time.Minute, 500*time.Millisecond, "guest time > 0")
-	var vcpuGuest uint64
-	for _, v := range s.VCPUs {
-		vcpuGuest += v.CPU.GuestTime
-		assert.LessOrEqual(t, v.CPU.GuestTime, v.CPU.UTime, "guest time is part of user time")
+	// and of the whole process, and includes it in utime. Only with a guest that runs: under
+	// PVM the stock kernel never leaves its decompressor (the TCG guest test checks guest time
+	// of a running kernel, and the receiver's KVM test the vCPUs' run time).
+	if guesttest.PVM() {
+		t.Log("guest time not checked: this host's /dev/kvm is PVM (kvm_pvm), where Debian's kernel does not run")
+	} else {
+		var s VMStats
+		require.Eventually(t, func() bool {
+			c.BeginScrape()
+			c.Collect(vm, &s)
+			return len(s.Errs) == 0 && s.Process.GuestTime > 0
+		}, 2*time.Minute, 500*time.Millisecond, "guest time > 0")
+		var vcpuGuest uint64
+		for _, v := range s.VCPUs {
+			vcpuGuest += v.CPU.GuestTime
+			assert.LessOrEqual(t, v.CPU.GuestTime, v.CPU.UTime, "guest time is part of user time")
+		}
+		assert.Greater(t, vcpuGuest, uint64(0))
+		assert.LessOrEqual(t, vcpuGuest, s.Process.GuestTime, "the process sums its vCPUs (and exited threads)")
+		t.Logf("guest %.2fs, VMM user %.2fs, system %.2fs", ticks(s.Process.GuestTime), ticks(s.Process.VMMUserTime()), ticks(s.Process.STime))
 	}
-	assert.Greater(t, vcpuGuest, uint64(0))
-	assert.LessOrEqual(t, vcpuGuest, s.Process.GuestTime, "the process sums its vCPUs (and exited threads)")
-	t.Logf("guest %.2fs, VMM user %.2fs, system %.2fs", ticks(s.Process.GuestTime), ticks(s.Process.VMMUserTime()), ticks(s.Process.STime))
 
 	// KVM's debugfs directory for this VM, mapped to the pid.
 	if _, err := os.Stat(KVMDebugfsDir); err != nil {
