@@ -115,5 +115,6 @@ func Classify(o Observations) Host {
 			h.Confidence = l.Confidence
 		}
 	}
+	boundEvidence(&h)
 	return h
 }
