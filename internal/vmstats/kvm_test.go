@@ -19,7 +19,7 @@ import (
 func requireKVM(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("starts KVM guests")
+		t.Skip("-short: starts KVM guests")
 	}
 	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
 	if err != nil {

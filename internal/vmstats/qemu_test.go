@@ -40,7 +40,7 @@ while :; do sleep 1000; done
 func bootGuest(t *testing.T, accel, name string, extra ...string) (*guesttest.QEMU, guesttest.NetNS) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("boots a guest")
+		t.Skip("-short: boots a guest")
 	}
 	k := guesttest.FindKernel(t)
 	initrd := guesttest.BuildInitramfs(t, k, guestScript)

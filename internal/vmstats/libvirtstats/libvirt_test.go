@@ -90,7 +90,7 @@ func domstats(t *testing.T, name string) map[string]uint64 {
 // against `virsh domstats`, taken between two of our readings.
 func TestLibvirtDomainStats(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a libvirt domain")
+		t.Skip("-short: starts a libvirt domain")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for libvirtd")
