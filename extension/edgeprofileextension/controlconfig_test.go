@@ -1,21 +1,15 @@
 package edgeprofileextension
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,10 +21,10 @@ import (
 )
 
 func TestControlOverTLS(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSignedCert(t, dir)
+	pki := e2e.NewTestPKI(t)
+	pool := pki.CAs
 	e, base := startListening(t, nil, func(c *Config) {
-		c.Control.TLS = configoptional.Some(configtls.ServerConfig{Config: configtls.Config{CertFile: certFile, KeyFile: keyFile}})
+		c.Control.TLS = configoptional.Some(configtls.ServerConfig{Config: configtls.Config{CertFile: pki.ServerCertFile, KeyFile: pki.ServerKeyFile}})
 	})
 	base = "https://" + strings.TrimPrefix(base, "http://")
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
@@ -39,31 +33,6 @@ func TestControlOverTLS(t *testing.T) {
 	assert.Equal(t, ProfileHybrid, e.Active())
 	code, _ = send(t, &http.Client{Timeout: 5 * time.Second}, strings.Replace(base, "https://", "http://", 1), request{method: http.MethodGet, path: "/status"})
 	assert.Equal(t, http.StatusBadRequest, code, "plaintext is not served on the TLS port")
-}
-
-func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA: true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }
 
 func TestControlTimeouts(t *testing.T) {

@@ -20,6 +20,10 @@ import (
 // client certificate, written as PEM files for collector configurations.
 type PKI struct {
 	CAFile, ClientCertFile, ClientKeyFile string
+	// ServerCertFile and ServerKeyFile hold the server certificate, for a collector's listener.
+	ServerCertFile, ServerKeyFile string
+	// CAs trusts the CA, for clients of the server certificate.
+	CAs *x509.CertPool
 	// Server requires a client certificate signed by the CA (mutual TLS).
 	Server *tls.Config
 }
@@ -44,9 +48,12 @@ func NewTestPKI(tb testing.TB) *PKI {
 		CAFile:         writePEM(tb, filepath.Join(dir, "ca.pem"), "CERTIFICATE", caDER),
 		ClientCertFile: writePEM(tb, filepath.Join(dir, "client.pem"), "CERTIFICATE", cliDER),
 		ClientKeyFile:  writePEM(tb, filepath.Join(dir, "client-key.pem"), "EC PRIVATE KEY", marshalKey(tb, cliKey)),
+		ServerCertFile: writePEM(tb, filepath.Join(dir, "server.pem"), "CERTIFICATE", srvDER),
+		ServerKeyFile:  writePEM(tb, filepath.Join(dir, "server-key.pem"), "EC PRIVATE KEY", marshalKey(tb, srvKey)),
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
+	p.CAs = pool
 	p.Server = &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}},
