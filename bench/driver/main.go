@@ -158,7 +158,8 @@ func startInstances(n int) (string, func()) {
 		}
 		cmds = append(cmds, c)
 	}
-	runtimes := "receivers:\n  wasm_runtime:\n    runtimes:\n      - {name: bench, kind: wasm, comm: '^bench-instance$'}\n"
+	// The examples read instances through the instance_inventory extension: the matcher goes there.
+	runtimes := "extensions:\n  instance_inventory:\n    runtimes:\n      - {name: bench, kind: wasm, comm: '^bench-instance$'}\n"
 	cfg := filepath.Join(dir, "instances.yaml")
 	if err := os.WriteFile(cfg, []byte(runtimes), 0o644); err != nil {
 		log.Fatal(err)
