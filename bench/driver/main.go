@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,19 +70,16 @@ func main() {
 	instances, stopInstances := startInstances(*flagInstances)
 	defer stopInstances()
 
-	bins := map[string]string{"stock": abs(*flagStock), "otelcol-virt": abs(*flagVirt)}
+	bins := map[string]string{"stock": abs(*flagStock), "stock-memq": abs(*flagStock), "otelcol-virt": abs(*flagVirt), "otelcol-virt-edge": abs(*flagEdge)}
 	var runs []run
 	presets := strings.Split(*flagPresets, ",")
 	loads := parseLoads(*flagLoads)
-	order := []string{"stock", "otelcol-virt"}
 	for _, preset := range presets {
+		order := distsFor(preset)
 		for _, load := range loads {
 			for i := range *flagRuns {
-				// Alternate which collector goes first, so drift of the machine hits both.
-				o := order
-				if i%2 == 1 {
-					o = []string{order[1], order[0]}
-				}
+				// Rotate which collector goes first, so drift of the machine hits all of them.
+				o := append(slices.Clone(order[i%len(order):]), order[:i%len(order)]...)
 				for _, dist := range o {
 					r, err := measure(bins[dist], dist, preset, load, tg, instances)
 					if err != nil {
@@ -94,8 +92,19 @@ func main() {
 			}
 		}
 	}
-	idle := measureIdle(bins, abs(*flagEdge), instances)
+	idle := measureIdle(bins, instances)
 	writeReport(runs, idle, presets, loads)
+}
+
+// distsFor lists the collectors a preset is run by. "stock" is the like-for-like baseline: the
+// stock pipeline the preset expands to, persistent queue included, which the ratios and goals are
+// computed against. The cloud preset is also run by "stock-memq", the same pipeline with the
+// in-memory queue a stock collector has by default, so the price of the disk queue shows.
+func distsFor(preset string) []string {
+	if preset == "cloud" {
+		return []string{"stock", "stock-memq", "otelcol-virt"}
+	}
+	return []string{"stock", "otelcol-virt"}
 }
 
 func abs(p string) string {
@@ -200,7 +209,7 @@ func configFor(dist, preset string, sink *e2e.CountingSink, instances, tmp, otlp
 		"--set", "extensions::health_check::endpoint=" + freeEndpoint(),
 		"--set", "exporters::prometheus::endpoint=" + freeEndpoint(),
 	}
-	if dist != "stock" {
+	if !strings.HasPrefix(dist, "stock") {
 		example := filepath.Join(e2e.RepoRoot(), "examples", preset+".yaml")
 		if dist == "otelcol-virt-edge" {
 			// The edge distribution has no Prometheus exporter: the metrics go out over OTLP only.
@@ -217,78 +226,10 @@ func configFor(dist, preset string, sink *e2e.CountingSink, instances, tmp, otlp
 		)
 	}
 	cfg := filepath.Join(tmp, "stock.yaml")
-	if err := os.WriteFile(cfg, []byte(stockConfig(preset, sink, tmp)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(stockConfig(preset, dist == "stock", sink, tmp)), 0o644); err != nil {
 		log.Fatal(err)
 	}
 	return append([]string{"--config", cfg}, ports...)
-}
-
-// stockConfig is the stock pipeline a preset expands to (extension/edgeprofileextension
-// expand.go), without our components: the same receivers, memory_limiter, sampler, exporter
-// batching, compression, queue and retries.
-func stockConfig(preset string, sink *e2e.CountingSink, tmp string) string {
-	memory := "limit_percentage: 80\n    spike_limit_percentage: 20"
-	exporter := fmt.Sprintf(`otlp_grpc:
-    endpoint: %s
-    tls: {insecure: true}
-    compression: none
-    retry_on_failure: {enabled: true}
-    sending_queue:
-      enabled: true
-      sizer: items
-      queue_size: 200000
-      block_on_overflow: true
-      batch: {sizer: items, min_size: 512, max_size: 512, flush_timeout: 30s}`, sink.GRPCEndpoint)
-	exporterID := "otlp_grpc"
-	sampler, storage, storageExt := "", "", ""
-	tracesProcessors := "[memory_limiter]"
-	if preset == "edge" {
-		memory = "limit_mib: 128\n    spike_limit_mib: 32"
-		exporterID = "otlp_http"
-		exporter = fmt.Sprintf(`otlp_http:
-    endpoint: %s
-    compression: gzip
-    retry_on_failure: {enabled: true, max_elapsed_time: 0s, max_interval: 30s}
-    sending_queue:
-      enabled: true
-      sizer: items
-      queue_size: 200000
-      block_on_overflow: true
-      storage: file_storage
-      batch: {sizer: items, min_size: 32, max_size: 32, flush_timeout: 5s}`, sink.HTTPEndpoint)
-		sampler = "  probabilistic_sampler:\n    mode: proportional\n    sampling_percentage: 10\n"
-		tracesProcessors = "[memory_limiter, probabilistic_sampler]"
-		storage = fmt.Sprintf("  file_storage:\n    directory: %s\n    create_directory: true\n    fsync: true\n", filepath.Join(tmp, "queue"))
-		storageExt = ", file_storage"
-	}
-	return fmt.Sprintf(`extensions:
-  health_check:
-    endpoint: localhost:13133
-%sreceivers:
-  otlp:
-    protocols:
-      grpc: {endpoint: localhost:4317}
-      http: {endpoint: localhost:4318}
-processors:
-  memory_limiter:
-    check_interval: 1s
-    %s
-%sexporters:
-  prometheus:
-    endpoint: localhost:9464
-  %s
-service:
-  extensions: [health_check%s]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: %s
-      exporters: [%s]
-    metrics:
-      receivers: [otlp]
-      processors: [memory_limiter]
-      exporters: [prometheus, %s]
-`, storage, memory, sampler, exporter, storageExt, tracesProcessors, exporterID, exporterID)
 }
 
 func startCollector(bin string, args []string, telemetry string) (*collector, error) {
@@ -415,54 +356,6 @@ func measure(bin, dist, preset string, load int, tg, instances string) (run, err
 	r.WireBytes = sink.WireBytes()
 	r.P99 = sink.LatencyQuantile(0.99)
 	return r, nil
-}
-
-// idleResult is one collector measured with no load.
-type idleResult struct {
-	Name       string
-	Config     string
-	BinarySize int64
-	RSS        int64
-	CPUPercent float64 // of one core
-}
-
-func measureIdle(bins map[string]string, edgeBin, instances string) []idleResult {
-	var out []idleResult
-	for _, c := range []struct{ name, bin, dist, preset string }{
-		{"stock (cloud pipeline)", bins["stock"], "stock", "cloud"},
-		{"otelcol-virt (examples/cloud.yaml)", bins["otelcol-virt"], "otelcol-virt", "cloud"},
-		{"otelcol-virt (examples/edge.yaml)", bins["otelcol-virt"], "otelcol-virt", "edge"},
-		{"otelcol-virt-edge (examples/edge.yaml)", edgeBin, "otelcol-virt-edge", "edge"},
-	} {
-		sink, err := e2e.StartCountingSink(e2e.CountingSinkOptions{})
-		if err != nil {
-			log.Fatal(err)
-		}
-		tmp, _ := os.MkdirTemp("", "otelcol-virt-bench-idle-")
-		args := configFor(c.dist, c.preset, sink, instances, tmp, freeEndpoint(), freeEndpoint())
-		col, err := startCollector(c.bin, args, freeEndpoint())
-		if err != nil {
-			log.Printf("idle %s: %v", c.name, err)
-			sink.Close()
-			continue
-		}
-		time.Sleep(5 * time.Second)
-		pid := col.cmd.Process.Pid
-		cpu0, _ := e2e.CPUSeconds(pid)
-		t0 := time.Now()
-		time.Sleep(*flagIdle)
-		cpu1, _ := e2e.CPUSeconds(pid)
-		st, _ := e2e.ReadProcStats(pid)
-		fi, _ := os.Stat(c.bin)
-		r := idleResult{Name: c.name, Config: c.preset, BinarySize: fi.Size(), RSS: st.RSSBytes,
-			CPUPercent: 100 * (cpu1 - cpu0) / time.Since(t0).Seconds()}
-		log.Printf("idle %-40s size %.1fMiB rss %.1fMiB cpu %.2f%%", c.name, mib(r.BinarySize), mib(r.RSS), r.CPUPercent)
-		out = append(out, r)
-		col.stop()
-		sink.Close()
-		_ = os.RemoveAll(tmp)
-	}
-	return out
 }
 
 // withoutPrometheus writes a copy of an example without its Prometheus exporter.
