@@ -27,17 +27,18 @@ import (
 )
 
 var (
-	flagStock     = flag.String("stock", "bench/_build/otelcol-stock/otelcol-stock", "stock collector binary")
-	flagVirt      = flag.String("virt", "bin/otelcol-virt", "otelcol-virt binary")
-	flagEdge      = flag.String("edge", "bin/otelcol-virt-edge", "otelcol-virt-edge binary")
-	flagRuns      = flag.Int("runs", 3, "runs per collector, preset and load")
-	flagDuration  = flag.Duration("duration", 10*time.Second, "load duration of each run")
-	flagIdle      = flag.Duration("idle", 30*time.Second, "idle measurement window")
-	flagInstances = flag.Int("instances", 50, "instances the wasm_runtime receiver scrapes")
-	flagPresets   = flag.String("presets", "cloud,edge", "presets to run")
-	flagLoads     = flag.String("loads", "1000,10000,0", "offered spans/s per run; 0 is saturation (no throttling)")
-	flagOut       = flag.String("out", "docs/benchmarks.md", "report")
-	flagChart     = flag.String("chart", "bench/results/benchmarks.svg", "chart")
+	flagStock      = flag.String("stock", "bench/_build/otelcol-stock/otelcol-stock", "stock collector binary")
+	flagVirt       = flag.String("virt", "bin/otelcol-virt", "otelcol-virt binary")
+	flagEdge       = flag.String("edge", "bin/otelcol-virt-edge", "otelcol-virt-edge binary")
+	flagRuns       = flag.Int("runs", 3, "runs per collector, preset and load")
+	flagDuration   = flag.Duration("duration", 10*time.Second, "load duration of each run")
+	flagIdle       = flag.Duration("idle", 30*time.Second, "idle measurement window")
+	flagInstances  = flag.Int("instances", 50, "instances the wasm_runtime receiver scrapes")
+	flagPresets    = flag.String("presets", "cloud,edge", "presets to run")
+	flagLoads      = flag.String("loads", "1000,10000,0", "offered spans/s per run; 0 is saturation (no throttling)")
+	flagOut        = flag.String("out", "docs/benchmarks.md", "report")
+	flagChart      = flag.String("chart", "bench/results/benchmarks.svg", "chart")
+	flagCPUProfile = flag.String("cpuprofile", "", "directory: save a CPU profile of each loaded run (pprof extension, the middle of the load window)")
 )
 
 // run is one measurement of one collector under one load.
@@ -284,7 +285,13 @@ func measure(bin, dist, preset string, load int, tg, instances string) (run, err
 	}
 	defer os.RemoveAll(tmp)
 	otlp, otlpHTTP, telemetry := freeEndpoint(), freeEndpoint(), freeEndpoint()
-	c, err := startCollector(bin, configFor(dist, preset, sink, instances, tmp, otlp, otlpHTTP), telemetry)
+	args := configFor(dist, preset, sink, instances, tmp, otlp, otlpHTTP)
+	pprofEndpoint := ""
+	if *flagCPUProfile != "" {
+		pprofEndpoint = freeEndpoint()
+		args = append(args, profileArgs(dist, pprofEndpoint)...)
+	}
+	c, err := startCollector(bin, args, telemetry)
 	if err != nil {
 		return r, err
 	}
@@ -305,6 +312,17 @@ func measure(bin, dist, preset string, load int, tg, instances string) (run, err
 	} else {
 		workers = runtime.NumCPU()
 	}
+	profiled := make(chan struct{})
+	if pprofEndpoint != "" {
+		// The middle of the load window: after the first 20 %, for 60 % of it.
+		go func() {
+			defer close(profiled)
+			time.Sleep(*flagDuration / 5)
+			captureCPUProfile(pprofEndpoint, fmt.Sprintf("%s-%s-%s-%d", dist, preset, loadName(load), time.Now().UnixNano()), max(time.Second, *flagDuration*3/5))
+		}()
+	} else {
+		close(profiled)
+	}
 	start := time.Now()
 	out, err := exec.Command(tg, "traces", "--otlp-endpoint", otlp, "--otlp-insecure",
 		"--duration", flagDuration.String(), "--rate", strconv.Itoa(rate), "--workers", strconv.Itoa(workers),
@@ -313,6 +331,7 @@ func measure(bin, dist, preset string, load int, tg, instances string) (run, err
 		return r, fmt.Errorf("telemetrygen: %v\n%s", err, out)
 	}
 	r.Seconds = time.Since(start).Seconds()
+	<-profiled
 
 	// Drain: wait until the exported count stops moving. The cloud preset's partial last
 	// batch (< 512 spans, 30 s flush) is not waited for.
