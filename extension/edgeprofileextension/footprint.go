@@ -47,7 +47,8 @@ func (e *edgeProfile) releaseStartupMemory() {
 	after := readResident()
 	fields := []zap.Field{
 		zap.Int("rss_kib_before", before.total), zap.Int("rss_kib_after", after.total),
-		zap.Int("anon_kib_after", after.anon), zap.Int("file_kib_after", after.file),
+		zap.Int("anon_kib_before", before.anon), zap.Int("anon_kib_after", after.anon),
+		zap.Int("file_kib_before", before.file), zap.Int("file_kib_after", after.file),
 		zap.Int("executable_mappings_released", mappings),
 	}
 	if err != nil {
