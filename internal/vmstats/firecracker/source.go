@@ -17,6 +17,10 @@ type Source struct {
 	// MaxReadBytes bounds one Poll (default 1 MiB): a file written faster than that is
 	// caught up over several scrapes, never read whole into memory.
 	MaxReadBytes int
+	// Open and Stat, when set, replace open(2) and stat(2) of Path: a path found on a VMM's
+	// command line is resolved inside that VMM's root (vmmargs.Root).
+	Open func(path string, flags int) (int, error)
+	Stat func(path string, st *syscall.Stat_t) error
 
 	acc    *Accumulator
 	fd     int
@@ -43,7 +47,14 @@ func (s *Source) Poll() error {
 		s.buf = make([]byte, 64<<10)
 	}
 	var st syscall.Stat_t
-	if err := syscall.Stat(s.Path, &st); err != nil {
+	stat, open := syscall.Stat, func(path string, flags int) (int, error) { return syscall.Open(path, flags, 0) }
+	if s.Stat != nil {
+		stat = s.Stat
+	}
+	if s.Open != nil {
+		open = s.Open
+	}
+	if err := stat(s.Path, &st); err != nil {
 		s.Close()
 		return fmt.Errorf("firecracker metrics %s: %w", s.Path, err)
 	}
@@ -51,7 +62,7 @@ func (s *Source) Poll() error {
 		s.Close() // replaced (a restarted VMM, log rotation)
 	}
 	if s.fd < 0 {
-		fd, err := syscall.Open(s.Path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		fd, err := open(s.Path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
 		if err != nil {
 			return fmt.Errorf("firecracker metrics %s: %w", s.Path, err)
 		}
