@@ -61,17 +61,22 @@ func (s *Source) Poll() error {
 	if s.fd >= 0 && st.Ino != s.ino {
 		s.Close() // replaced (a restarted VMM, log rotation)
 	}
+	if t := st.Mode & syscall.S_IFMT; t != syscall.S_IFREG && t != syscall.S_IFIFO {
+		s.Close() // checked before opening: opening a device can act on it
+		return fmt.Errorf("firecracker metrics %s: neither a regular file nor a FIFO", s.Path)
+	}
 	if s.fd < 0 {
 		fd, err := open(s.Path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
 		if err != nil {
 			return fmt.Errorf("firecracker metrics %s: %w", s.Path, err)
 		}
+		// What was opened is checked again: the path may have been swapped since the stat.
+		if err := syscall.Fstat(fd, &st); err != nil || (st.Mode&syscall.S_IFMT != syscall.S_IFREG && st.Mode&syscall.S_IFMT != syscall.S_IFIFO) {
+			syscall.Close(fd)
+			return fmt.Errorf("firecracker metrics %s: changed while opened, or neither a regular file nor a FIFO", s.Path)
+		}
 		s.fd, s.ino, s.offset = fd, st.Ino, 0
 		s.fifo = st.Mode&syscall.S_IFMT == syscall.S_IFIFO
-		if !s.fifo && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			s.Close()
-			return fmt.Errorf("firecracker metrics %s: neither a regular file nor a FIFO", s.Path)
-		}
 	}
 	if !s.fifo && st.Size < s.offset {
 		s.offset = 0 // truncated

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -59,7 +60,8 @@ func (r Root) Stat(path string, st *syscall.Stat_t) error {
 	return nil
 }
 
-// DialUnix connects to the Unix socket at path inside the root. The socket is opened O_PATH
+// DialUnix connects to the Unix socket at path inside the root, if the owner of the root's
+// parent (<proc>/<pid>: the process's user) owns it. The socket is opened O_PATH
 // inside the root and connected through /proc/self/fd/<n>, which names that very inode
 // (systemd connects long socket paths the same way, src/basic/socket-util.c
 // connect_unix_path): the kernel's own lookup of the address never sees the VMM's path.
@@ -75,6 +77,15 @@ func (r Root) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 		return nil, fmt.Errorf("%s inside VMM root %s: not a socket", path, r.Dir)
+	}
+	// A VMM creates its API socket itself: one of another user (a daemon's socket mounted into
+	// a container's root) is not the VMM's, and the collector may have more rights than it.
+	var owner unix.Stat_t
+	if err := unix.Stat(filepath.Dir(r.Dir), &owner); err != nil {
+		return nil, fmt.Errorf("VMM root %s: %w", r.Dir, err)
+	}
+	if st.Uid != owner.Uid {
+		return nil, fmt.Errorf("%s inside VMM root %s: owned by uid %d, not by the VMM's uid %d; not connected", path, r.Dir, st.Uid, owner.Uid)
 	}
 	return (&net.Dialer{}).DialContext(ctx, "unix", "/proc/self/fd/"+strconv.Itoa(fd))
 }

@@ -100,3 +100,15 @@ func TestProcRoot(t *testing.T) {
 	var st syscall.Stat_t
 	require.NoError(t, ProcRoot("/proc", os.Getpid()).Stat(wd, &st))
 }
+
+// A socket of another user inside the VMM's root (a daemon's socket mounted into a container)
+// is not the VMM's: not connected.
+func TestDialRefusesAnotherUsersSocket(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the socket another owner")
+	}
+	r, _ := vmmTree(t)
+	require.NoError(t, os.Lchown(r.Dir+"/run/api.sock", 4242, 4242))
+	_, err := dialName(t, r, "/run/api.sock")
+	assert.ErrorContains(t, err, "owned by uid 4242")
+}
