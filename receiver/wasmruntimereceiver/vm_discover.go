@@ -85,7 +85,7 @@ func (s *scraperImpl) discoverSources(ctx context.Context, snap *inventory.Snaps
 		if o := v.owned[in.Key]; o != nil && len(o.fc)+len(o.ch) > 0 {
 			continue // a configured path covers it
 		}
-		p := vmmProcess(in)
+		p := vmmBinary(in)
 		f := d.found[in.Key]
 		if f == nil || f.pid != p.PID || f.start != p.Start {
 			if f != nil {
@@ -171,4 +171,16 @@ func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, 
 		}
 	}
 	return f
+}
+
+// vmmBinary is the instance's process the catalog matched as the VMM itself, whose command
+// line names its sources (not a jailer still around it, whose arguments after "--" are the
+// VMM's but relative to a chroot not yet entered), else vmmProcess.
+func vmmBinary(in *inventory.Instance) *inventory.Process {
+	for i := range in.Procs {
+		if e := in.Procs[i].Matched; e != nil && e.Name == in.Identity.VMM {
+			return &in.Procs[i]
+		}
+	}
+	return vmmProcess(in)
 }
