@@ -57,10 +57,13 @@ func stockConfig(preset string, persistent bool, sink *e2e.CountingSink, tmp str
 	if preset == "edge" {
 		memory = "limit_mib: 128\n    spike_limit_mib: 32"
 		exporterID = "otlp_http"
+		// write_buffer_size: the 64 KiB the presets give otlp_http (extension/edgeprofileextension
+		// generated.go, httpWriteBufferSize) instead of confighttp's 512 KiB.
 		exporter = fmt.Sprintf(`otlp_http:
     endpoint: %s
     compression: gzip
     timeout: 30s
+    write_buffer_size: 65536
     %s
     sending_queue:
       enabled: true
