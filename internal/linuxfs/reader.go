@@ -19,6 +19,9 @@ type Reader struct {
 	buf   []byte
 	dents []byte
 	reads int64
+	// path is where ReadCachedAt joins a directory and a file name, so that a read of an open
+	// file builds no string: the map lookup by string(path) does not allocate.
+	path []byte
 
 	// fds keeps the files read at every pass open, up to MaxOpen, so that each later read
 	// is one pread(2) at offset 0 (procfs and cgroupfs regenerate the content) instead of
@@ -80,12 +83,35 @@ const (
 var seqPage = os.Getpagesize()
 
 func (r *Reader) cached(path string, mode readMode) ([]byte, error) {
+	return r.cachedAt(path, "", mode)
+}
+
+// ReadCachedAt is ReadCached of dir + "/" + name. A file the cache holds is read without
+// building its path, which is most of what a steady-state read would otherwise allocate (cgroup
+// paths of Kubernetes pods run to 200 bytes).
+func (r *Reader) ReadCachedAt(dir, name string) ([]byte, error) {
+	return r.cachedAt(dir, name, readSingle)
+}
+
+// ReadCachedMultiAt is ReadCachedMulti of dir + "/" + name (see ReadCachedAt).
+func (r *Reader) ReadCachedMultiAt(dir, name string) ([]byte, error) {
+	return r.cachedAt(dir, name, readMulti)
+}
+
+// cachedAt reads dir + "/" + name, or dir alone when name is empty.
+func (r *Reader) cachedAt(dir, name string, mode readMode) ([]byte, error) {
 	if r.MaxOpen <= 0 {
-		return r.Read(path)
+		return r.Read(joinName(dir, name))
 	}
 	r.reads++
-	r.record('r', path)
-	if c, ok := r.fds[path]; ok {
+	r.path = append(r.path[:0], dir...)
+	if name != "" {
+		r.path = append(append(r.path, '/'), name...)
+	}
+	if r.Trace != nil {
+		r.record('r', string(r.path))
+	}
+	if c, ok := r.fds[string(r.path)]; ok {
 		c.gen = r.gen
 		if data, err := r.pread(c.fd, mode); err == nil {
 			return data, nil
@@ -93,8 +119,9 @@ func (r *Reader) cached(path string, mode readMode) ([]byte, error) {
 		// The process exited (ESRCH) or the cgroup was removed (ENODEV); the path may now
 		// name a new one: reopen once.
 		syscall.Close(c.fd)
-		delete(r.fds, path)
+		delete(r.fds, string(r.path))
 	}
+	path := string(r.path)
 	fd, err := open(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -110,6 +137,13 @@ func (r *Reader) cached(path string, mode readMode) ([]byte, error) {
 		syscall.Close(fd)
 	}
 	return data, nil
+}
+
+func joinName(dir, name string) string {
+	if name == "" {
+		return dir
+	}
+	return dir + "/" + name
 }
 
 // pread reads a file from offset 0. For a single-record file (one seq_file show() call:

@@ -49,6 +49,7 @@ type scraperImpl struct {
 	states     map[string]*instState
 	procs      map[int]*procCache
 	dirLimits  map[limitKey]*dirLimits
+	dirs       map[dirKey]dirEntry
 	devices    deviceNames
 	netns      netnsScratch
 	lm         linearMemories
@@ -76,6 +77,7 @@ func newScraper(cfg *Config, set receiver.Settings, threats bool) (*scraperImpl,
 		states:    map[string]*instState{},
 		procs:     map[int]*procCache{},
 		dirLimits: map[limitKey]*dirLimits{},
+		dirs:      map[dirKey]dirEntry{},
 		maxAge:    cfg.CollectionInterval / 2,
 	}
 	if s.logger == nil {
@@ -179,6 +181,7 @@ func (s *scraperImpl) scrape(ctx context.Context) (pmetric.Metrics, error) {
 			delete(s.procs, pid)
 		}
 	}
+	s.pruneDirs()
 	md := s.mb.Emit()
 	s.telemetry(ctx, n, s.r.Reads()-readsBefore)
 	return md, s.endPass(now)
