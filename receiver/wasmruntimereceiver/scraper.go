@@ -163,7 +163,7 @@ func (s *scraperImpl) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		in := &snap.Instances[i]
 		st := s.stateOf(in.Key)
 		s.scrapeInstance(in, st, now, ts)
-		s.mb.EmitForResource(m.WithResource(s.resource(in, s.rb)))
+		s.mb.EmitForResource(m.WithResource(s.cachedResource(in, st)))
 		s.lastKeys = append(s.lastKeys, in.Key)
 	}
 	if s.cfg.VM.Xen.Enabled {
