@@ -6,21 +6,35 @@ import "bytes"
 
 // Atou parses an unsigned decimal; it rejects signs, spaces and overflow.
 func Atou(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
+	v, end, ok := ScanUint(b, 0)
+	return v, ok && end == len(b)
+}
+
+// ScanUint parses the run of decimal digits that starts at b[i] and returns its value and
+// the index after it. It rejects an empty run and overflow of uint64. 19 digits cannot
+// overflow, so only a 20th is checked: the parsers of /proc files call this for every number.
+func ScanUint(b []byte, i int) (v uint64, end int, ok bool) {
+	j := i
+	for j < len(b) && j-i < 19 {
+		d := b[j] - '0'
+		if d > 9 {
+			break
 		}
-		d := uint64(c - '0')
-		if n > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
+		v = v*10 + uint64(d)
+		j++
 	}
-	return n, true
+	if j == i {
+		return 0, i, false
+	}
+	if j < len(b) && b[j]-'0' <= 9 {
+		d := uint64(b[j] - '0')
+		if v > (1<<64-1-d)/10 || j+1 < len(b) && b[j+1]-'0' <= 9 {
+			return 0, i, false // more than 20 digits, or over 2^64-1
+		}
+		v = v*10 + d
+		j++
+	}
+	return v, j, true
 }
 
 // Atoi parses a signed decimal; it rejects spaces and overflow.

@@ -20,6 +20,31 @@ func TestAtou(t *testing.T) {
 	}
 }
 
+// ScanUint agrees with strconv on every length around the 19-digit fast path and its
+// overflow edge, and stops at the first non-digit.
+func TestScanUint(t *testing.T) {
+	for _, in := range []string{"0", "9", "1844674407370955161", "9999999999999999999", "10000000000000000000",
+		"18446744073709551615", "18446744073709551616", "19999999999999999999", "99999999999999999999", "100000000000000000000"} {
+		want, err := strconv.ParseUint(in, 10, 64)
+		v, end, ok := ScanUint([]byte(in+" 7"), 0)
+		if err != nil {
+			assert.False(t, ok, in)
+			continue
+		}
+		assert.True(t, ok, in)
+		assert.Equal(t, want, v, in)
+		assert.Equal(t, len(in), end, in)
+	}
+	v, end, ok := ScanUint([]byte("ab12cd"), 2)
+	assert.True(t, ok)
+	assert.Equal(t, uint64(12), v)
+	assert.Equal(t, 4, end)
+	_, _, ok = ScanUint([]byte("x"), 0)
+	assert.False(t, ok, "no digit")
+	_, _, ok = ScanUint([]byte("1"), 1)
+	assert.False(t, ok, "at the end")
+}
+
 func TestAtoi(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "-1": -1, "9223372036854775807": math.MaxInt64, "-9223372036854775808": math.MinInt64} {
 		got, ok := Atoi([]byte(in))

@@ -31,34 +31,61 @@ func (d NetDev) GuestView() NetDev {
 func ScanNetDev(data []byte, fn func(iface []byte, d NetDev)) error {
 	_, data = bytesparse.NextLine(data)
 	_, data = bytesparse.NextLine(data)
-	var buf [17][]byte
 	for len(data) > 0 {
 		var line []byte
 		line, data = bytesparse.NextLine(data)
-		name, rest, ok := bytes.Cut(line, []byte{':'})
-		if !ok {
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue
 			}
 			return malformed("net/dev", "line %q has no interface", line)
 		}
-		f := bytesparse.Fields(buf[:0], rest)
-		if len(f) < 16 {
-			return malformed("net/dev", "%d counters, want 16", len(f))
-		}
-		var v [12]uint64
-		for i, k := range [...]int{0, 1, 2, 3, 8, 9, 10, 11} {
-			n, ok := bytesparse.Atou(f[k])
-			if !ok {
-				return malformed("net/dev", "bad counter %q", f[k])
-			}
-			v[i] = n
-		}
-		iface := bytes.TrimSpace(name)
+		iface := bytes.TrimSpace(line[:colon])
 		if string(iface) == "lo" {
-			continue
+			continue // half of a VMM's namespace's lines: not scanned at all
+		}
+		v, err := netDevCounters(line[colon+1:])
+		if err != nil {
+			return err
 		}
 		fn(iface, NetDev{RxBytes: v[0], RxPackets: v[1], RxErrors: v[2], RxDropped: v[3], TxBytes: v[4], TxPackets: v[5], TxErrors: v[6], TxDropped: v[7]})
 	}
 	return nil
+}
+
+// netDevUsed marks the counters read of the 16 (rx bytes, packets, errs, drop; tx the same).
+var netDevUsed = [16]bool{0: true, 1: true, 2: true, 3: true, 8: true, 9: true, 10: true, 11: true}
+
+// netDevCounters scans the space- or tab-separated counters after an interface's colon in one
+// pass (net/core/net-procfs.c, dev_seq_printf_stats: 16 of them), keeping the eight used.
+func netDevCounters(rest []byte) ([8]uint64, error) {
+	var v [8]uint64
+	n, k := 0, 0
+	for i := 0; ; {
+		for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t') {
+			i++
+		}
+		if i == len(rest) {
+			break
+		}
+		j := i
+		for j < len(rest) && rest[j] != ' ' && rest[j] != '\t' {
+			j++
+		}
+		if n < len(netDevUsed) && netDevUsed[n] {
+			x, end, ok := bytesparse.ScanUint(rest[:j], i)
+			if !ok || end != j {
+				return v, malformed("net/dev", "bad counter %q", rest[i:j])
+			}
+			v[k] = x
+			k++
+		}
+		n++
+		i = j
+	}
+	if n < 16 {
+		return v, malformed("net/dev", "%d counters, want 16", n)
+	}
+	return v, nil
 }

@@ -48,7 +48,8 @@ type TapStats struct {
 // VMStats is what one scrape collected for a VM. Slices are reused across Collect calls.
 type VMStats struct {
 	// Process is the VMM's whole thread group: GuestTime there sums all vCPUs. ProcessOK is
-	// false when its stat could not be read this time (Process then holds nothing valid).
+	// false when its stat could not be read this time (Process then holds nothing valid);
+	// with CollectWithStat it is the caller's stat line.
 	Process   TaskCPU
 	ProcessOK bool
 	VCPUs     []VCPUStats
@@ -118,12 +119,11 @@ func (c *Collector) BeginScrape() {
 	}
 }
 
-// Collect reads the figures of vm into s. It allocates nothing once s has grown to the VM's
-// size: every path was built at discovery, and through the reader's open-file cache each read
-// is one pread.
+// Collect reads the figures of vm into s, the VMM's own /proc/<pid>/stat included. It
+// allocates nothing once s has grown to the VM's size: every path was built at discovery, and
+// through the reader's open-file cache each read is one pread.
 func (c *Collector) Collect(vm *VM, s *VMStats) {
 	s.Errs = s.Errs[:0]
-	s.IOErr = nil
 	s.ProcessOK = false
 	if data, err := c.R.ReadCached(vm.statPath); err != nil {
 		s.Errs = append(s.Errs, err)
@@ -132,6 +132,27 @@ func (c *Collector) Collect(vm *VM, s *VMStats) {
 	} else {
 		s.Process, s.ProcessOK = t, true
 	}
+	c.collectThreads(vm, s)
+}
+
+// CollectWithStat is Collect for a caller that holds the VMM's stat line of this scrape
+// already (the inventory's walk reads it): the VMM's CPU then has one source, the one its
+// instance's CPU metrics come from, and its stat is not read a second time.
+func (c *Collector) CollectWithStat(vm *VM, st *proc.Stat, s *VMStats) {
+	s.Errs = s.Errs[:0]
+	s.Process, s.ProcessOK = TaskCPUOf(st), true
+	c.collectThreads(vm, s)
+}
+
+// TaskCPUOf is the CPU part of a stat line parsed by proc.ParseStat (Processor and Flags,
+// which it does not keep, are zero).
+func TaskCPUOf(st *proc.Stat) TaskCPU {
+	return TaskCPU{UTime: st.UTime, STime: st.STime, GuestTime: st.GuestTime, CGuestTime: st.CGuestTime, State: st.State}
+}
+
+// collectThreads reads the vCPU threads, the VMM's I/O and the taps.
+func (c *Collector) collectThreads(vm *VM, s *VMStats) {
+	s.IOErr = nil
 	s.VCPUs = s.VCPUs[:0]
 	for i := range vm.VCPUs {
 		th := &vm.VCPUs[i]

@@ -21,7 +21,17 @@ func FuzzParseTaskStat(f *testing.F) {
 
 func FuzzParseSchedstat(f *testing.F) {
 	f.Add(captured(f, "task/*/schedstat"))
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseSchedstat(b) })
+	f.Add([]byte("1 2 3"))
+	f.Add([]byte(" 1\t2 3\n\n"))
+	f.Add([]byte("18446744073709551615 18446744073709551616 1\n"))
+	// The one-pass scan of the kernel's layout and the general parser agree on every input.
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, err := ParseSchedstat(b)
+		slow, errSlow := parseSchedstatFields(b)
+		if (err == nil) != (errSlow == nil) || err == nil && fast != slow {
+			t.Fatalf("%q: %+v %v, general parser %+v %v", b, fast, err, slow, errSlow)
+		}
+	})
 }
 
 func FuzzParseSyscall(f *testing.F) {
@@ -42,7 +52,15 @@ func FuzzParseTunFdinfo(f *testing.F) {
 
 func FuzzParseProcIO(f *testing.F) {
 	f.Add(captured(f, "io"))
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseProcIO(b) })
+	f.Add([]byte("wchar: 1\nrchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 7\n"))
+	f.Add([]byte("rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 7"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, err := ParseProcIO(b)
+		slow, errSlow := parseProcIOLines(b)
+		if (err == nil) != (errSlow == nil) || err == nil && fast != slow {
+			t.Fatalf("%q: %+v %v, general parser %+v %v", b, fast, err, slow, errSlow)
+		}
+	})
 }
 
 func FuzzTapNamesFromCmdline(f *testing.F) {

@@ -1,6 +1,10 @@
 package vmstats
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/proc"
+)
 
 func BenchmarkParseTaskStat(b *testing.B) {
 	data := captured(b, "task/*/stat")
@@ -21,4 +25,31 @@ func BenchmarkCalibrateSum(b *testing.B) {
 		}
 	}
 	_ = s
+}
+
+func BenchmarkParseSchedstat(b *testing.B) {
+	data := captured(b, "task/*/schedstat")
+	for b.Loop() {
+		if _, err := ParseSchedstat(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseProcIO(b *testing.B) {
+	data := captured(b, "io")
+	for b.Loop() {
+		if _, err := ParseProcIO(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkScanNetDev(b *testing.B) {
+	data := captured(b, "net/dev")
+	for b.Loop() {
+		if err := proc.ScanNetDev(data, func([]byte, NetCounters) {}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

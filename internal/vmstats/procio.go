@@ -17,8 +17,33 @@ type ProcIO struct {
 	CancelledWriteBytes   uint64
 }
 
+// procIOKeys are the lines of /proc/<pid>/io in the kernel's order (fs/proc/base.c,
+// do_io_accounting).
+var procIOKeys = [7]string{"rchar: ", "wchar: ", "syscr: ", "syscw: ", "read_bytes: ", "write_bytes: ", "cancelled_write_bytes: "}
+
 // ParseProcIO parses /proc/<pid>/io; every one of its seven fields must be present.
 func ParseProcIO(data []byte) (ProcIO, error) {
+	// The kernel's layout is scanned in one pass; any other (reordered, padded, extended)
+	// takes the general parser.
+	var v [7]uint64
+	i := 0
+	for k, key := range procIOKeys {
+		if len(data)-i < len(key) || string(data[i:i+len(key)]) != key {
+			return parseProcIOLines(data)
+		}
+		var ok bool
+		if v[k], i, ok = bytesparse.ScanUint(data, i+len(key)); !ok || i == len(data) || data[i] != '\n' {
+			return parseProcIOLines(data)
+		}
+		i++
+	}
+	if i != len(data) {
+		return parseProcIOLines(data)
+	}
+	return ProcIO{RChar: v[0], WChar: v[1], Syscr: v[2], Syscw: v[3], ReadBytes: v[4], WriteBytes: v[5], CancelledWriteBytes: v[6]}, nil
+}
+
+func parseProcIOLines(data []byte) (ProcIO, error) {
 	var p ProcIO
 	seen := 0
 	for len(data) > 0 {

@@ -141,6 +141,27 @@ type Schedstat struct {
 
 // ParseSchedstat parses the three numbers of a schedstat file (kernel/sched/stats.c).
 func ParseSchedstat(data []byte) (Schedstat, error) {
+	// The kernel writes "%llu %llu %lu\n" (proc_pid_schedstat, fs/proc/base.c): that form is
+	// scanned in one pass; anything else takes the general parser, which tells what is wrong.
+	var v [3]uint64
+	i := 0
+	for k := range v {
+		var ok bool
+		if v[k], i, ok = bytesparse.ScanUint(data, i); !ok {
+			break
+		}
+		if k == 2 && (i == len(data) || i == len(data)-1 && data[i] == '\n') {
+			return Schedstat{RunNS: v[0], WaitNS: v[1], Timeslices: v[2]}, nil
+		}
+		if i == len(data) || data[i] != ' ' {
+			break
+		}
+		i++
+	}
+	return parseSchedstatFields(data)
+}
+
+func parseSchedstatFields(data []byte) (Schedstat, error) {
 	var s Schedstat
 	var buf [4][]byte
 	f := bytesparse.Fields(buf[:0], bytes.TrimRight(data, "\n"))

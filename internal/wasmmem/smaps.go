@@ -58,7 +58,10 @@ type Smaps struct {
 	VMAs []VMA
 	// Truncated counts the mappings past the bound: parsed into Totals, not kept.
 	Truncated int
-	Totals    Totals
+	// Torn counts mappings printed again, from a new start, because the process changed its
+	// address space while the file was read; the later record is kept (see resolveTorn).
+	Torn   int
+	Totals Totals
 }
 
 // Scanner parses smaps files into reused storage: after the first file of a given size, a
@@ -208,9 +211,13 @@ func (s *Scanner) Parse(b []byte) (Smaps, error) {
 				s.vmas = vmas
 				return Smaps{}, fmt.Errorf("smaps line %d: %w", lineNo, err)
 			}
-			if n := len(vmas); n >= 2 && cur != &skipped && vmas[n-2].End > cur.Start {
-				s.vmas = vmas
-				return Smaps{}, fmt.Errorf("smaps line %d: %w: mappings out of order", lineNo, ErrMalformed)
+			if cur != &skipped {
+				var ok bool
+				if vmas, ok = resolveTorn(vmas, &out); !ok {
+					s.vmas = vmas
+					return Smaps{}, fmt.Errorf("smaps line %d: %w: mappings out of order", lineNo, ErrMalformed)
+				}
+				cur = &vmas[len(vmas)-1]
 			}
 			if rest, ok := s.block.skipBlock(b, cur); ok {
 				lineNo += s.block.lines
@@ -244,6 +251,43 @@ func (s *Scanner) Parse(b []byte) (Smaps, error) {
 	s.vmas = vmas
 	out.VMAs = vmas
 	return out, nil
+}
+
+// resolveTorn checks the mapping just appended (the last of vmas) against the ones before it.
+// A read of smaps is not atomic: each read(2) takes mmap_lock anew and resumes at the first
+// mapping that ends past the address it stopped at (torvalds/linux fs/proc/task_mmu.c,
+// m_start and proc_get_vma, since the maple-tree rework of v6.1; earlier kernels resume
+// with find_vma from m->version the same way). If the process merged or grew a mapping in
+// between, that mapping is printed again from its new start, overlapping what was already
+// printed and ending past it. The later record is the fresher one: the overlapped records
+// are dropped from the list and the totals, and the file counted as torn. A mapping that
+// overlaps without ending past its predecessor cannot come from that race: false.
+func resolveTorn(vmas []VMA, out *Smaps) ([]VMA, bool) {
+	n := len(vmas)
+	if n < 2 || vmas[n-2].End <= vmas[n-1].Start {
+		return vmas, true
+	}
+	last := vmas[n-1]
+	if last.End <= vmas[n-2].End {
+		return vmas, false
+	}
+	keep := n - 1
+	for keep > 0 && vmas[keep-1].End > last.Start {
+		out.Totals.sub(&vmas[keep-1])
+		keep--
+	}
+	out.Torn++
+	vmas = append(vmas[:keep], last)
+	return vmas, true
+}
+
+func (t *Totals) sub(v *VMA) {
+	t.VMAs--
+	t.Rss -= v.Rss
+	t.Pss -= v.Pss
+	t.PrivateDirty -= v.PrivateDirty
+	t.Anonymous -= v.Anonymous
+	t.Swap -= v.Swap
 }
 
 func (t *Totals) add(v *VMA) {

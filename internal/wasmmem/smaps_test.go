@@ -93,6 +93,31 @@ func TestParseSmapsMalformed(t *testing.T) {
 	}
 }
 
+// A mapping that grew or merged while the file was read is printed again from its new start
+// (the kernel resumes each read(2) at the mapping that ends past where it stopped): the later
+// record replaces the ones it overlaps, in the list and the totals. This is what a wasmtime
+// guest growing its linear memory during the read produced on Linux 6.18.
+func TestParseSmapsTornRead(t *testing.T) {
+	in := vma(0x1000, 0x2000, "rw-p", "", 4, 0) +
+		vma(0x3000, 0x4000, "rw-p", "", 4, 0) +
+		vma(0x4000, 0x5000, "rw-p", "", 4, 0) +
+		vma(0x3000, 0x8000, "rw-p", "", 20, 0) + // the two above, merged and grown
+		vma(0x9000, 0xa000, "r--p", "", 4, 0)
+	var s Scanner
+	sm, err := s.Parse([]byte(in))
+	require.NoError(t, err)
+	require.Len(t, sm.VMAs, 3)
+	assert.Equal(t, [][2]uint64{{0x1000, 0x2000}, {0x3000, 0x8000}, {0x9000, 0xa000}},
+		[][2]uint64{{sm.VMAs[0].Start, sm.VMAs[0].End}, {sm.VMAs[1].Start, sm.VMAs[1].End}, {sm.VMAs[2].Start, sm.VMAs[2].End}})
+	assert.Equal(t, 1, sm.Torn)
+	assert.Equal(t, 3, sm.Totals.VMAs)
+	assert.Equal(t, uint64(28<<10), sm.Totals.Rss, "the overlapped records leave the totals")
+
+	// Overlap that does not end past its predecessor is not that race.
+	_, err = s.Parse([]byte(vma(0x1000, 0x4000, "rw-p", "", 4, 0) + vma(0x2000, 0x3000, "rw-p", "", 4, 0)))
+	assert.ErrorIs(t, err, ErrMalformed)
+}
+
 func TestParseSmapsAllocationFree(t *testing.T) {
 	c := loadCapture(t, "wasmtime-1000")
 	tr := NewTracker(Wasmtime)

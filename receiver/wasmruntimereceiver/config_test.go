@@ -71,7 +71,14 @@ func TestLoadConfig(t *testing.T) {
 			},
 		},
 		{id: component.NewIDWithName(Type, "vm_bad_firecracker"), wantErr: `vm.firecracker[0].metrics_path: must be an absolute path, got "run/fc/metrics"`},
-		{id: component.NewIDWithName(Type, "vm_missing_socket"), wantErr: "vm.cloud_hypervisor[0].api_socket: required"},
+		{
+			id: component.NewIDWithName(Type, "vm_discovery"), // no path: found on the VMMs' command lines
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, []FirecrackerSource{{MaxLineBytes: 65536}}, cfg.VM.Firecracker)
+				assert.Equal(t, []CloudHypervisorSource{{VMID: "ch1", Timeout: time.Second}}, cfg.VM.CloudHypervisor)
+			},
+		},
+		{id: component.NewIDWithName(Type, "vm_duplicate_discovery"), wantErr: `vm.cloud_hypervisor[1]: vm.cloud_hypervisor[0], like it, has no api_socket and the same vm_id ""`},
 		{id: component.NewIDWithName(Type, "vm_slow_socket"), wantErr: "vm.cloud_hypervisor[0].timeout: 10s is not shorter than collection_interval 10s"},
 		{id: component.NewIDWithName(Type, "vm_duplicate"), wantErr: `vm.firecracker[1].metrics_path: "/run/fc/metrics" is already read by vm.firecracker[0].metrics_path`},
 		{id: component.NewIDWithName(Type, "vm_bad_max"), wantErr: "vm.max_vms: must be 0 (1024) or positive, got -1"},

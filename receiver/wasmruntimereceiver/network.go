@@ -28,6 +28,7 @@ type netnsScratch struct {
 	counts [][len(proc.TCPStates)]int64
 	slots  map[string]int32 // instance key -> slot
 	fds    []int
+	mapped int // sockets mapped this scrape: counted ones leave owner, so its len is no measure
 }
 
 func (n *netnsScratch) begin() {
@@ -42,7 +43,7 @@ func (n *netnsScratch) begin() {
 
 // end drops maps a large scrape grew, so that their memory is not kept.
 func (n *netnsScratch) end() {
-	if len(n.owner) > 1<<16 {
+	if n.mapped > 1<<16 {
 		n.owner = map[uint64]int32{}
 	}
 }
@@ -70,6 +71,7 @@ func (s *scraperImpl) countConnections(snap *inventory.Snapshot, kept []int) {
 			s.collectSocketInodes(p, pc, slot)
 		}
 	}
+	n.mapped = len(n.owner)
 	for _, dir := range n.tables {
 		for _, f := range [...]string{"tcp", "tcp6"} {
 			err := s.r.ScanLines(dir+f, func(line []byte) error {
@@ -77,8 +79,13 @@ func (s *scraperImpl) countConnections(snap *inventory.Snapshot, kept []int) {
 				if err != nil || !ok || inode == 0 {
 					return err
 				}
+				// A socket counts once: the table is read in chunks, and each read(2)
+				// resumes at a bucket and an offset within it (torvalds/linux
+				// net/ipv4/tcp_ipv4.c, tcp_seek_last_pos), so sockets opened or closed
+				// meanwhile in that bucket make the kernel print a line twice.
 				if slot, ok := n.owner[inode]; ok && int(state) < len(proc.TCPStates) {
 					n.counts[slot][state]++
+					delete(n.owner, inode)
 				}
 				return nil
 			})

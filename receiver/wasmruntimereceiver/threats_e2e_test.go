@@ -94,9 +94,11 @@ func TestThreatEventsEndToEnd(t *testing.T) {
 	needIntegration(t)
 	all := cgrouptest.Limits{CPUQuotaUsec: 100000, CPUPeriodUsec: 100000, MemoryBytes: 512 << 20, Pids: 100}
 
-	// 1. CPU loop under a 50 % quota.
+	// 1. CPU loop under a 10 % quota: small enough that the loop uses all of it even when the
+	// 2-core machine runs other test packages at once (under a 50 % quota a loaded machine gave
+	// the loop less than the rule's 80 %, and rightly no event fired).
 	cpuLimits := all
-	cpuLimits.CPUQuotaUsec = 50000
+	cpuLimits.CPUQuotaUsec = 10000
 	cpuGuest := startGuest(t, cgrouptest.New(t, cpuLimits), nil, "cpuloop")
 	// 2. Memory growth toward a 128 MiB limit, then an OOM kill in the same cgroup. A Go guest
 	// asking for 20 MiB makes wazero hold about 110 MiB of anonymous memory (measured), 85-90 %

@@ -111,7 +111,7 @@ func (s *scraperImpl) recordVMProcess(in *inventory.Instance, p *inventory.Proce
 		}
 	}
 	vs := &vi.stats
-	s.vm.c.Collect(vi.vm, vs)
+	s.vm.c.CollectWithStat(vi.vm, &p.Stat, vs)
 	for _, err := range vs.Errs {
 		s.errs.Fail(err)
 	}

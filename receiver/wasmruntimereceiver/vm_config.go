@@ -21,9 +21,12 @@ type VMConfig struct {
 	// debugfs mounted, no kernel lockdown.
 	KVMDebugfs KVMDebugfsConfig `mapstructure:"kvm_debugfs"`
 	// Firecracker are metrics files or FIFOs of Firecracker VMMs (--metrics-path, or what the
-	// jailer or orchestrator configured).
+	// jailer or orchestrator configured). An entry without metrics_path discovers them: each
+	// Firecracker instance (or the one of its vm_id) whose command line names --metrics-path.
 	Firecracker []FirecrackerSource `mapstructure:"firecracker"`
-	// CloudHypervisor are API sockets of Cloud Hypervisor VMMs, read for vm.counters.
+	// CloudHypervisor are API sockets of Cloud Hypervisor VMMs, read for vm.counters. An entry
+	// without api_socket discovers them: each Cloud Hypervisor instance (or the one of its
+	// vm_id) whose command line names --api-socket.
 	CloudHypervisor []CloudHypervisorSource `mapstructure:"cloud_hypervisor"`
 	// Libvirt reads the domain statistics of libvirtd.
 	Libvirt LibvirtConfig `mapstructure:"libvirt"`
@@ -42,7 +45,8 @@ type KVMDebugfsConfig struct {
 
 // FirecrackerSource is one vm::firecracker entry.
 type FirecrackerSource struct {
-	// MetricsPath is the metrics file or FIFO, as the collector sees it.
+	// MetricsPath is the metrics file or FIFO, as the collector sees it; empty: the path on
+	// each Firecracker instance's command line, resolved inside that VMM's root.
 	MetricsPath string `mapstructure:"metrics_path"`
 	// VMID is the instance the counters belong to (its wasm_runtime.vm.id, the jailer --id);
 	// empty: the Firecracker instance whose command line names metrics_path.
@@ -56,7 +60,8 @@ type FirecrackerSource struct {
 
 // CloudHypervisorSource is one vm::cloud_hypervisor entry.
 type CloudHypervisorSource struct {
-	// APISocket is the VMM's --api-socket path.
+	// APISocket is the VMM's --api-socket path; empty: the path on each Cloud Hypervisor
+	// instance's command line, resolved inside that VMM's root.
 	APISocket string `mapstructure:"api_socket"`
 	// VMID is the instance the counters belong to; empty: the Cloud Hypervisor instance
 	// whose command line names api_socket.
@@ -130,14 +135,21 @@ func (c *VMConfig) validate(interval time.Duration) []error {
 		}
 		seen[v] = field
 	}
+	// An entry without its path discovers it for each instance of its vm_id (empty: all).
+	discovering := map[string]string{}
+	discovery := func(field, path, kind, vmID string) {
+		if prev, ok := discovering[kind+"\x00"+vmID]; ok {
+			errs = append(errs, fmt.Errorf("%s: %s, like it, has no %s and the same vm_id %q; keep one entry (it discovers the path of every matching instance)", field, prev, path, vmID))
+		}
+		discovering[kind+"\x00"+vmID] = field
+	}
 	for i, f := range c.Firecracker {
 		field := fmt.Sprintf("vm.firecracker[%d]", i)
-		if f.MetricsPath == "" {
-			errs = append(errs, fmt.Errorf("%s.metrics_path: required, the Firecracker metrics file or FIFO (e.g. /run/firecracker/vm1/metrics.fifo)", field))
-		}
 		abs(field+".metrics_path", f.MetricsPath, "/run/firecracker/vm1/metrics.fifo")
 		if f.MetricsPath != "" {
 			dup(field+".metrics_path", f.MetricsPath)
+		} else {
+			discovery(field, "metrics_path", "fc", f.VMID)
 		}
 		if f.MaxLineBytes < 0 || f.MaxLineBytes > maxFirecrackerLine {
 			errs = append(errs, fmt.Errorf("%s.max_line_bytes: must be between 0 (256 KiB) and %d, got %d", field, maxFirecrackerLine, f.MaxLineBytes))
@@ -148,12 +160,11 @@ func (c *VMConfig) validate(interval time.Duration) []error {
 	}
 	for i, ch := range c.CloudHypervisor {
 		field := fmt.Sprintf("vm.cloud_hypervisor[%d]", i)
-		if ch.APISocket == "" {
-			errs = append(errs, fmt.Errorf("%s.api_socket: required, the VMM's --api-socket path (e.g. /run/cloud-hypervisor/vm1.sock)", field))
-		}
 		abs(field+".api_socket", ch.APISocket, "/run/cloud-hypervisor/vm1.sock")
 		if ch.APISocket != "" {
 			dup(field+".api_socket", ch.APISocket)
+		} else {
+			discovery(field, "api_socket", "ch", ch.VMID)
 		}
 		timeout(field+".timeout", ch.Timeout)
 		if ch.MaxBodyBytes < 0 || ch.MaxBodyBytes > maxVMMSourceBody {

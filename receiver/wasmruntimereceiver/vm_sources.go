@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/cloudhypervisor"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/firecracker"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/libvirtstats"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/vmmargs"
 	m "github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
 
@@ -30,6 +32,7 @@ type vmSources struct {
 	libvirt    map[string]*libvirtstats.Domain // by UUID and by name, this scrape
 	cmdlines   map[string][]byte               // VMM command line by instance key
 	owned      map[string]*ownedSources        // by instance key, this scrape
+	discovery  vmmDiscovery                    // entries without a path: found on command lines
 	libvirtErr bool
 }
 
@@ -45,17 +48,26 @@ type fcSource struct {
 
 type chSource struct {
 	cfg  CloudHypervisorSource
+	root *vmmargs.Root            // set when the socket was found on the VMM's command line
 	devs []cloudhypervisor.Device // nil when the last request failed
 }
 
 func newVMSources(cfg *VMConfig) vmSources {
 	var v vmSources
 	for _, f := range cfg.Firecracker {
+		if f.MetricsPath == "" {
+			v.discovery.fc = append(v.discovery.fc, f)
+			continue
+		}
 		src := firecracker.NewSource(f.MetricsPath, firecracker.NewAccumulator(firecracker.Limits{MaxLineBytes: f.MaxLineBytes}))
 		src.MaxReadBytes = f.MaxReadBytes
 		v.fc = append(v.fc, &fcSource{cfg: f, src: src})
 	}
 	for _, c := range cfg.CloudHypervisor {
+		if c.APISocket == "" {
+			v.discovery.ch = append(v.discovery.ch, c)
+			continue
+		}
 		v.ch = append(v.ch, &chSource{cfg: c})
 	}
 	return v
@@ -65,6 +77,7 @@ func (v *vmSources) close() {
 	for _, f := range v.fc {
 		f.src.Close()
 	}
+	v.discovery.close()
 }
 
 // beginSources reads every opt-in source and finds the instance each belongs to.
@@ -95,18 +108,20 @@ func (s *scraperImpl) beginSources(ctx context.Context, snap *inventory.Snapshot
 		}
 	}
 	for _, c := range v.ch {
-		cl := cloudhypervisor.Client{Socket: c.cfg.APISocket, Timeout: c.cfg.Timeout, Limits: cloudhypervisor.Limits{MaxBodyBytes: c.cfg.MaxBodyBytes}}
-		devs, err := cl.Counters(ctx)
-		if err != nil {
-			s.errs.Fail(fmt.Errorf("vm.cloud_hypervisor %s: %w", c.cfg.APISocket, err))
-		}
-		c.devs = devs
+		s.readCloudHypervisor(ctx, c)
 	}
 	v.libvirt = nil
 	if cfg.Libvirt.Enabled {
 		s.collectLibvirt(ctx)
 	}
 	v.owned = map[string]*ownedSources{}
+	s.ownConfiguredSources(snap)
+	s.discoverSources(ctx, snap)
+}
+
+// ownConfiguredSources gives each source configured with its path to its instance.
+func (s *scraperImpl) ownConfiguredSources(snap *inventory.Snapshot) {
+	v := &s.vm.sources
 	if len(v.fc)+len(v.ch) == 0 {
 		return
 	}
@@ -122,6 +137,25 @@ func (s *scraperImpl) beginSources(ctx context.Context, snap *inventory.Snapshot
 		}
 	}
 	v.cmdlines = cmdlines // instances gone since drop out
+}
+
+// readCloudHypervisor asks the VMM for vm.counters, inside its root when its socket was
+// found on its command line.
+func (s *scraperImpl) readCloudHypervisor(ctx context.Context, c *chSource) {
+	cl := cloudhypervisor.Client{Socket: c.cfg.APISocket, Timeout: c.cfg.Timeout, Limits: cloudhypervisor.Limits{MaxBodyBytes: c.cfg.MaxBodyBytes}}
+	if root := c.root; root != nil {
+		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, c.cfg.APISocket) }
+	}
+	devs, err := cl.Counters(ctx)
+	if err != nil {
+		err = fmt.Errorf("vm.cloud_hypervisor %s: %w", c.cfg.APISocket, err)
+		if c.root != nil {
+			s.failFound(err)
+		} else {
+			s.errs.Fail(err)
+		}
+	}
+	c.devs = devs
 }
 
 func (v *vmSources) ownedBy(key string) *ownedSources {

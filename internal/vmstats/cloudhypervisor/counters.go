@@ -128,6 +128,9 @@ type Client struct {
 	Socket  string
 	Timeout time.Duration // default 2 s: a VMM stuck in its guest's hands must not stall a scrape
 	Limits  Limits
+	// Dial, when set, connects instead of dialing Socket: a socket found on a VMM's command
+	// line is opened inside that VMM's root (vmmargs.Root.DialUnix).
+	Dial func(ctx context.Context) (net.Conn, error)
 }
 
 // Counters performs GET /api/v1/vm.counters. The body is read up to MaxBodyBytes+1 bytes and
@@ -140,7 +143,13 @@ func (c Client) Counters(ctx context.Context) ([]Device, error) {
 	l := c.Limits.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "unix", c.Socket)
+	var conn net.Conn
+	var err error
+	if c.Dial != nil {
+		conn, err = c.Dial(ctx)
+	} else {
+		conn, err = (&net.Dialer{}).DialContext(ctx, "unix", c.Socket)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cloud-hypervisor API socket %s: %w", c.Socket, err)
 	}

@@ -150,3 +150,11 @@ func FuzzAccumulator(f *testing.F) {
 		}
 	})
 }
+
+// A metrics path that names a device is refused before it is opened.
+func TestSourceRefusesADevice(t *testing.T) {
+	src := NewSource("/dev/null", NewAccumulator(Limits{}))
+	err := src.Poll()
+	require.ErrorContains(t, err, "neither a regular file nor a FIFO")
+	assert.Equal(t, -1, src.fd, "never opened")
+}

@@ -17,6 +17,10 @@ type Source struct {
 	// MaxReadBytes bounds one Poll (default 1 MiB): a file written faster than that is
 	// caught up over several scrapes, never read whole into memory.
 	MaxReadBytes int
+	// Open and Stat, when set, replace open(2) and stat(2) of Path: a path found on a VMM's
+	// command line is resolved inside that VMM's root (vmmargs.Root).
+	Open func(path string, flags int) (int, error)
+	Stat func(path string, st *syscall.Stat_t) error
 
 	acc    *Accumulator
 	fd     int
@@ -43,24 +47,36 @@ func (s *Source) Poll() error {
 		s.buf = make([]byte, 64<<10)
 	}
 	var st syscall.Stat_t
-	if err := syscall.Stat(s.Path, &st); err != nil {
+	stat, open := syscall.Stat, func(path string, flags int) (int, error) { return syscall.Open(path, flags, 0) }
+	if s.Stat != nil {
+		stat = s.Stat
+	}
+	if s.Open != nil {
+		open = s.Open
+	}
+	if err := stat(s.Path, &st); err != nil {
 		s.Close()
 		return fmt.Errorf("firecracker metrics %s: %w", s.Path, err)
 	}
 	if s.fd >= 0 && st.Ino != s.ino {
 		s.Close() // replaced (a restarted VMM, log rotation)
 	}
+	if t := st.Mode & syscall.S_IFMT; t != syscall.S_IFREG && t != syscall.S_IFIFO {
+		s.Close() // checked before opening: opening a device can act on it
+		return fmt.Errorf("firecracker metrics %s: neither a regular file nor a FIFO", s.Path)
+	}
 	if s.fd < 0 {
-		fd, err := syscall.Open(s.Path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		fd, err := open(s.Path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
 		if err != nil {
 			return fmt.Errorf("firecracker metrics %s: %w", s.Path, err)
 		}
+		// What was opened is checked again: the path may have been swapped since the stat.
+		if err := syscall.Fstat(fd, &st); err != nil || (st.Mode&syscall.S_IFMT != syscall.S_IFREG && st.Mode&syscall.S_IFMT != syscall.S_IFIFO) {
+			syscall.Close(fd)
+			return fmt.Errorf("firecracker metrics %s: changed while opened, or neither a regular file nor a FIFO", s.Path)
+		}
 		s.fd, s.ino, s.offset = fd, st.Ino, 0
 		s.fifo = st.Mode&syscall.S_IFMT == syscall.S_IFIFO
-		if !s.fifo && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			s.Close()
-			return fmt.Errorf("firecracker metrics %s: neither a regular file nor a FIFO", s.Path)
-		}
 	}
 	if !s.fifo && st.Size < s.offset {
 		s.offset = 0 // truncated

@@ -1,0 +1,103 @@
+package vmmargs
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
+)
+
+func cmdline(args ...string) []byte { return []byte(strings.Join(args, "\x00") + "\x00") }
+
+type argCase struct {
+	name string
+	cl   []byte
+	want string
+	err  error // ErrNotNamed, linuxfs.ErrMalformed or nil
+}
+
+func checkCases(t *testing.T, parse func([]byte) (string, error), cases []argCase) {
+	t.Helper()
+	for _, c := range cases {
+		got, err := parse(c.cl)
+		if c.err != nil {
+			assert.ErrorIs(t, err, c.err, c.name)
+			assert.Empty(t, got, c.name)
+			continue
+		}
+		if assert.NoError(t, err, c.name) {
+			assert.Equal(t, c.want, got, c.name)
+		}
+	}
+}
+
+// Command lines as Cloud Hypervisor's docs start it (docs/api.md: --api-socket path=/tmp/...;
+// the bare path parse_api_socket falls back to, fd= of main.rs's help) and as clap accepts
+// them (--api-socket=<value>).
+func TestCloudHypervisorAPISocket(t *testing.T) {
+	ch := func(args ...string) []byte { return cmdline(append([]string{"cloud-hypervisor"}, args...)...) }
+	checkCases(t, CloudHypervisorAPISocket, []argCase{
+		{"bare path", ch("--api-socket", "/tmp/cloud-hypervisor.sock", "--kernel", "vmlinux"), "/tmp/cloud-hypervisor.sock", nil},
+		{"path=", ch("--cpus", "boot=4", "--api-socket", "path=/run/ch/vm1.sock"), "/run/ch/vm1.sock", nil},
+		{"--api-socket=path=", ch("--api-socket=path=/run/ch/vm1.sock"), "/run/ch/vm1.sock", nil},
+		{"--api-socket=bare", ch("--api-socket=/run/ch/vm1.sock"), "/run/ch/vm1.sock", nil},
+		{"quoted path with a comma", ch("--api-socket", `path="/run/ch/a,b.sock"`), "/run/ch/a,b.sock", nil},
+		{"bare path with a comma is the whole value", ch("--api-socket", "/run/ch/a,b.sock"), "/run/ch/a,b.sock", nil},
+		{"cleaned", ch("--api-socket", "path=/run//ch/../ch/vm.sock"), "/run/ch/vm.sock", nil},
+		{"fd wins over path", ch("--api-socket", "path=/run/x.sock,fd=3"), "", ErrNotNamed},
+		{"fd", ch("--api-socket", "fd=3"), "", ErrNotNamed},
+		{"absent", ch("--kernel", "vmlinux", "--cpus", "boot=2"), "", ErrNotNamed},
+		{"after --", ch("--kernel", "vmlinux", "--", "--api-socket", "/tmp/x.sock"), "", ErrNotNamed},
+		{"no arguments", cmdline("cloud-hypervisor"), "", ErrNotNamed},
+		{"empty cmdline (a kernel thread, a zombie)", nil, "", ErrNotNamed},
+		{"twice", ch("--api-socket", "/a.sock", "--api-socket=/b.sock"), "", linuxfs.ErrMalformed},
+		{"no value", ch("--api-socket"), "", linuxfs.ErrMalformed},
+		{"option as value", ch("--api-socket", "--kernel", "vmlinux"), "", linuxfs.ErrMalformed},
+		{"relative", ch("--api-socket", "path=ch.sock"), "", linuxfs.ErrMalformed},
+		{"empty path=", ch("--api-socket", "path="), "", linuxfs.ErrMalformed},
+		{"too long", ch("--api-socket", "/"+strings.Repeat("a", maxPath)), "", linuxfs.ErrMalformed},
+		{"oversized command line", ch("--api-socket", "/a.sock", strings.Repeat("x", MaxCmdline)), "", linuxfs.ErrMalformed},
+		{"too many arguments", ch(append([]string{"--api-socket", "/a.sock"}, strings.Split(strings.Repeat("x,", maxArgs), ",")...)...), "", linuxfs.ErrMalformed},
+	})
+}
+
+// Command lines as Firecracker's docs start it (docs/getting-started.md:
+// firecracker --api-sock /tmp/firecracker.socket) and as the jailer execs it inside its chroot
+// (src/jailer/src/env.rs: --id, --start-time-us, --start-time-cpu-us, --parent-cpu-time-us,
+// then the arguments given to the jailer after "--").
+func TestFirecrackerMetricsPath(t *testing.T) {
+	fc := func(args ...string) []byte { return cmdline(append([]string{"/usr/bin/firecracker"}, args...)...) }
+	checkCases(t, FirecrackerMetricsPath, []argCase{
+		{"metrics path", fc("--api-sock", "/tmp/firecracker.socket", "--metrics-path", "/tmp/fc-metrics.fifo"), "/tmp/fc-metrics.fifo", nil},
+		{"jailed", fc("--id", "551e7604", "--start-time-us", "1", "--start-time-cpu-us", "2", "--parent-cpu-time-us", "3", "--metrics-path", "/metrics.fifo", "--level", "Info"), "/metrics.fifo", nil},
+		{"no metrics path: set by PUT /metrics", fc("--api-sock", "/tmp/firecracker.socket"), "", ErrNotNamed},
+		{"after --", fc("--api-sock", "/s", "--", "--metrics-path", "/m"), "", ErrNotNamed},
+		{"a name=value form is not Firecracker's", fc("--metrics-path=/m"), "", ErrNotNamed},
+		{"twice", fc("--metrics-path", "/a", "--metrics-path", "/b"), "", linuxfs.ErrMalformed},
+		{"no value", fc("--metrics-path"), "", linuxfs.ErrMalformed},
+		{"option as value", fc("--metrics-path", "--no-api"), "", linuxfs.ErrMalformed},
+		{"relative", fc("--metrics-path", "metrics.fifo"), "", linuxfs.ErrMalformed},
+	})
+}
+
+func TestErrorsAreClassified(t *testing.T) {
+	_, err := FirecrackerMetricsPath(cmdline("firecracker", "--metrics-path", "rel"))
+	assert.Equal(t, linuxfs.Malformed, linuxfs.Classify(err))
+	assert.False(t, errors.Is(err, ErrNotNamed))
+}
+
+func FuzzCommandLines(f *testing.F) {
+	f.Add(cmdline("cloud-hypervisor", "--api-socket", `path="/a,b",fd=`))
+	f.Add(cmdline("firecracker", "--metrics-path", "/m", "--"))
+	f.Fuzz(func(t *testing.T, cl []byte) {
+		for _, parse := range []func([]byte) (string, error){CloudHypervisorAPISocket, FirecrackerMetricsPath} {
+			p, err := parse(cl)
+			if err == nil && (!strings.HasPrefix(p, "/") || len(p) > maxPath) {
+				t.Fatalf("accepted %q", p)
+			}
+		}
+	})
+}

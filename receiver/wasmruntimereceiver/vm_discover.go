@@ -1,0 +1,186 @@
+package wasmruntimereceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+
+	"go.uber.org/zap"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/inventory"
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/firecracker"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/vmmargs"
+)
+
+// vmmDiscovery holds the vm.firecracker and vm.cloud_hypervisor entries without a path, and
+// the sources they found on the command lines of the VMM instances, by instance key.
+type vmmDiscovery struct {
+	fc     []FirecrackerSource
+	ch     []CloudHypervisorSource
+	found  map[string]*foundSources
+	gen    uint64
+	warned bool
+}
+
+// foundSources are what one VMM process's command line named (nil: nothing). They are looked
+// for once per process: a VMM does not change its arguments, and a second reading would
+// give a guest that took its VMM over a way to repoint the collector at every scrape.
+type foundSources struct {
+	pid   int
+	start uint64
+	seen  uint64
+	fc    *fcSource
+	ch    *chSource
+}
+
+func (f *foundSources) close() {
+	if f.fc != nil {
+		f.fc.src.Close()
+	}
+}
+
+func (d *vmmDiscovery) close() {
+	for _, f := range d.found {
+		f.close()
+	}
+}
+
+// discoveryFor returns the first entry that applies to in (its vm_id, or none), nil if none.
+func discoveryFor[S any](entries []S, vmID func(*S) string, in *inventory.Instance) *S {
+	for i := range entries {
+		if id := vmID(&entries[i]); id == "" || id == in.VMID() {
+			return &entries[i]
+		}
+	}
+	return nil
+}
+
+// discoverSources reads the sources the VMMs' command lines name, for the VMM instances that
+// no configured path covers, and gives each to its instance.
+func (s *scraperImpl) discoverSources(ctx context.Context, snap *inventory.Snapshot) {
+	v := &s.vm.sources
+	d := &v.discovery
+	if len(d.fc)+len(d.ch) == 0 {
+		return
+	}
+	d.gen++
+	if d.found == nil {
+		d.found = map[string]*foundSources{}
+	}
+	for i := range snap.Instances {
+		in := &snap.Instances[i]
+		var fcCfg *FirecrackerSource
+		var chCfg *CloudHypervisorSource
+		switch in.Identity.VMM {
+		case "firecracker":
+			fcCfg = discoveryFor(d.fc, func(f *FirecrackerSource) string { return f.VMID }, in)
+		case "cloud_hypervisor":
+			chCfg = discoveryFor(d.ch, func(c *CloudHypervisorSource) string { return c.VMID }, in)
+		}
+		if fcCfg == nil && chCfg == nil {
+			continue
+		}
+		if o := v.owned[in.Key]; o != nil && len(o.fc)+len(o.ch) > 0 {
+			continue // a configured path covers it
+		}
+		p := vmmBinary(in)
+		f := d.found[in.Key]
+		if f == nil || f.pid != p.PID || f.start != p.Start {
+			if f != nil {
+				f.close()
+				delete(d.found, in.Key)
+			}
+			if len(d.found) >= s.cfg.VM.maxVMs() {
+				if !d.warned {
+					d.warned = true
+					s.logger.Warn("more VMM instances to discover sources for than vm.max_vms; the others are not read (raise vm.max_vms)", zap.Int("max_vms", s.cfg.VM.maxVMs()))
+				}
+				continue
+			}
+			f = s.findSources(in, p, fcCfg, chCfg)
+			d.found[in.Key] = f
+		}
+		f.seen = d.gen
+		if f.fc != nil {
+			if err := f.fc.src.Poll(); err != nil {
+				s.failFound(err)
+			}
+			v.ownedBy(in.Key).fc = append(v.ownedBy(in.Key).fc, f.fc)
+		}
+		if f.ch != nil {
+			s.readCloudHypervisor(ctx, f.ch)
+			v.ownedBy(in.Key).ch = append(v.ownedBy(in.Key).ch, f.ch)
+		}
+	}
+	for key, f := range d.found {
+		if f.seen != d.gen {
+			f.close() // the instance is gone
+			delete(d.found, key)
+		}
+	}
+}
+
+// failFound counts a failure of a source found on a command line. A path the VMM's root does
+// not hold is missing, not a vanished process: the VMM has not created it yet, or it named
+// something outside its root, which is looked for inside only.
+func (s *scraperImpl) failFound(err error) {
+	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EXDEV) {
+		s.errs.Count(linuxfs.Missing, err)
+		return
+	}
+	s.errs.Fail(err)
+}
+
+// findSources parses the VMM's command line as the VMM does (vmmargs) and sets up what it
+// names, to be opened inside the VMM's root (<proc>/<pid>/root: a jailed Firecracker's
+// chroot, a containerised VMM's mount namespace) and nowhere else.
+func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, fcCfg *FirecrackerSource, chCfg *CloudHypervisorSource) *foundSources {
+	f := &foundSources{pid: p.PID, start: p.Start}
+	cmdline, err := s.r.Read(p.Dir + "cmdline")
+	if err != nil {
+		s.errs.Fail(err)
+		return f
+	}
+	root := vmmargs.Root{Dir: p.Dir + "root"}
+	failed := func(field string, err error) {
+		if !errors.Is(err, vmmargs.ErrNotNamed) {
+			s.errs.Fail(fmt.Errorf("%s discovery, instance %s (pid %d): %w", field, in.Key, p.PID, err))
+		}
+	}
+	if fcCfg != nil {
+		if path, err := vmmargs.FirecrackerMetricsPath(cmdline); err != nil {
+			failed("vm.firecracker", err)
+		} else {
+			cfg := *fcCfg
+			cfg.MetricsPath = path
+			src := firecracker.NewSource(path, firecracker.NewAccumulator(firecracker.Limits{MaxLineBytes: cfg.MaxLineBytes}))
+			src.MaxReadBytes = cfg.MaxReadBytes
+			src.Open, src.Stat = root.Open, root.Stat
+			f.fc = &fcSource{cfg: cfg, src: src}
+		}
+	}
+	if chCfg != nil {
+		if path, err := vmmargs.CloudHypervisorAPISocket(cmdline); err != nil {
+			failed("vm.cloud_hypervisor", err)
+		} else {
+			cfg := *chCfg
+			cfg.APISocket = path
+			f.ch = &chSource{cfg: cfg, root: &root}
+		}
+	}
+	return f
+}
+
+// vmmBinary is the instance's process the catalog matched as the VMM itself, whose command
+// line names its sources (not a jailer still around it, whose arguments after "--" are the
+// VMM's but relative to a chroot not yet entered), else vmmProcess.
+func vmmBinary(in *inventory.Instance) *inventory.Process {
+	for i := range in.Procs {
+		if e := in.Procs[i].Matched; e != nil && e.Name == in.Identity.VMM {
+			return &in.Procs[i]
+		}
+	}
+	return vmmProcess(in)
+}

@@ -1,0 +1,123 @@
+package wasmruntimereceiver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/guesttest"
+)
+
+// TestLibvirtDomainThroughTheReceiver runs a real libvirt domain (QEMU TCG, as
+// guesttest.StartLibvirtDomain says why) that writes and reads its disk once and then burns
+// vCPU 0 (guesttest.DiskThenBurn), and the wasm_runtime receiver, built by its factory
+// from a `vm: {libvirt: {enabled: true}}` configuration, into a sink. On the domain's qemu
+// instance of the batch just consumed, the per-vCPU time and run-queue wait (read from procfs
+// by the receiver) and the domain's CPU time and disk figures (relayed from libvirt) equal
+// `virsh domstats` read right after, within 5 %.
+func TestLibvirtDomainThroughTheReceiver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a libvirt domain")
+	}
+	guesttest.EnsureLibvirtd(t)
+	k := guesttest.FindKernel(t)
+	dom := guesttest.StartLibvirtDomain(t, k, guesttest.BuildInitramfs(t, k, guesttest.DiskThenBurn), fmt.Sprintf("wasmrt-libvirt-%d", os.Getpid()))
+	dom.WaitConsole(t, "GUEST_READY", 3*time.Minute)
+	pid := strconv.Itoa(dom.PID(t))
+
+	cfg := testConfig()
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{
+		"collection_interval": "1s",
+		"vm":                  map[string]any{"libvirt": map[string]any{"enabled": true, "timeout": "500ms"}},
+	}).Unmarshal(cfg))
+	require.NoError(t, cfg.Validate())
+	sink := new(consumertest.MetricsSink)
+	r, err := NewFactory().CreateMetrics(context.Background(), receivertest.NewNopSettings(Type), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { _ = r.Shutdown(context.Background()) })
+
+	// The domain's instance in a batch that carries libvirt's figures.
+	instance := func(md pmetric.Metrics) (pmetric.ResourceMetrics, bool) {
+		rm, ok := findResource(md, "process.pid", pid)
+		if !ok {
+			return rm, false
+		}
+		_, ok = value(rm, "wasm_runtime.vm.block.io", "wasm_runtime.vm.device", "vda", "disk.io.direction", "write")
+		return rm, ok
+	}
+	require.Eventually(t, func() bool {
+		all := sink.AllMetrics()
+		return len(all) > 0 && func() bool { _, ok := instance(all[len(all)-1]); return ok }()
+	}, 30*time.Second, 50*time.Millisecond, "the qemu instance with libvirt's figures")
+	time.Sleep(5 * time.Second) // vCPU 0 burns on: figures large against the gap below
+
+	// virsh is run as soon as the next batch is consumed.
+	seen := len(sink.AllMetrics())
+	require.Eventually(t, func() bool { return len(sink.AllMetrics()) > seen }, 10*time.Second, 5*time.Millisecond)
+	virsh := dom.Domstats(t)
+	all := sink.AllMetrics()
+	rm, ok := instance(all[len(all)-1])
+	require.True(t, ok, "the qemu instance in the last batch")
+	t.Log(dump(rm))
+
+	assert.Equal(t, "qemu", resAttr(rm, "wasm_runtime.vmm"))
+	assert.Equal(t, dom.Name, resAttr(rm, "wasm_runtime.vm.name"))
+	assert.Equal(t, "running", resAttr(rm, "wasm_runtime.vm.state"), "libvirt's state on the instance")
+
+	type check struct {
+		key    string  // virsh domstats field
+		ours   float64 // what the receiver emitted, in virsh's unit
+		ticked bool    // libvirt reads it from stat, in USER_HZ ticks
+	}
+	const ns = 1e9
+	checks := []check{{key: "cpu.time", ours: mustValue(t, rm, "wasm_runtime.vm.cpu.time") * ns}}
+	for v := 0; v < 2; v++ {
+		id := strconv.Itoa(v)
+		// libvirt's vcpu.<n>.time is the vCPU thread's stat utime+stime (src/qemu/qemu_driver.c
+		// qemuDomainHelperGetVcpus -> src/util/virprocess.c virProcessGetStatInfo, libvirt
+		// 9.0.0), ticks of the run time the receiver reads from schedstat in nanoseconds.
+		checks = append(checks, check{key: "vcpu." + id + ".time", ours: mustValue(t, rm, "wasm_runtime.vm.vcpu.time", "wasm_runtime.vm.vcpu.id", id) * ns, ticked: true})
+		if _, ok := virsh["vcpu."+id+".delay"]; ok { // schedstat's wait, libvirt >= 7.9
+			checks = append(checks, check{key: "vcpu." + id + ".delay", ours: mustValue(t, rm, "wasm_runtime.vm.vcpu.wait.time", "wasm_runtime.vm.vcpu.id", id) * ns})
+		}
+	}
+	blk := func(metric, dir string) float64 {
+		return mustValue(t, rm, metric, "wasm_runtime.vm.device", "vda", "disk.io.direction", dir, "wasm_runtime.vm.counter.source", "libvirt")
+	}
+	checks = append(checks,
+		check{key: "block.0.rd.bytes", ours: blk("wasm_runtime.vm.block.io", "read")},
+		check{key: "block.0.wr.bytes", ours: blk("wasm_runtime.vm.block.io", "write")},
+		check{key: "block.0.rd.reqs", ours: blk("wasm_runtime.vm.block.operations", "read")},
+		check{key: "block.0.wr.reqs", ours: blk("wasm_runtime.vm.block.operations", "write")},
+	)
+	for _, c := range checks {
+		v, ok := virsh[c.key]
+		if !assert.True(t, ok, "virsh domstats has %s", c.key) {
+			continue
+		}
+		t.Logf("%-16s receiver %.0f, virsh %d", c.key, c.ours, v)
+		tick := 0.0
+		if c.ticked {
+			// utime and stime are each cut to whole USER_HZ ticks (fs/proc/array.c,
+			// nsec_to_clock_t of each): the sum can lag the run time by two.
+			tick = 2 * ns / 100
+		}
+		assert.InDelta(t, float64(v), c.ours, max(0.05*float64(v), tick), c.key)
+		assert.LessOrEqual(t, c.ours, float64(v)+tick, "%s: read before virsh", c.key)
+	}
+	assert.GreaterOrEqual(t, virsh["block.0.wr.bytes"], uint64(4<<20), "the guest wrote its 4 MiB")
+	assert.GreaterOrEqual(t, virsh["block.0.rd.bytes"], uint64(4<<20), "and read them back")
+	assert.Greater(t, virsh["vcpu.0.time"], 2*virsh["vcpu.1.time"], "vCPU 0 burns")
+}
