@@ -59,6 +59,9 @@ type Config struct {
 	Auto AutoConfig `mapstructure:"auto"`
 	// OpAMP, when its endpoint is set, connects the extension to an OpAMP server (opamp.go).
 	OpAMP OpAMPConfig `mapstructure:"opamp"`
+	// ReleaseStartupMemory, once the pipelines are ready, returns the heap start-up left free
+	// and the executable's start-up code pages (footprint.go).
+	ReleaseStartupMemory bool `mapstructure:"release_startup_memory"`
 
 	_ struct{}
 }

@@ -23,6 +23,8 @@ func createDefaultConfig() component.Config {
 		Profile: ProfileEdge, // explicit; auto only when asked for
 		Control: defaultControlConfig(),
 		Auto:    AutoConfig{Interval: 30 * time.Second, Confirmations: 3, MinDwell: 5 * time.Minute},
+
+		ReleaseStartupMemory: true,
 	}
 }
 

@@ -5,6 +5,9 @@ import "strings"
 // The settings edge_profile generates for a preset's stock components, and how user blocks are
 // merged over them.
 
+// httpWriteBufferSize is the generated otlp_http exporters' write buffer per connection.
+const httpWriteBufferSize = 64 << 10
+
 func exporterConfig(cfg *Config, p Preset, expType string, names Names, persistent bool) map[string]any {
 	queue := map[string]any{
 		"enabled":           true,
@@ -29,6 +32,14 @@ func exporterConfig(cfg *Config, p Preset, expType string, names Names, persiste
 		out["compression"] = p.Compression
 		if expType == ProtocolGRPC && strings.HasPrefix(ep, "http://") {
 			out["tls"] = map[string]any{"insecure": true}
+		}
+		if expType == ProtocolHTTP {
+			// otlphttpexporter v0.165.0 (factory.go createDefaultConfig) gives every connection
+			// a 512 KiB write buffer. Over HTTP/1.1 each concurrent queue consumer opens its own
+			// connection, so a burst of small batches (a scrape split into batches of 32) held
+			// megabytes of buffers for requests of a few KiB. Larger bodies are written through
+			// in 64 KiB chunks: a few more write calls, no change on the wire.
+			out["write_buffer_size"] = httpWriteBufferSize
 		}
 		if len(cfg.Headers) > 0 {
 			h := map[string]any{}
