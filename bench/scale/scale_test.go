@@ -222,14 +222,15 @@ type floorFigures struct {
 
 // measureFloor reads, with every file kept open and re-read by one pread at offset 0, what a
 // steady-state scrape reads: the /proc listing and every process's stat (discovery), then per
-// instance its cgroup's usage files and its process's stat and fd listing (directories cannot
-// be pread: they are opened, listed and closed). The CPU is this thread's, averaged over passes.
+// instance its cgroup's usage files and its process's stat and descriptor count (the /proc
+// listing cannot be pread: it is opened, listed and closed; the fd directory is held open and
+// its size read by fstat). The CPU is this thread's, averaged over passes.
 func measureFloor(b *testing.B, l cgroup.Layout, groups []*cgrouptest.Group, pids []int) floorFigures {
 	b.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	var files []int
+	var files, fdDirs []int
 	var dirs []string
 	open := func(p string) {
 		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -239,7 +240,7 @@ func measureFloor(b *testing.B, l cgroup.Layout, groups []*cgrouptest.Group, pid
 		files = append(files, fd)
 	}
 	defer func() {
-		for _, fd := range files {
+		for _, fd := range append(files, fdDirs...) {
 			_ = unix.Close(fd)
 		}
 	}()
@@ -261,7 +262,11 @@ func measureFloor(b *testing.B, l cgroup.Layout, groups []*cgrouptest.Group, pid
 		for _, p := range floorFiles(l, g) {
 			open(p)
 		}
-		dirs = append(dirs, fmt.Sprintf("/proc/%d/fd", pids[i]))
+		fd, err := unix.Open(fmt.Sprintf("/proc/%d/fd", pids[i]), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			b.Fatalf("floor: %v", err)
+		}
+		fdDirs = append(fdDirs, fd)
 		for _, p := range refreshFiles(l, g, pids[i]) {
 			if fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 				refresh = append(refresh, fd)
@@ -275,7 +280,7 @@ func measureFloor(b *testing.B, l cgroup.Layout, groups []*cgrouptest.Group, pid
 	}()
 	// cgroup.procs is the inventory's membership read, not a metric read: the collector's
 	// file_reads counter leaves it out, so the comparison does too.
-	steady := len(files) + len(dirs) - discovery - len(groups)
+	steady := len(files) + len(dirs) + len(fdDirs) - discovery - len(groups)
 
 	buf := make([]byte, 64<<10)
 	pass := func(i int) {
@@ -294,6 +299,12 @@ func measureFloor(b *testing.B, l cgroup.Layout, groups []*cgrouptest.Group, pid
 				}
 			}
 			_ = unix.Close(fd)
+		}
+		// A process's descriptors are counted from its fd directory held open: on procfs its
+		// size is the count (Linux 6.2+, fs/proc/fd.c proc_fd_getattr), one fstat.
+		var st unix.Stat_t
+		for _, fd := range fdDirs {
+			_ = unix.Fstat(fd, &st)
 		}
 		if i%refreshEvery == 0 {
 			for _, fd := range refresh {

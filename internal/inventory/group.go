@@ -38,7 +38,8 @@ func (inv *Inventory) group(now time.Time) []Instance {
 	procs := sc.procs
 	slices.SortFunc(sc.matched, func(a, b int) int { return cmp.Compare(procs[a].st.StartTime, procs[b].st.StartTime) })
 	clear(sc.byKey)
-	var drafts []draft
+	// At most one draft a matched process: sized once, not grown draft by draft.
+	drafts := make([]draft, 0, len(sc.matched))
 
 	add := func(d draft, i int) {
 		if k, ok := sc.byKey[d.key]; ok {
@@ -304,17 +305,22 @@ const (
 // claimMembers gives every process listed in the instance's cgroups (and their sub-cgroups)
 // that no instance holds yet to the instance.
 func (inv *Inventory) claimMembers(d *draft, k int32) {
+	inv.claimIn(&d.paths, k)
+	for i := range d.extra {
+		inv.claimIn(&d.extra[i], k)
+	}
+}
+
+func (inv *Inventory) claimIn(paths *cgroup.Paths, k int32) {
 	sc := &inv.scratch
-	for _, paths := range append([]cgroup.Paths{d.paths}, d.extra...) {
-		dir := inv.membershipDir(&paths)
-		if dir == "" {
-			continue
-		}
-		sc.members = inv.listMembers(dir, sc.members[:0])
-		for _, pid := range sc.members {
-			if j, ok := sc.byPID[pid]; ok && sc.procs[j].owner < 0 {
-				sc.procs[j].owner = k
-			}
+	dir := inv.membershipDir(paths)
+	if dir == "" {
+		return
+	}
+	sc.members = inv.listMembers(dir, sc.members[:0])
+	for _, pid := range sc.members {
+		if j, ok := sc.byPID[pid]; ok && sc.procs[j].owner < 0 {
+			sc.procs[j].owner = k
 		}
 	}
 }
@@ -324,17 +330,49 @@ func (inv *Inventory) claimMembers(d *draft, k int32) {
 // first v1 hierarchy that does.
 func (inv *Inventory) membershipDir(p *cgroup.Paths) string {
 	if inv.layout.Unified != "" && p.Unified != "" && p.Unified != "/" {
-		return filepath.Join(inv.layout.Unified, p.Unified)
+		return inv.join(inv.layout.Unified, p.Unified)
 	}
 	for _, c := range [...]cgroup.Controller{cgroup.CPU, cgroup.Memory, cgroup.Pids, cgroup.CPUAcct, cgroup.Blkio} {
 		if m, ok := inv.layout.V1[c.Name()]; ok && p.V1[c] != "" && p.V1[c] != "/" {
-			return filepath.Join(m, p.V1[c])
+			return inv.join(m, p.V1[c])
 		}
 	}
 	if inv.namedMount != "" && p.Named != "" && p.Named != "/" {
-		return filepath.Join(inv.namedMount, p.Named)
+		return inv.join(inv.namedMount, p.Named)
 	}
 	return ""
+}
+
+type joinKey struct{ mount, rel string }
+
+type joinedDir struct {
+	dir  string
+	walk uint64
+}
+
+// join is filepath.Join(mount, rel) kept from one walk to the next (pruneJoined drops what a
+// walk did not use): every instance's membership directory is joined at every walk, and the
+// joins were most of the walk's allocations.
+func (inv *Inventory) join(mount, rel string) string {
+	k := joinKey{mount, rel}
+	j, ok := inv.joined[k]
+	if ok && j.walk == inv.walk {
+		return j.dir
+	}
+	if !ok {
+		j.dir = filepath.Join(mount, rel)
+	}
+	j.walk = inv.walk
+	inv.joined[k] = j
+	return j.dir
+}
+
+func (inv *Inventory) pruneJoined() {
+	for k, j := range inv.joined {
+		if j.walk != inv.walk {
+			delete(inv.joined, k)
+		}
+	}
 }
 
 // listMembers appends the pids of cgroup.procs of dir and of its sub-cgroups (bounded). The
@@ -344,7 +382,7 @@ func (inv *Inventory) listMembers(dir string, dst []int) []int {
 	for _, d := range inv.subtreeOf(dir) {
 		// Kept open and re-read with pread like the usage files: a seq_file restarts at
 		// offset 0, and an open cgroup.procs does not keep the cgroup from being removed.
-		data, err := inv.r.ReadCachedMulti(d + "/cgroup.procs")
+		data, err := inv.r.ReadCachedMultiAt(d, "cgroup.procs")
 		if err != nil {
 			// A threaded cgroup (libvirt's vcpuN and emulator on v2) lists no processes: its
 			// threaded domain above does.

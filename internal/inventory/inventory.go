@@ -67,6 +67,7 @@ type Inventory struct {
 	entries   map[int]*procEntry
 	exclusive map[string]exclusiveCheck
 	subtrees  map[string]*subtree
+	joined    map[joinKey]joinedDir
 	scratch   walkScratch
 
 	current atomic.Pointer[Snapshot]
@@ -94,6 +95,7 @@ func New(cfg Config, logger *zap.Logger) *Inventory {
 		entries:    map[int]*procEntry{},
 		exclusive:  map[string]exclusiveCheck{},
 		subtrees:   map[string]*subtree{},
+		joined:     map[joinKey]joinedDir{},
 	}
 }
 

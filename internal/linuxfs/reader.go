@@ -19,6 +19,9 @@ type Reader struct {
 	buf   []byte
 	dents []byte
 	reads int64
+	// path is where ReadCachedAt joins a directory and a file name, so that a read of an open
+	// file builds no string: the map lookup by string(path) does not allocate.
+	path []byte
 
 	// fds keeps the files read at every pass open, up to MaxOpen, so that each later read
 	// is one pread(2) at offset 0 (procfs and cgroupfs regenerate the content) instead of
@@ -33,11 +36,13 @@ type Reader struct {
 type cachedFD struct {
 	fd  int
 	gen uint64
+	// procfs marks a directory on procfs, whose size CountFDs may read (see there).
+	procfs bool
 }
 
 // TraceOp is one recorded read.
 type TraceOp struct {
-	Kind byte // 'r' read, 'c' count dir, 'l' list dir, 'k' readlink
+	Kind byte // 'r' read, 'c' count dir, 'f' count descriptors, 'l' list dir, 'k' readlink
 	Path string
 }
 
@@ -80,12 +85,35 @@ const (
 var seqPage = os.Getpagesize()
 
 func (r *Reader) cached(path string, mode readMode) ([]byte, error) {
+	return r.cachedAt(path, "", mode)
+}
+
+// ReadCachedAt is ReadCached of dir + "/" + name. A file the cache holds is read without
+// building its path, which is most of what a steady-state read would otherwise allocate (cgroup
+// paths of Kubernetes pods run to 200 bytes).
+func (r *Reader) ReadCachedAt(dir, name string) ([]byte, error) {
+	return r.cachedAt(dir, name, readSingle)
+}
+
+// ReadCachedMultiAt is ReadCachedMulti of dir + "/" + name (see ReadCachedAt).
+func (r *Reader) ReadCachedMultiAt(dir, name string) ([]byte, error) {
+	return r.cachedAt(dir, name, readMulti)
+}
+
+// cachedAt reads dir + "/" + name, or dir alone when name is empty.
+func (r *Reader) cachedAt(dir, name string, mode readMode) ([]byte, error) {
 	if r.MaxOpen <= 0 {
-		return r.Read(path)
+		return r.Read(joinName(dir, name))
 	}
 	r.reads++
-	r.record('r', path)
-	if c, ok := r.fds[path]; ok {
+	r.path = append(r.path[:0], dir...)
+	if name != "" {
+		r.path = append(append(r.path, '/'), name...)
+	}
+	if r.Trace != nil {
+		r.record('r', string(r.path))
+	}
+	if c, ok := r.fds[string(r.path)]; ok {
 		c.gen = r.gen
 		if data, err := r.pread(c.fd, mode); err == nil {
 			return data, nil
@@ -93,8 +121,9 @@ func (r *Reader) cached(path string, mode readMode) ([]byte, error) {
 		// The process exited (ESRCH) or the cgroup was removed (ENODEV); the path may now
 		// name a new one: reopen once.
 		syscall.Close(c.fd)
-		delete(r.fds, path)
+		delete(r.fds, string(r.path))
 	}
+	path := string(r.path)
 	fd, err := open(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -110,6 +139,13 @@ func (r *Reader) cached(path string, mode readMode) ([]byte, error) {
 		syscall.Close(fd)
 	}
 	return data, nil
+}
+
+func joinName(dir, name string) string {
+	if name == "" {
+		return dir
+	}
+	return dir + "/" + name
 }
 
 // pread reads a file from offset 0. For a single-record file (one seq_file show() call:
@@ -255,13 +291,21 @@ func (r *Reader) scanDir(path string, fn func(name []byte)) error {
 		return &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
+	if err := r.scanFD(fd, fn); err != nil {
+		return &fs.PathError{Op: "getdents", Path: path, Err: err}
+	}
+	return nil
+}
+
+// scanFD lists an open directory from its current offset to its end.
+func (r *Reader) scanFD(fd int, fn func(name []byte)) error {
 	for {
 		n, err := syscall.Getdents(fd, r.dents)
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
-			return &fs.PathError{Op: "getdents", Path: path, Err: err}
+			return err
 		}
 		if n <= 0 {
 			return nil
@@ -283,6 +327,73 @@ func (r *Reader) scanDir(path string, fn func(name []byte)) error {
 			buf = buf[reclen:]
 		}
 	}
+}
+
+// procSuperMagic is PROC_SUPER_MAGIC of include/uapi/linux/magic.h.
+const procSuperMagic = 0x9fa0
+
+// CountFDs counts the open descriptors of a process, the entries of its /proc/<pid>/fd. The
+// directory is held open by the cache like a file, and on procfs its size is the count: since
+// Linux 6.2 fs/proc/fd.c proc_fd_getattr puts "the number of open fds" (bitmap_weight of the
+// process's open_fds) in st_size, so a scrape pays one fstat instead of open, two getdents and
+// close. A directory elsewhere (fixture trees) or of size 0 (older kernels, which report 0; a
+// process without descriptors) is listed from the start instead. Opening the directory is what
+// checks the permission to read it, as listing does.
+func (r *Reader) CountFDs(path string) (int64, error) {
+	r.reads++
+	r.record('f', path)
+	if r.MaxOpen <= 0 {
+		var n int64
+		err := r.scanDir(path, func([]byte) { n++ })
+		return n, err
+	}
+	if c, ok := r.fds[path]; ok {
+		c.gen = r.gen
+		if n, err := r.countFD(c); err == nil {
+			return n, nil
+		}
+		// The process exited (ENOENT): the path may name a new one now.
+		syscall.Close(c.fd)
+		delete(r.fds, path)
+	}
+	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
+	if err != nil {
+		return 0, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	c := &cachedFD{fd: fd, gen: r.gen}
+	var sfs syscall.Statfs_t
+	if err := syscall.Fstatfs(fd, &sfs); err == nil && sfs.Type == procSuperMagic {
+		c.procfs = true
+	}
+	n, err := r.countFD(c)
+	if err != nil {
+		syscall.Close(fd)
+		return 0, &fs.PathError{Op: "getdents", Path: path, Err: err}
+	}
+	if len(r.fds) < r.MaxOpen {
+		r.fds[path] = c
+	} else {
+		syscall.Close(fd)
+	}
+	return n, nil
+}
+
+func (r *Reader) countFD(c *cachedFD) (int64, error) {
+	if c.procfs {
+		var st syscall.Stat_t
+		if err := syscall.Fstat(c.fd, &st); err != nil {
+			return 0, err
+		}
+		if st.Size > 0 {
+			return st.Size, nil
+		}
+	}
+	if _, err := syscall.Seek(c.fd, 0, 0); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := r.scanFD(c.fd, func([]byte) { n++ })
+	return n, err
 }
 
 // Readlink reads a symbolic link such as /proc/<pid>/exe.

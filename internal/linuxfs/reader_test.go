@@ -207,3 +207,55 @@ func TestReadCachedRecordsPastAPage(t *testing.T) {
 		assert.Equal(t, 50, bytes.Count(got, []byte("tapx")))
 	}
 }
+
+// CountFDs agrees with a listing of /proc/<pid>/fd, across passes of the cache and as the
+// process opens and closes descriptors (the procfs size path), and counts the entries of a
+// directory that is not on procfs (a fixture tree, where the size is not a count).
+func TestCountFDs(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	fdDir := fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid)
+	listed := func(dir string) int64 {
+		ents, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		return int64(len(ents))
+	}
+	for _, maxOpen := range []int{0, 16} {
+		r := New(maxOpen)
+		for pass := 0; pass < 3; pass++ {
+			r.BeginPass()
+			n, err := r.CountFDs(fdDir)
+			require.NoError(t, err)
+			assert.Equal(t, listed(fdDir), n, "max_open %d, pass %d", maxOpen, pass)
+			r.EndPass()
+		}
+		assert.Equal(t, maxOpen > 0, r.Cached(fdDir), "held open only with a cache")
+		self := fmt.Sprintf("/proc/%d/fd", os.Getpid())
+		before, err := r.CountFDs(self)
+		require.NoError(t, err)
+		f, err := os.Open(os.DevNull)
+		require.NoError(t, err)
+		after, err := r.CountFDs(self)
+		require.NoError(t, err)
+		assert.Equal(t, before+1, after, "a descriptor opened between two counts is seen")
+		require.NoError(t, f.Close())
+		r.CloseAll()
+	}
+
+	dir := t.TempDir()
+	for i := range 7 {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprint(i)), nil, 0o644))
+	}
+	r := New(16)
+	for range 2 {
+		n, err := r.CountFDs(dir)
+		require.NoError(t, err)
+		assert.Equal(t, int64(7), n, "not procfs: listed")
+	}
+
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	_, err := r.CountFDs(fdDir)
+	assert.Equal(t, Vanished, Classify(err), "a process that exited")
+}

@@ -157,6 +157,8 @@ func replay(r *linuxfs.Reader, ops []linuxfs.TraceOp) {
 			_, _ = r.ReadCached(op.Path)
 		case 'c':
 			_, _ = r.CountDir(op.Path)
+		case 'f':
+			_, _ = r.CountFDs(op.Path)
 		case 'l':
 			pids, _ = r.ListNumeric(op.Path, pids[:0])
 		case 'k':

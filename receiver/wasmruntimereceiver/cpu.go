@@ -1,8 +1,6 @@
 package wasmruntimereceiver
 
 import (
-	"path/filepath"
-
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/cgroup"
@@ -26,7 +24,7 @@ func (c *cpuTimes) add(o cpuTimes) { c.user += o.user; c.system += o.system; c.t
 // stays monotonic.
 func (s *scraperImpl) cgroupCPU(paths *cgroup.Paths) (cpuTimes, bool) {
 	if mount, p, v2, ok := s.hierarchyOf(cgroup.CPU, paths); ok && v2 {
-		d, ok := s.readStat(filepath.Join(mount, p), "cpu.stat")
+		d, ok := s.readStat(s.cgroupDir(mount, p), "cpu.stat")
 		if !ok {
 			return cpuTimes{}, false
 		}
@@ -41,7 +39,7 @@ func (s *scraperImpl) cgroupCPU(paths *cgroup.Paths) (cpuTimes, bool) {
 	if !ok {
 		return s.unifiedCPUWithoutController(paths)
 	}
-	dir := filepath.Join(mount, p)
+	dir := s.cgroupDir(mount, p)
 	d, ok := s.readStat(dir, "cpuacct.usage")
 	if !ok {
 		return cpuTimes{}, false
@@ -52,9 +50,9 @@ func (s *scraperImpl) cgroupCPU(paths *cgroup.Paths) (cpuTimes, bool) {
 		return cpuTimes{}, false
 	}
 	out := cpuTimes{total: float64(total) / 1e9}
-	if d, err := s.r.ReadCached(dir + "/cpuacct.usage_user"); err == nil {
+	if d, err := s.r.ReadCachedAt(dir, "cpuacct.usage_user"); err == nil {
 		if u, err := cgroup.ParseUint(d); err == nil {
-			if d, err := s.r.ReadCached(dir + "/cpuacct.usage_sys"); err == nil {
+			if d, err := s.r.ReadCachedAt(dir, "cpuacct.usage_sys"); err == nil {
 				if sys, err := cgroup.ParseUint(d); err == nil {
 					out.user, out.system = float64(u)/1e9, float64(sys)/1e9
 					return out, true
@@ -80,7 +78,7 @@ func (s *scraperImpl) unifiedCPUWithoutController(paths *cgroup.Paths) (cpuTimes
 	if u == "" || paths.Unified == "" || paths.Unified == "/" {
 		return cpuTimes{}, false
 	}
-	d, ok := s.readStat(filepath.Join(u, paths.Unified), "cpu.stat")
+	d, ok := s.readStat(s.cgroupDir(u, paths.Unified), "cpu.stat")
 	if !ok {
 		return cpuTimes{}, false
 	}
@@ -106,7 +104,7 @@ func (s *scraperImpl) throttling(in *inventory.Instance, eff *effective, ts pcom
 	if !ok {
 		return
 	}
-	d, ok := s.readStat(filepath.Join(mount, eff.cpuFrom), "cpu.stat")
+	d, ok := s.readStat(s.cgroupDir(mount, eff.cpuFrom), "cpu.stat")
 	if !ok {
 		return
 	}

@@ -79,7 +79,7 @@ func (s *scraperImpl) cgroupIO(paths *cgroup.Paths, acc map[cgroup.Device]*devIO
 	if !ok || p == "/" {
 		return
 	}
-	dir := filepath.Join(mount, p)
+	dir := s.cgroupDir(mount, p)
 	get := func(d cgroup.Device) *devIO {
 		di := s.device(d, now)
 		if di.member {
@@ -110,16 +110,16 @@ func (s *scraperImpl) cgroupIO(paths *cgroup.Paths, acc map[cgroup.Device]*devIO
 		return
 	}
 	for _, f := range [...]struct {
-		base string
-		ops  bool
-	}{{"blkio.throttle.io_service_bytes", false}, {"blkio.throttle.io_serviced", true}} {
+		base, recursive string
+		ops             bool
+	}{{"blkio.throttle.io_service_bytes", "blkio.throttle.io_service_bytes_recursive", false}, {"blkio.throttle.io_serviced", "blkio.throttle.io_serviced_recursive", true}} {
 		if f.ops && !s.mb.Enabled("wasm_runtime.disk.operations") {
 			continue
 		}
 		// The _recursive variant includes the sub-cgroups; older kernels only have the other.
-		d, err := s.r.ReadCached(dir + "/" + f.base + "_recursive")
+		d, err := s.r.ReadCachedAt(dir, f.recursive)
 		if err != nil {
-			if d, err = s.r.ReadCached(dir + "/" + f.base); err != nil {
+			if d, err = s.r.ReadCachedAt(dir, f.base); err != nil {
 				s.errs.FailIn(dir, err)
 				continue
 			}
@@ -156,7 +156,7 @@ func (s *scraperImpl) cgroupPressure(paths *cgroup.Paths, ts pcommon.Timestamp) 
 	if !s.mb.Enabled("wasm_runtime.pressure.stall_time") || u == "" || paths.Unified == "" || paths.Unified == "/" {
 		return
 	}
-	dir := filepath.Join(u, paths.Unified)
+	dir := s.cgroupDir(u, paths.Unified)
 	for _, res := range [...]struct {
 		file string
 		attr m.AttributePressureResource

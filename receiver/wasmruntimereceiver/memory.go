@@ -1,7 +1,6 @@
 package wasmruntimereceiver
 
 import (
-	"path/filepath"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -30,7 +29,7 @@ func (s *scraperImpl) cgroupMemory(st *instState, paths *cgroup.Paths, main bool
 	if !ok || p == "/" {
 		return
 	}
-	dir := filepath.Join(mount, p)
+	dir := s.cgroupDir(mount, p)
 	usageFile, peakFile := "memory.usage_in_bytes", "memory.max_usage_in_bytes"
 	if v2 {
 		usageFile, peakFile = "memory.current", "memory.peak"

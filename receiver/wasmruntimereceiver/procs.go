@@ -52,7 +52,7 @@ func (s *scraperImpl) processSums(in *inventory.Instance, now time.Time) procSum
 		pc := s.procOf(p)
 		var n int64
 		if wantFDs {
-			c, err := s.r.CountDir(pc.fdDir)
+			c, err := s.r.CountFDs(pc.fdDir)
 			if err != nil {
 				s.errs.Fail(err)
 			} else {

@@ -49,6 +49,7 @@ type scraperImpl struct {
 	states     map[string]*instState
 	procs      map[int]*procCache
 	dirLimits  map[limitKey]*dirLimits
+	dirs       map[dirKey]dirEntry
 	devices    deviceNames
 	netns      netnsScratch
 	lm         linearMemories
@@ -76,6 +77,7 @@ func newScraper(cfg *Config, set receiver.Settings, threats bool) (*scraperImpl,
 		states:    map[string]*instState{},
 		procs:     map[int]*procCache{},
 		dirLimits: map[limitKey]*dirLimits{},
+		dirs:      map[dirKey]dirEntry{},
 		maxAge:    cfg.CollectionInterval / 2,
 	}
 	if s.logger == nil {
@@ -161,7 +163,7 @@ func (s *scraperImpl) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		in := &snap.Instances[i]
 		st := s.stateOf(in.Key)
 		s.scrapeInstance(in, st, now, ts)
-		s.mb.EmitForResource(m.WithResource(s.resource(in, s.rb)))
+		s.mb.EmitForResource(m.WithResource(s.cachedResource(in, st)))
 		s.lastKeys = append(s.lastKeys, in.Key)
 	}
 	if s.cfg.VM.Xen.Enabled {
@@ -179,6 +181,7 @@ func (s *scraperImpl) scrape(ctx context.Context) (pmetric.Metrics, error) {
 			delete(s.procs, pid)
 		}
 	}
+	s.pruneDirs()
 	md := s.mb.Emit()
 	s.telemetry(ctx, n, s.r.Reads()-readsBefore)
 	return md, s.endPass(now)

@@ -29,6 +29,13 @@ type instState struct {
 
 	// vm is the VMM's vCPU threads and taps of a VM instance.
 	vm *vmInst
+
+	// res is the instance's resource as last built from resIn and resExtra; each scrape
+	// copies it into its ResourceMetrics.
+	res      pcommon.Resource
+	resIn    resourceInputs
+	resExtra map[string]string
+	resOK    bool
 }
 
 // treeSeries is a process tree's CPU and fault totals: live members plus the children they

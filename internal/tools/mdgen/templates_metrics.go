@@ -122,6 +122,10 @@ func (m *metric{{$g}}) recordDataPoint(start pcommon.Timestamp, ts pcommon.Times
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.Set{{if eq $m.ValueType "int"}}Int{{else}}Double{{end}}Value(val)
+{{- if gt (len $m.Attributes) 1}}
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity({{len $m.Attributes}})
+{{- end}}
 {{- range $m.Attributes}}{{$a := attr .}}
 	dp.Attributes().{{putFunc $a.Type}}({{quote $a.Name}}, {{lowerName .}}AttributeValue)
 {{- end}}

@@ -1237,6 +1237,8 @@ func (m *metricContainerDiskIO) recordDataPoint(start pcommon.Timestamp, ts pcom
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
 	dp.Attributes().PutStr("system.device", systemDeviceAttributeValue)
 	for _, op := range options {
@@ -1514,6 +1516,8 @@ func (m *metricContainerNetworkIO) recordDataPoint(start pcommon.Timestamp, ts p
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutStr("network.io.direction", networkIODirectionAttributeValue)
 	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
 	for _, op := range options {
@@ -1733,6 +1737,8 @@ func (m *metricWasmRuntimeConnectionCount) recordDataPoint(start pcommon.Timesta
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutStr("network.transport", networkTransportAttributeValue)
 	dp.Attributes().PutStr("network.connection.state", networkConnectionStateAttributeValue)
 	for _, op := range options {
@@ -2279,6 +2285,8 @@ func (m *metricWasmRuntimeDiskOperations) recordDataPoint(start pcommon.Timestam
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
 	dp.Attributes().PutStr("system.device", systemDeviceAttributeValue)
 	for _, op := range options {
@@ -2553,6 +2561,8 @@ func (m *metricWasmRuntimeLinearMemoryCapacity) recordDataPoint(start pcommon.Ti
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
 	for _, op := range options {
@@ -2610,6 +2620,8 @@ func (m *metricWasmRuntimeLinearMemoryCommitted) recordDataPoint(start pcommon.T
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
 	for _, op := range options {
@@ -2721,6 +2733,8 @@ func (m *metricWasmRuntimeLinearMemoryLargestGrowth) recordDataPoint(start pcomm
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
 	for _, op := range options {
@@ -2778,6 +2792,8 @@ func (m *metricWasmRuntimeLinearMemoryLargestResident) recordDataPoint(start pco
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
 	for _, op := range options {
@@ -2835,6 +2851,8 @@ func (m *metricWasmRuntimeLinearMemoryReserved) recordDataPoint(start pcommon.Ti
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
 	for _, op := range options {
@@ -2892,6 +2910,8 @@ func (m *metricWasmRuntimeLinearMemoryResident) recordDataPoint(start pcommon.Ti
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.pid", linearMemoryPIDAttributeValue)
 	dp.Attributes().PutInt("wasm_runtime.linear_memory.index", linearMemoryIndexAttributeValue)
 	for _, op := range options {
@@ -3662,6 +3682,8 @@ func (m *metricWasmRuntimePressureStallTime) recordDataPoint(start pcommon.Times
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetDoubleValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(2)
 	dp.Attributes().PutStr("wasm_runtime.pressure.resource", pressureResourceAttributeValue)
 	dp.Attributes().PutStr("wasm_runtime.pressure.scope", pressureScopeAttributeValue)
 	for _, op := range options {
@@ -3829,6 +3851,8 @@ func (m *metricWasmRuntimeVMBlockIO) recordDataPoint(start pcommon.Timestamp, ts
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(3)
 	dp.Attributes().PutStr("wasm_runtime.vm.device", vmDeviceAttributeValue)
 	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
 	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
@@ -3885,6 +3909,8 @@ func (m *metricWasmRuntimeVMBlockLatency) recordDataPoint(start pcommon.Timestam
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetDoubleValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(3)
 	dp.Attributes().PutStr("wasm_runtime.vm.device", vmDeviceAttributeValue)
 	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
 	dp.Attributes().PutStr("wasm_runtime.vm.latency.stat", vmLatencyStatAttributeValue)
@@ -3943,6 +3969,8 @@ func (m *metricWasmRuntimeVMBlockOperations) recordDataPoint(start pcommon.Times
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(3)
 	dp.Attributes().PutStr("wasm_runtime.vm.device", vmDeviceAttributeValue)
 	dp.Attributes().PutStr("disk.io.direction", diskIODirectionAttributeValue)
 	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
@@ -4719,6 +4747,8 @@ func (m *metricWasmRuntimeVMNetworkErrors) recordDataPoint(start pcommon.Timesta
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(3)
 	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
 	dp.Attributes().PutStr("network.io.direction", networkIODirectionAttributeValue)
 	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
@@ -4777,6 +4807,8 @@ func (m *metricWasmRuntimeVMNetworkIO) recordDataPoint(start pcommon.Timestamp, 
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(3)
 	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
 	dp.Attributes().PutStr("network.io.direction", networkIODirectionAttributeValue)
 	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
@@ -4835,6 +4867,8 @@ func (m *metricWasmRuntimeVMNetworkPacketCount) recordDataPoint(start pcommon.Ti
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(3)
 	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
 	dp.Attributes().PutStr("network.io.direction", networkIODirectionAttributeValue)
 	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
@@ -4893,6 +4927,8 @@ func (m *metricWasmRuntimeVMNetworkPacketDropped) recordDataPoint(start pcommon.
 	dp.SetStartTimestamp(start)
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(val)
+	// Sized for the attributes at once: growing the map one Put at a time allocates at each.
+	dp.Attributes().EnsureCapacity(3)
 	dp.Attributes().PutStr("network.interface.name", networkInterfaceNameAttributeValue)
 	dp.Attributes().PutStr("network.io.direction", networkIODirectionAttributeValue)
 	dp.Attributes().PutStr("wasm_runtime.vm.counter.source", vmCounterSourceAttributeValue)
