@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/otelcol-virt/otelcol-virt/bench/benchkit"
 	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
 
@@ -38,15 +39,15 @@ func measureIdle(bins map[string]string, instances string) []idleResult {
 			log.Fatal(err)
 		}
 		tmp, _ := os.MkdirTemp("", "otelcol-virt-bench-idle-")
-		args := configFor(c.dist, c.preset, sink, instances, tmp, freeEndpoint(), freeEndpoint())
-		col, err := startCollector(bin, args, freeEndpoint())
+		args := configFor(c.dist, c.preset, sink, instances, tmp, benchkit.FreeEndpoint(), benchkit.FreeEndpoint())
+		col, err := startCollector(bin, args, benchkit.FreeEndpoint())
 		if err != nil {
 			log.Printf("idle %s: %v", c.name, err)
 			sink.Close()
 			continue
 		}
 		time.Sleep(5 * time.Second)
-		pid := col.cmd.Process.Pid
+		pid := col.Pid()
 		cpu0, _ := e2e.CPUSeconds(pid)
 		t0 := time.Now()
 		time.Sleep(*flagIdle)
@@ -55,9 +56,9 @@ func measureIdle(bins map[string]string, instances string) []idleResult {
 		fi, _ := os.Stat(bin)
 		r := idleResult{Key: c.dist + "/" + c.preset, Name: c.name, BinarySize: fi.Size(), RSS: st.RSSBytes,
 			CPUPercent: 100 * (cpu1 - cpu0) / time.Since(t0).Seconds()}
-		log.Printf("idle %-40s size %.1fMiB rss %.1fMiB cpu %.2f%%", c.name, mib(r.BinarySize), mib(r.RSS), r.CPUPercent)
+		log.Printf("idle %-40s size %.1fMiB rss %.1fMiB cpu %.2f%%", c.name, benchkit.MiB(r.BinarySize), benchkit.MiB(r.RSS), r.CPUPercent)
 		out = append(out, r)
-		col.stop()
+		col.Stop()
 		sink.Close()
 		_ = os.RemoveAll(tmp)
 	}
@@ -78,17 +79,17 @@ func idleGoals(idle []idleResult) []goal {
 		if okStock && stockEdge.RSS > 0 {
 			rr := float64(virtEdge.RSS) / float64(stockEdge.RSS)
 			goals = append(goals, goal{"idle RSS, examples/edge.yaml ≤ 1.10x stock edge pipeline",
-				fmt.Sprintf("%.2fx (%.1f vs %.1f MiB)", rr, mib(virtEdge.RSS), mib(stockEdge.RSS)), rr <= 1.10})
+				fmt.Sprintf("%.2fx (%.1f vs %.1f MiB)", rr, benchkit.MiB(virtEdge.RSS), benchkit.MiB(stockEdge.RSS)), rr <= 1.10})
 		}
 		goals = append(goals, goal{"idle CPU ≤ 0.25 % of a core: otelcol-virt (examples/edge.yaml)",
 			fmt.Sprintf("%.2f %%", virtEdge.CPUPercent), virtEdge.CPUPercent <= 0.25})
 	}
 	if small, ok := by["otelcol-virt-edge/edge"]; ok {
-		measured := fmt.Sprintf("%.1f MiB", mib(small.RSS))
+		measured := fmt.Sprintf("%.1f MiB", benchkit.MiB(small.RSS))
 		if okStock && stockEdge.RSS > 0 {
 			measured += fmt.Sprintf(" (%.2fx stock edge pipeline)", float64(small.RSS)/float64(stockEdge.RSS))
 		}
-		goals = append(goals, goal{"idle RSS ≤ 40 MiB: otelcol-virt-edge (examples/edge.yaml)", measured, mib(small.RSS) <= 40})
+		goals = append(goals, goal{"idle RSS ≤ 40 MiB: otelcol-virt-edge (examples/edge.yaml)", measured, benchkit.MiB(small.RSS) <= 40})
 		goals = append(goals, goal{"idle CPU ≤ 0.5 % of a core: otelcol-virt-edge (examples/edge.yaml)",
 			fmt.Sprintf("%.2f %%", small.CPUPercent), small.CPUPercent <= 0.5})
 	}

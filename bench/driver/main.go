@@ -19,11 +19,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/otelcol-virt/otelcol-virt/bench/benchkit"
 	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
-	"sigs.k8s.io/yaml"
 )
 
 var (
@@ -68,7 +67,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	instances, stopInstances := startInstances(*flagInstances)
+	instances, stopInstances, err := benchkit.StartInstances(*flagInstances)
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer stopInstances()
 
 	bins := map[string]string{"stock": abs(*flagStock), "stock-memq": abs(*flagStock), "otelcol-virt": abs(*flagVirt), "otelcol-virt-edge": abs(*flagEdge)}
@@ -87,7 +89,7 @@ func main() {
 						log.Fatalf("%s %s %d: %v", dist, preset, load, err)
 					}
 					log.Printf("%-12s %-5s load %-6s cpu %.2fs rss %.1fMiB accepted %.0f (%.0f/s) exported %.0f dropped %.0f wire %dB p99 %s",
-						dist, preset, loadName(load), r.CPUSeconds, mib(r.PeakRSS), r.Accepted, r.Accepted/r.Seconds, r.Exported, r.Dropped, r.WireBytes, r.P99)
+						dist, preset, loadName(load), r.CPUSeconds, benchkit.MiB(r.PeakRSS), r.Accepted, r.Accepted/r.Seconds, r.Exported, r.Dropped, r.WireBytes, r.P99)
 					runs = append(runs, r)
 				}
 			}
@@ -138,138 +140,25 @@ func loadName(l int) string {
 	return fmt.Sprintf("%dk", l/1000)
 }
 
-func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
-// startInstances starts n long-sleeping processes under a distinct name, the instances a
-// user-defined wasm_runtime runtime matches (comm ^bench-instance$).
-func startInstances(n int) (string, func()) {
-	dir, err := os.MkdirTemp("", "otelcol-virt-bench-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		log.Fatal(err)
-	}
-	raw, err := os.ReadFile(sleep)
-	if err != nil {
-		log.Fatal(err)
-	}
-	bin := filepath.Join(dir, "bench-instance")
-	if err := os.WriteFile(bin, raw, 0o755); err != nil {
-		log.Fatal(err)
-	}
-	var cmds []*exec.Cmd
-	for range n {
-		c := exec.Command(bin, "86400")
-		c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := c.Start(); err != nil {
-			log.Fatal(err)
-		}
-		cmds = append(cmds, c)
-	}
-	// The examples read instances through the instance_inventory extension: the matcher goes there.
-	runtimes := "extensions:\n  instance_inventory:\n    runtimes:\n      - {name: bench, kind: wasm, comm: '^bench-instance$'}\n"
-	cfg := filepath.Join(dir, "instances.yaml")
-	if err := os.WriteFile(cfg, []byte(runtimes), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	return cfg, func() {
-		for _, c := range cmds {
-			_ = c.Process.Kill()
-			_ = c.Wait()
-		}
-		_ = os.RemoveAll(dir)
-	}
-}
-
-// collector is a running collector process.
-type collector struct {
-	cmd       *exec.Cmd
-	out       *strings.Builder
-	telemetry string
-	otlp      string
-	tmp       string
-}
-
-func freeEndpoint() string {
-	// e2e.FreeEndpoint needs a testing.TB; this is the same thing.
-	l, err := netListen()
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // configFor returns the --config and --set arguments of a preset for one collector.
 func configFor(dist, preset string, sink *e2e.CountingSink, instances, tmp, otlp, otlpHTTP string) []string {
-	ports := []string{
-		"--set", "receivers::otlp::protocols::grpc::endpoint=" + otlp,
-		"--set", "receivers::otlp::protocols::http::endpoint=" + otlpHTTP,
-		"--set", "extensions::health_check::endpoint=" + freeEndpoint(),
-		"--set", "exporters::prometheus::endpoint=" + freeEndpoint(),
-	}
 	if !strings.HasPrefix(dist, "stock") {
-		example := filepath.Join(e2e.RepoRoot(), "examples", preset+".yaml")
-		if dist == "otelcol-virt-edge" {
-			// The edge distribution has no Prometheus exporter: the metrics go out over OTLP only.
-			example = withoutPrometheus(example, tmp)
-			ports = ports[:6]
+		args, err := benchkit.ExampleArgs(dist, filepath.Join(e2e.RepoRoot(), "examples", preset+".yaml"), instances, tmp, sink, otlp, otlpHTTP)
+		if err != nil {
+			log.Fatal(err)
 		}
-		args := []string{"--config", example, "--config", instances}
-		args = append(args, ports...)
-		return append(args,
-			"--set", "extensions::edge_profile::control::endpoint="+freeEndpoint(),
-			"--set", "extensions::edge_profile::storage_directory="+tmp,
-			"--set", "extensions::edge_profile::endpoints::otlp_http="+sink.HTTPEndpoint,
-			"--set", "extensions::edge_profile::endpoints::otlp_grpc=http://"+sink.GRPCEndpoint,
-		)
+		return args
 	}
 	cfg := filepath.Join(tmp, "stock.yaml")
 	if err := os.WriteFile(cfg, []byte(stockConfig(preset, dist == "stock", sink, tmp)), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	return append([]string{"--config", cfg}, ports...)
+	return append([]string{"--config", cfg}, benchkit.ListenerArgs(otlp, otlpHTTP, true)...)
 }
 
-func startCollector(bin string, args []string, telemetry string) (*collector, error) {
-	host, port, _ := strings.Cut(telemetry, ":")
-	args = append(args, "--config", fmt.Sprintf("yaml:service::telemetry::metrics: {level: detailed, readers: [{pull: {exporter: {prometheus: {host: %q, port: %s, without_scope_info: true, without_type_suffix: false}}}}]}", host, port))
-	cmd := exec.Command(bin, args...)
-	out := &strings.Builder{}
-	w := &lockedWriter{b: out}
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	c := &collector{cmd: cmd, out: out, telemetry: telemetry}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.Contains(w.String(), "Everything is ready") {
-			return c, nil
-		}
-		if cmd.ProcessState != nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	return nil, fmt.Errorf("collector not ready:\n%s", w.String())
-}
-
-func (c *collector) stop() {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-done
-	}
+// startCollector starts a collector with its detailed self-telemetry on telemetry.
+func startCollector(bin string, args []string, telemetry string) (*benchkit.Collector, error) {
+	return benchkit.Start(exec.Command(bin, append(args, benchkit.TelemetryArgs(telemetry)...)...), nil)
 }
 
 func measure(bin, dist, preset string, load int, tg, instances string) (run, error) {
@@ -284,20 +173,20 @@ func measure(bin, dist, preset string, load int, tg, instances string) (run, err
 		return r, err
 	}
 	defer os.RemoveAll(tmp)
-	otlp, otlpHTTP, telemetry := freeEndpoint(), freeEndpoint(), freeEndpoint()
+	otlp, otlpHTTP, telemetry := benchkit.FreeEndpoint(), benchkit.FreeEndpoint(), benchkit.FreeEndpoint()
 	args := configFor(dist, preset, sink, instances, tmp, otlp, otlpHTTP)
 	pprofEndpoint := ""
 	if *flagCPUProfile != "" {
-		pprofEndpoint = freeEndpoint()
+		pprofEndpoint = benchkit.FreeEndpoint()
 		args = append(args, profileArgs(dist, pprofEndpoint)...)
 	}
 	c, err := startCollector(bin, args, telemetry)
 	if err != nil {
 		return r, err
 	}
-	defer c.stop()
+	defer c.Stop()
 	time.Sleep(2 * time.Second) // settle after start
-	pid := c.cmd.Process.Pid
+	pid := c.Pid()
 	cpu0, err := e2e.CPUSeconds(pid)
 	if err != nil {
 		return r, err
@@ -375,44 +264,4 @@ func measure(bin, dist, preset string, load int, tg, instances string) (run, err
 	r.WireBytes = sink.WireBytes()
 	r.P99 = sink.LatencyQuantile(0.99)
 	return r, nil
-}
-
-// withoutPrometheus writes a copy of an example without its Prometheus exporter.
-func withoutPrometheus(example, tmp string) string {
-	raw, err := os.ReadFile(example)
-	if err != nil {
-		log.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		log.Fatal(err)
-	}
-	if exps, ok := cfg["exporters"].(map[string]any); ok {
-		delete(exps, "prometheus")
-		if len(exps) == 0 {
-			delete(cfg, "exporters")
-		}
-	}
-	svc, _ := cfg["service"].(map[string]any)
-	pipelines, _ := svc["pipelines"].(map[string]any)
-	for _, p := range pipelines {
-		pm, _ := p.(map[string]any)
-		exps, _ := pm["exporters"].([]any)
-		var kept []any
-		for _, e := range exps {
-			if e != "prometheus" {
-				kept = append(kept, e)
-			}
-		}
-		pm["exporters"] = kept
-	}
-	out, err := yaml.Marshal(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	p := filepath.Join(tmp, "edge-distribution.yaml")
-	if err := os.WriteFile(p, out, 0o644); err != nil {
-		log.Fatal(err)
-	}
-	return p
 }

@@ -1,52 +1,18 @@
 package main
 
 import (
+	"github.com/otelcol-virt/otelcol-virt/bench/benchkit"
 	"github.com/otelcol-virt/otelcol-virt/internal/virtdetect"
 
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 )
-
-func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
-
-// lockedWriter is a strings.Builder safe for the process's two output streams.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
 
 // summary is the median of the runs of one collector, preset and load.
 type summary struct {
@@ -61,7 +27,7 @@ func summarize(runs []run, dist, preset string, load int) summary {
 			continue
 		}
 		cpu = append(cpu, r.CPUSeconds)
-		rss = append(rss, mib(r.PeakRSS))
+		rss = append(rss, benchkit.MiB(r.PeakRSS))
 		acc = append(acc, r.Accepted/r.Seconds)
 		exp = append(exp, r.Exported)
 		drop = append(drop, r.Dropped)
@@ -71,7 +37,7 @@ func summarize(runs []run, dist, preset string, load int) summary {
 			perK = append(perK, 1e6*r.CPUSeconds/r.Accepted) // CPU ms per 1,000 spans
 		}
 	}
-	return summary{median(cpu), median(rss), median(acc), median(exp), median(drop), median(wire), median(p99), median(perK), len(cpu)}
+	return summary{benchkit.Median(cpu), benchkit.Median(rss), benchkit.Median(acc), benchkit.Median(exp), benchkit.Median(drop), benchkit.Median(wire), benchkit.Median(p99), benchkit.Median(perK), len(cpu)}
 }
 
 func ratio(a, b float64) string {
@@ -195,7 +161,7 @@ func writeReport(runs []run, idle []idleResult, presets []string, loads []int) {
 		"(sampling) and otelcol-virt's wire bytes include the resource attributes virtualization_attributes adds.\n")
 	fmt.Fprintf(&b, "\n## Idle, binary size\n\n| collector | binary MiB | idle RSS MiB | idle CPU %% of a core |\n|---|---:|---:|---:|\n")
 	for _, r := range idle {
-		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f |\n", r.Name, mib(r.BinarySize), mib(r.RSS), r.CPUPercent)
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f |\n", r.Name, benchkit.MiB(r.BinarySize), benchkit.MiB(r.RSS), r.CPUPercent)
 	}
 	fmt.Fprintf(&b, "\nIdle: RSS at the end of a %s window after a 5 s settle, CPU over the window; otelcol-virt's wasm_runtime and the stock "+
 		"hostmetrics process scraper each scrape the %d instances at the preset's collection interval. One window per collector, one after the other.\n\n", *flagIdle, *flagInstances)

@@ -3,12 +3,10 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // cpuCgroup is a cgroup with a CFS quota, as the kubelet gives a container with a CPU limit:
@@ -70,23 +68,3 @@ func (c *cpuCgroup) throttled() int64 {
 
 // remove deletes the cgroup once its processes are gone.
 func (c *cpuCgroup) remove() { _ = os.Remove(c.dir) }
-
-func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
-
-// lockedWriter collects a process's output for concurrent reads.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}

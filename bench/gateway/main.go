@@ -19,12 +19,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/otelcol-virt/otelcol-virt/bench/benchkit"
 	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
 
@@ -86,32 +85,17 @@ func report(runs []result) string {
 		del = append(del, r.delivered/r.seconds)
 		per = append(per, r.accepted/r.cpu)
 	}
-	fmt.Fprintf(&b, "| median | %.0f | %.0f | | %.0f | | |\n", median(acc), median(del), median(per))
+	fmt.Fprintf(&b, "| median | %.0f | %.0f | | %.0f | | |\n", benchkit.Median(acc), benchkit.Median(del), benchkit.Median(per))
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Fprintf(&b, "\n%d runs of %s, %d OTLP/gRPC senders of 512-span requests, gateway limited to %.2g CPU (CFS quota), fsync %v; %d CPUs online, load average at the end %s.\n",
 		len(runs), *flagDuration, *flagWorkers, *flagCPU, *flagFsync, numCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
 	return b.String()
 }
 
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
 func numCPU() int {
 	out, _ := exec.Command("nproc").Output()
 	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
 	return n
-}
-
-func freeEndpoint() string {
-	l, err := netListen()
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func measure(bin string, cg *cpuCgroup) (result, error) {
@@ -126,13 +110,13 @@ func measure(bin string, cg *cpuCgroup) (result, error) {
 		return r, err
 	}
 	defer os.RemoveAll(queue)
-	otlp, telemetry := freeEndpoint(), freeEndpoint()
+	otlp, telemetry := benchkit.FreeEndpoint(), benchkit.FreeEndpoint()
 	host, port, _ := strings.Cut(telemetry, ":")
 	args := []string{
 		"--config", filepath.Join("examples", "kubernetes", "base", "gateway.yaml"),
 		"--set", "receivers::otlp::protocols::grpc::endpoint=" + otlp,
-		"--set", "receivers::otlp::protocols::http::endpoint=" + freeEndpoint(),
-		"--set", "extensions::health_check::endpoint=" + freeEndpoint(),
+		"--set", "receivers::otlp::protocols::http::endpoint=" + benchkit.FreeEndpoint(),
+		"--set", "extensions::health_check::endpoint=" + benchkit.FreeEndpoint(),
 		"--set", "extensions::file_storage/queue::directory=" + queue,
 		"--set", "extensions::file_storage/queue::compaction::directory=" + queue,
 		"--set", "extensions::file_storage/queue::fsync=" + strconv.FormatBool(*flagFsync),
@@ -141,36 +125,13 @@ func measure(bin string, cg *cpuCgroup) (result, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "K8S_POD_IP=127.0.0.1", "OTELCOL_VIRT_BACKEND_ENDPOINT="+sink.GRPCEndpoint,
 		"OTELCOL_VIRT_BACKEND_INSECURE=true", "GOMEMLIMIT=409MiB")
-	var out strings.Builder
-	w := &lockedWriter{b: &out}
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return r, err
+	col, err := benchkit.Start(cmd, cg.add)
+	if err != nil {
+		return r, fmt.Errorf("gateway: %w", err)
 	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}()
-	if err := cg.add(cmd.Process.Pid); err != nil {
-		return r, err
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(w.String(), "Everything is ready") {
-		if time.Now().After(deadline) {
-			return r, fmt.Errorf("gateway not ready:\n%s", w.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	defer col.Stop()
 	time.Sleep(2 * time.Second)
-	pid := cmd.Process.Pid
+	pid := col.Pid()
 	cpu0, err := e2e.CPUSeconds(pid)
 	if err != nil {
 		return r, err

@@ -19,19 +19,14 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"sigs.k8s.io/yaml"
-
+	"github.com/otelcol-virt/otelcol-virt/bench/benchkit"
 	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
 
@@ -78,7 +73,10 @@ func main() {
 	if len(cs) == 0 {
 		log.Fatal("no -case")
 	}
-	instances, stop := startInstances(*flagInstances)
+	instances, stop, err := benchkit.StartInstances(*flagInstances)
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer stop()
 	results := map[string][]sample{}
 	for i := range *flagRuns {
@@ -103,7 +101,7 @@ func main() {
 			for _, s := range r {
 				xs = append(xs, f(s))
 			}
-			return median(xs)
+			return benchkit.Median(xs)
 		}
 		fmt.Printf("| %s | %d | %.1f | %.1f | %.1f | %.3f | %.1f |\n", c.name, len(r),
 			pick(func(s sample) float64 { return s.rss }), pick(func(s sample) float64 { return s.anon }),
@@ -124,9 +122,15 @@ func measure(c testCase, instances string) (sample, error) {
 		return s, err
 	}
 	defer os.RemoveAll(tmp)
-	args := configFor(c.dist, c.preset, sink, instances, tmp, freeEndpoint(), freeEndpoint())
-	host, port, _ := strings.Cut(freeEndpoint(), ":")
-	args = append(args, "--config", fmt.Sprintf("yaml:service::telemetry::metrics: {level: detailed, readers: [{pull: {exporter: {prometheus: {host: %q, port: %s, without_scope_info: true, without_type_suffix: false}}}}]}", host, port))
+	example := filepath.Join(e2e.RepoRoot(), "examples", c.preset+".yaml")
+	if strings.HasSuffix(c.preset, ".yaml") {
+		example = c.preset // a configuration of one's own, to try a change
+	}
+	args, err := benchkit.ExampleArgs(c.dist, example, instances, tmp, sink, benchkit.FreeEndpoint(), benchkit.FreeEndpoint())
+	if err != nil {
+		return s, err
+	}
+	args = append(args, benchkit.TelemetryArgs(benchkit.FreeEndpoint())...)
 	if *flagConfig != "" {
 		args = append(args, "--config", *flagConfig)
 	}
@@ -134,38 +138,18 @@ func measure(c testCase, instances string) (sample, error) {
 	if *flagEnv != "" {
 		cmd.Env = append(os.Environ(), strings.Split(*flagEnv, ",")...)
 	}
-	out := &lockedWriter{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	col, err := benchkit.Start(cmd, nil)
+	if err != nil {
 		return s, err
 	}
 	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		col.Stop()
 		if *flagKeep {
-			fmt.Println(out.String())
+			fmt.Println(col.Output())
 		}
 	}()
-	ready := false
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if strings.Contains(out.String(), "Everything is ready") {
-			ready = true
-			break
-		}
-	}
-	if !ready {
-		return s, fmt.Errorf("not ready:\n%s", out.String())
-	}
 	time.Sleep(*flagSettle)
-	pid := cmd.Process.Pid
+	pid := col.Pid()
 	cpu0, _ := e2e.CPUSeconds(pid)
 	csw0 := contextSwitches(pid)
 	t0 := time.Now()
@@ -177,7 +161,7 @@ func measure(c testCase, instances string) (sample, error) {
 	if err != nil {
 		return s, err
 	}
-	s.rss = mib(st.RSSBytes)
+	s.rss = benchkit.MiB(st.RSSBytes)
 	s.cpuPct = 100 * (cpu1 - cpu0) / secs
 	s.cswPerSec = float64(csw1-csw0) / secs
 	s.anon, s.file = rollup(pid)
@@ -235,150 +219,4 @@ func rollup(pid int) (anon, file float64) {
 		}
 	}
 	return an, rss - an
-}
-
-// configFor is bench/driver's configFor for otelcol-virt and otelcol-virt-edge.
-func configFor(dist, preset string, sink *e2e.CountingSink, instances, tmp, otlp, otlpHTTP string) []string {
-	ports := []string{
-		"--set", "receivers::otlp::protocols::grpc::endpoint=" + otlp,
-		"--set", "receivers::otlp::protocols::http::endpoint=" + otlpHTTP,
-		"--set", "extensions::health_check::endpoint=" + freeEndpoint(),
-		"--set", "exporters::prometheus::endpoint=" + freeEndpoint(),
-	}
-	example := filepath.Join(e2e.RepoRoot(), "examples", preset+".yaml")
-	if strings.HasSuffix(preset, ".yaml") {
-		example = preset // a configuration of one's own, to try a change
-	}
-	if dist == "otelcol-virt-edge" {
-		example = withoutPrometheus(example, tmp)
-		ports = ports[:6]
-	}
-	args := append([]string{"--config", example, "--config", instances}, ports...)
-	return append(args,
-		"--set", "extensions::edge_profile::control::endpoint="+freeEndpoint(),
-		"--set", "extensions::edge_profile::storage_directory="+tmp,
-		"--set", "extensions::edge_profile::endpoints::otlp_http="+sink.HTTPEndpoint,
-		"--set", "extensions::edge_profile::endpoints::otlp_grpc=http://"+sink.GRPCEndpoint,
-	)
-}
-
-// withoutPrometheus is bench/driver's: a copy of an example without its Prometheus exporter.
-func withoutPrometheus(example, tmp string) string {
-	raw, err := os.ReadFile(example)
-	if err != nil {
-		log.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		log.Fatal(err)
-	}
-	if exps, ok := cfg["exporters"].(map[string]any); ok {
-		delete(exps, "prometheus")
-		if len(exps) == 0 {
-			delete(cfg, "exporters")
-		}
-	}
-	svc, _ := cfg["service"].(map[string]any)
-	pipelines, _ := svc["pipelines"].(map[string]any)
-	for _, p := range pipelines {
-		pm, _ := p.(map[string]any)
-		exps, _ := pm["exporters"].([]any)
-		var kept []any
-		for _, e := range exps {
-			if e != "prometheus" {
-				kept = append(kept, e)
-			}
-		}
-		pm["exporters"] = kept
-	}
-	out, err := yaml.Marshal(cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	p := filepath.Join(tmp, "edge-distribution.yaml")
-	if err := os.WriteFile(p, out, 0o644); err != nil {
-		log.Fatal(err)
-	}
-	return p
-}
-
-// startInstances is bench/driver's: n long sleeps named bench-instance and the runtime that
-// matches them.
-func startInstances(n int) (string, func()) {
-	dir, err := os.MkdirTemp("", "otelcol-virt-idle-instances-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		log.Fatal(err)
-	}
-	raw, err := os.ReadFile(sleep)
-	if err != nil {
-		log.Fatal(err)
-	}
-	bin := filepath.Join(dir, "bench-instance")
-	if err := os.WriteFile(bin, raw, 0o755); err != nil {
-		log.Fatal(err)
-	}
-	var cmds []*exec.Cmd
-	for range n {
-		c := exec.Command(bin, "86400")
-		c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := c.Start(); err != nil {
-			log.Fatal(err)
-		}
-		cmds = append(cmds, c)
-	}
-	runtimes := "extensions:\n  instance_inventory:\n    runtimes:\n      - {name: bench, kind: wasm, comm: '^bench-instance$'}\n"
-	cfg := filepath.Join(dir, "instances.yaml")
-	if err := os.WriteFile(cfg, []byte(runtimes), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	return cfg, func() {
-		for _, c := range cmds {
-			_ = c.Process.Kill()
-			_ = c.Wait()
-		}
-		_ = os.RemoveAll(dir)
-	}
-}
-
-func freeEndpoint() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	sort.Float64s(xs)
-	if len(xs)%2 == 1 {
-		return xs[len(xs)/2]
-	}
-	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }
