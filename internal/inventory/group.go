@@ -3,7 +3,6 @@ package inventory
 import (
 	"cmp"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -330,49 +329,17 @@ func (inv *Inventory) claimIn(paths *cgroup.Paths, k int32) {
 // first v1 hierarchy that does.
 func (inv *Inventory) membershipDir(p *cgroup.Paths) string {
 	if inv.layout.Unified != "" && p.Unified != "" && p.Unified != "/" {
-		return inv.join(inv.layout.Unified, p.Unified)
+		return inv.joined.Join(inv.layout.Unified, p.Unified)
 	}
 	for _, c := range [...]cgroup.Controller{cgroup.CPU, cgroup.Memory, cgroup.Pids, cgroup.CPUAcct, cgroup.Blkio} {
 		if m, ok := inv.layout.V1[c.Name()]; ok && p.V1[c] != "" && p.V1[c] != "/" {
-			return inv.join(m, p.V1[c])
+			return inv.joined.Join(m, p.V1[c])
 		}
 	}
 	if inv.namedMount != "" && p.Named != "" && p.Named != "/" {
-		return inv.join(inv.namedMount, p.Named)
+		return inv.joined.Join(inv.namedMount, p.Named)
 	}
 	return ""
-}
-
-type joinKey struct{ mount, rel string }
-
-type joinedDir struct {
-	dir  string
-	walk uint64
-}
-
-// join is filepath.Join(mount, rel) kept from one walk to the next (pruneJoined drops what a
-// walk did not use): every instance's membership directory is joined at every walk, and the
-// joins were most of the walk's allocations.
-func (inv *Inventory) join(mount, rel string) string {
-	k := joinKey{mount, rel}
-	j, ok := inv.joined[k]
-	if ok && j.walk == inv.walk {
-		return j.dir
-	}
-	if !ok {
-		j.dir = filepath.Join(mount, rel)
-	}
-	j.walk = inv.walk
-	inv.joined[k] = j
-	return j.dir
-}
-
-func (inv *Inventory) pruneJoined() {
-	for k, j := range inv.joined {
-		if j.walk != inv.walk {
-			delete(inv.joined, k)
-		}
-	}
 }
 
 // listMembers appends the pids of cgroup.procs of dir and of its sub-cgroups (bounded). The

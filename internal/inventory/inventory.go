@@ -67,7 +67,7 @@ type Inventory struct {
 	entries   map[int]*procEntry
 	exclusive map[string]exclusiveCheck
 	subtrees  map[string]*subtree
-	joined    map[joinKey]joinedDir
+	joined    linuxfs.JoinCache // cgroup directories joined once for every walk that groups them
 	scratch   walkScratch
 
 	current atomic.Pointer[Snapshot]
@@ -95,7 +95,6 @@ func New(cfg Config, logger *zap.Logger) *Inventory {
 		entries:    map[int]*procEntry{},
 		exclusive:  map[string]exclusiveCheck{},
 		subtrees:   map[string]*subtree{},
-		joined:     map[joinKey]joinedDir{},
 	}
 }
 

@@ -174,7 +174,7 @@ func (inv *Inventory) walkLocked(now time.Time) (*Snapshot, error) {
 		ProcRoot:  inv.procRoot,
 	}
 	snap.Instances = inv.group(now)
-	inv.pruneJoined()
+	inv.joined.EndPass()
 	snap.index()
 	inv.tally.EndPass(inv.logger, now, "reads failed while discovering instances; they are reported with what could be read")
 	return snap, nil

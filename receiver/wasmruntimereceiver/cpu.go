@@ -24,7 +24,7 @@ func (c *cpuTimes) add(o cpuTimes) { c.user += o.user; c.system += o.system; c.t
 // stays monotonic.
 func (s *scraperImpl) cgroupCPU(paths *cgroup.Paths) (cpuTimes, bool) {
 	if mount, p, v2, ok := s.hierarchyOf(cgroup.CPU, paths); ok && v2 {
-		d, ok := s.readStat(s.cgroupDir(mount, p), "cpu.stat")
+		d, ok := s.readStat(s.dirs.Join(mount, p), "cpu.stat")
 		if !ok {
 			return cpuTimes{}, false
 		}
@@ -39,7 +39,7 @@ func (s *scraperImpl) cgroupCPU(paths *cgroup.Paths) (cpuTimes, bool) {
 	if !ok {
 		return s.unifiedCPUWithoutController(paths)
 	}
-	dir := s.cgroupDir(mount, p)
+	dir := s.dirs.Join(mount, p)
 	d, ok := s.readStat(dir, "cpuacct.usage")
 	if !ok {
 		return cpuTimes{}, false
@@ -78,7 +78,7 @@ func (s *scraperImpl) unifiedCPUWithoutController(paths *cgroup.Paths) (cpuTimes
 	if u == "" || paths.Unified == "" || paths.Unified == "/" {
 		return cpuTimes{}, false
 	}
-	d, ok := s.readStat(s.cgroupDir(u, paths.Unified), "cpu.stat")
+	d, ok := s.readStat(s.dirs.Join(u, paths.Unified), "cpu.stat")
 	if !ok {
 		return cpuTimes{}, false
 	}
@@ -104,7 +104,7 @@ func (s *scraperImpl) throttling(in *inventory.Instance, eff *effective, ts pcom
 	if !ok {
 		return
 	}
-	d, ok := s.readStat(s.cgroupDir(mount, eff.cpuFrom), "cpu.stat")
+	d, ok := s.readStat(s.dirs.Join(mount, eff.cpuFrom), "cpu.stat")
 	if !ok {
 		return
 	}

@@ -168,7 +168,7 @@ func (s *scraperImpl) pidsCurrent(p *cgroup.Paths) (uint64, bool) {
 	if !ok || path == "/" {
 		return 0, false
 	}
-	d, ok := s.readStat(s.cgroupDir(mount, path), "pids.current")
+	d, ok := s.readStat(s.dirs.Join(mount, path), "pids.current")
 	if !ok {
 		return 0, false
 	}

@@ -79,7 +79,7 @@ func (s *scraperImpl) cgroupIO(paths *cgroup.Paths, acc map[cgroup.Device]*devIO
 	if !ok || p == "/" {
 		return
 	}
-	dir := s.cgroupDir(mount, p)
+	dir := s.dirs.Join(mount, p)
 	get := func(d cgroup.Device) *devIO {
 		di := s.device(d, now)
 		if di.member {
@@ -156,7 +156,7 @@ func (s *scraperImpl) cgroupPressure(paths *cgroup.Paths, ts pcommon.Timestamp) 
 	if !s.mb.Enabled("wasm_runtime.pressure.stall_time") || u == "" || paths.Unified == "" || paths.Unified == "/" {
 		return
 	}
-	dir := s.cgroupDir(u, paths.Unified)
+	dir := s.dirs.Join(u, paths.Unified)
 	for _, res := range [...]struct {
 		file string
 		attr m.AttributePressureResource

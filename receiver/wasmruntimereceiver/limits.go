@@ -63,7 +63,7 @@ func (s *scraperImpl) effectiveLimits(st *instState, paths *cgroup.Paths, now ti
 			return false
 		}
 		for p != "/" && p != "." && p != "" {
-			dir := s.cgroupDir(mount, p)
+			dir := s.dirs.Join(mount, p)
 			fn(dir, p, s.limitsOf(dir, c, v2, now))
 			p = path.Dir(p)
 		}
@@ -96,7 +96,7 @@ func (s *scraperImpl) effectiveLimits(st *instState, paths *cgroup.Paths, now ti
 			name = "cpuset.cpus.effective"
 		}
 		// The cpuset controller is often not enabled below the root on v2: no file, no bound.
-		if d, ok := s.readOptional(s.cgroupDir(mount, p), name); ok {
+		if d, ok := s.readOptional(s.dirs.Join(mount, p), name); ok {
 			if n, err := cgroup.ParseCPUList(d); err == nil && n > 0 {
 				e.cpus, e.cpusFrom = n, p
 			} else if err != nil {

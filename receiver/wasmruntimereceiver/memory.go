@@ -29,7 +29,7 @@ func (s *scraperImpl) cgroupMemory(st *instState, paths *cgroup.Paths, main bool
 	if !ok || p == "/" {
 		return
 	}
-	dir := s.cgroupDir(mount, p)
+	dir := s.dirs.Join(mount, p)
 	usageFile, peakFile := "memory.usage_in_bytes", "memory.max_usage_in_bytes"
 	if v2 {
 		usageFile, peakFile = "memory.current", "memory.peak"

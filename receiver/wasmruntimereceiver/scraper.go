@@ -49,7 +49,7 @@ type scraperImpl struct {
 	states     map[string]*instState
 	procs      map[int]*procCache
 	dirLimits  map[limitKey]*dirLimits
-	dirs       map[dirKey]dirEntry
+	dirs       linuxfs.JoinCache // cgroup directories joined once for every scrape that reads them
 	devices    deviceNames
 	netns      netnsScratch
 	lm         linearMemories
@@ -77,7 +77,6 @@ func newScraper(cfg *Config, set receiver.Settings, threats bool) (*scraperImpl,
 		states:    map[string]*instState{},
 		procs:     map[int]*procCache{},
 		dirLimits: map[limitKey]*dirLimits{},
-		dirs:      map[dirKey]dirEntry{},
 		maxAge:    cfg.CollectionInterval / 2,
 	}
 	if s.logger == nil {
@@ -181,7 +180,7 @@ func (s *scraperImpl) scrape(ctx context.Context) (pmetric.Metrics, error) {
 			delete(s.procs, pid)
 		}
 	}
-	s.pruneDirs()
+	s.dirs.EndPass()
 	md := s.mb.Emit()
 	s.telemetry(ctx, n, s.r.Reads()-readsBefore)
 	return md, s.endPass(now)
