@@ -18,6 +18,7 @@ import (
 
 	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 	"github.com/otelcol-virt/otelcol-virt/internal/fixturecapture"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/guesttest"
 )
 
 // These tests start real runtimes from Debian's packages (make deps installs them), run the
@@ -426,7 +427,7 @@ func podmanImage(t *testing.T) string {
 
 func TestLiveLibvirtDomain(t *testing.T) {
 	needLive(t, "virsh", "libvirtd", "virtlogd", "qemu-system-x86_64")
-	startLibvirt(t)
+	guesttest.EnsureLibvirtd(t)
 	name := fmt.Sprintf("otelcol-virt-live-%d", os.Getpid())
 	xml := filepath.Join(t.TempDir(), "domain.xml")
 	// TCG: libvirt's qemu user cannot open /dev/kvm here.
@@ -463,20 +464,4 @@ func TestLiveLibvirtDomain(t *testing.T) {
 	assert.Equal(t, strconv.Itoa(64<<20), resAttr(rm, "wasm_runtime.vm.memory_size"))
 	assert.Equal(t, strconv.Itoa(pid), resAttr(rm, "process.pid"))
 	captureAgrees(t, "captured-libvirt-qemu-tcg", "libvirt 9.0 (Debian, libvirtd without systemd) domain type='qemu' with 1 vCPU and 64 MiB.", rm, nil, pid)
-}
-
-// startLibvirt starts libvirtd and virtlogd unless they run, and stops what it started.
-func startLibvirt(t *testing.T) {
-	t.Helper()
-	for _, d := range []string{"virtlogd", "libvirtd"} {
-		if exec.Command("pgrep", "-x", d).Run() == nil {
-			continue
-		}
-		require.NoError(t, exec.Command(d, "-d").Run(), "starting %s", d)
-		daemon := d
-		t.Cleanup(func() { _ = exec.Command("pkill", "-x", daemon).Run() })
-	}
-	require.Eventually(t, func() bool {
-		return exec.Command("virsh", "-c", "qemu:///system", "version").Run() == nil
-	}, 30*time.Second, 200*time.Millisecond, "libvirtd does not answer")
 }

@@ -30,10 +30,7 @@ func TestLibvirtDomainThroughTheReceiver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts a libvirt domain")
 	}
-	guesttest.EnsureLibvirtd(t)
-	k := guesttest.FindKernel(t)
-	dom := guesttest.StartLibvirtDomain(t, k, guesttest.BuildInitramfs(t, k, guesttest.DiskThenBurn), fmt.Sprintf("wasmrt-libvirt-%d", os.Getpid()))
-	dom.WaitConsole(t, "GUEST_READY", 3*time.Minute)
+	dom := guesttest.StartDiskThenBurnDomain(t, fmt.Sprintf("wasmrt-libvirt-%d", os.Getpid()))
 	pid := strconv.Itoa(dom.PID(t))
 
 	cfg := testConfig()

@@ -19,7 +19,9 @@ const LibvirtSocket = "/var/run/libvirt/libvirt-sock"
 
 // EnsureLibvirtd starts virtlogd and libvirtd (Debian's, no systemd) when nothing answers on
 // LibvirtSocket, and stops what it started when the test ends. It skips without root or
-// without libvirt installed.
+// without libvirt installed. Tests of different packages run at once (go test -p) and share
+// the one libvirtd: each holds an exclusive lock for its whole run, so that none stops the
+// daemon under another's domain, and two TCG guests do not share the two cores.
 func EnsureLibvirtd(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -30,6 +32,14 @@ func EnsureLibvirtd(t testing.TB) {
 			t.Skipf("%s not installed (make deps installs libvirt-daemon-system and libvirt-clients)", tool)
 		}
 	}
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "otelcol-virt-libvirt-tests.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatalf("lock libvirt tests: %v", err)
+	}
+	t.Cleanup(func() { lock.Close() }) // registered first: released after libvirtd is stopped
 	if c, err := net.Dial("unix", LibvirtSocket); err == nil {
 		c.Close()
 		return
@@ -187,4 +197,16 @@ func (d LibvirtDomain) Domstats(t testing.TB) map[string]uint64 {
 		}
 	}
 	return m
+}
+
+// StartDiskThenBurnDomain starts libvirtd if it is not running and a domain of that name
+// booting Debian's kernel with the DiskThenBurn guest, and waits until the guest is ready: its
+// disk counters stand still from then on, and vCPU 0's time grows.
+func StartDiskThenBurnDomain(t testing.TB, name string) LibvirtDomain {
+	t.Helper()
+	EnsureLibvirtd(t)
+	k := FindKernel(t)
+	dom := StartLibvirtDomain(t, k, BuildInitramfs(t, k, DiskThenBurn), name)
+	dom.WaitConsole(t, "GUEST_READY", 3*time.Minute)
+	return dom
 }

@@ -23,11 +23,8 @@ func TestLibvirtDomainStats(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts a libvirt domain")
 	}
-	guesttest.EnsureLibvirtd(t)
-	k := guesttest.FindKernel(t)
-	dom := guesttest.StartLibvirtDomain(t, k, guesttest.BuildInitramfs(t, k, guesttest.DiskThenBurn), fmt.Sprintf("vmstats-test-%d", os.Getpid()))
+	dom := guesttest.StartDiskThenBurnDomain(t, fmt.Sprintf("vmstats-test-%d", os.Getpid()))
 	name, disk := dom.Name, dom.Disk
-	dom.WaitConsole(t, "GUEST_READY", 3*time.Minute)
 	time.Sleep(5 * time.Second) // some vCPU time
 
 	c := Client{}
