@@ -1,13 +1,17 @@
 package edgeprofileextension
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+	"golang.org/x/sys/unix"
 )
 
 // The test binary's own code pages go back to the page cache and the process runs on.
@@ -41,6 +45,37 @@ func TestExecutableRangesOnlyReadOnlyPrivateMappingsOfTheFile(t *testing.T) {
 	assert.ErrorContains(t, err, "bad address range")
 }
 
+// A read-only private mapping that holds pages of its own (what the dynamic loader leaves in
+// a PIE build's RELRO segment: written, then made read-only) is never dropped: MADV_DONTNEED
+// would put the file's bytes back under it. One that holds only page-cache pages is.
+func TestCleanMappingsSkipPrivatelyWrittenOnes(t *testing.T) {
+	page := os.Getpagesize()
+	path := filepath.Join(t.TempDir(), "segment")
+	require.NoError(t, os.WriteFile(path, make([]byte, 2*page), 0o600))
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	mapOne := func() []byte {
+		b, err := unix.Mmap(int(f.Fd()), 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = unix.Munmap(b) })
+		return b
+	}
+	written, readOnly := mapOne(), mapOne()
+	written[0] = 1  // a relocation, in a private copy of the page
+	_ = readOnly[0] // the file's page, from the page cache
+	require.NoError(t, unix.Mprotect(written, unix.PROT_READ))
+	require.NoError(t, unix.Mprotect(readOnly, unix.PROT_READ))
+
+	var st unix.Stat_t
+	require.NoError(t, unix.Stat(path, &st))
+	got, err := cleanMappingsOf(unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	require.NoError(t, err)
+	start := func(b []byte) uintptr { return uintptr(unsafePointer(b)) }
+	assert.Equal(t, [][2]uintptr{{start(readOnly), start(readOnly) + uintptr(page)}}, got,
+		"only the mapping without a private page (written at %#x, clean at %#x)", start(written), start(readOnly))
+}
+
 // Ready releases the memory once and logs what it did; release_startup_memory: false skips it.
 func TestReadyReleasesStartupMemory(t *testing.T) {
 	for _, enabled := range []bool{true, false} {
@@ -65,3 +100,5 @@ func TestReadyReleasesStartupMemory(t *testing.T) {
 		assert.Positive(t, fields["rss_kib_after"])
 	}
 }
+
+func unsafePointer(b []byte) unsafe.Pointer { return unsafe.Pointer(&b[0]) }
