@@ -1,6 +1,7 @@
 package wasmruntimereceiver
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,4 +51,23 @@ func TestCachedResourceFollowsIdentity(t *testing.T) {
 	check("pod uid")
 	in.Procs[0].PID = 43
 	check("pid")
+
+	// Every field of the identities and of the main process, one at a time: a field the
+	// resource comes to read but the cache key does not would leave a stale resource here.
+	for _, v := range []reflect.Value{reflect.ValueOf(&in.Identity).Elem(), reflect.ValueOf(&in.Cgroup).Elem(), reflect.ValueOf(in.Main()).Elem()} {
+		for i := range v.NumField() {
+			f, name := v.Field(i), v.Type().Name()+"."+v.Type().Field(i).Name
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString(f.String() + "x")
+			case reflect.Int, reflect.Int32, reflect.Int64:
+				f.SetInt(f.Int() + 7)
+			case reflect.Bool:
+				f.SetBool(!f.Bool())
+			default:
+				continue
+			}
+			check(name)
+		}
+	}
 }
