@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -215,6 +216,13 @@ func TestCountFDs(t *testing.T) {
 	cmd := exec.Command("sleep", "60")
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// Until it sleeps, the dynamic loader opens and closes files in it (ld.so.cache, libc):
+	// wait for its nanosleep (x86-64 syscall 35, or 230 clock_nanosleep; /proc/<pid>/syscall).
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", cmd.Process.Pid))
+		nr, _, _ := strings.Cut(string(b), " ")
+		return err == nil && (nr == "35" || nr == "230")
+	}, 10*time.Second, 10*time.Millisecond, "sleep did not reach its nanosleep")
 	fdDir := fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid)
 	listed := func(dir string) int64 {
 		ents, err := os.ReadDir(dir)
