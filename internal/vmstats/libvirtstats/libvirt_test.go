@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,7 +85,10 @@ func TestLibvirtDomainStats(t *testing.T) {
 		t.Logf("%-16s ours %d .. %d, virsh %d", p.key, p.before, p.after, v)
 		assert.LessOrEqual(t, p.before, v, p.key)
 		assert.LessOrEqual(t, v, p.after, p.key)
-		if v > 0 {
+		// Run-queue wait and delay are small and grow fast on a busy host (tens of ms a
+		// second), so between virsh and our next reading they can move by more than 5 %:
+		// for them the bracket above is the agreement.
+		if v > 0 && !strings.HasSuffix(p.key, ".wait") && !strings.HasSuffix(p.key, ".delay") {
 			assert.InEpsilon(t, float64(v), float64(p.after), 0.05, p.key)
 		}
 	}
