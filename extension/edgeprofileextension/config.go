@@ -93,8 +93,11 @@ type AutoConfig struct {
 type PresetConfig struct {
 	// Base is the preset this one starts from; user presets default to cloud.
 	Base string `mapstructure:"base"`
-	// BatchSize is the number of spans, data points or log records per export request.
+	// BatchSize is how many spans, data points or log records make a request leave at once
+	// (fewer leave after FlushInterval).
 	BatchSize *int `mapstructure:"batch_size"`
+	// MaxBatchSize is the most items in one request: larger ones are split; 0 never splits.
+	MaxBatchSize *int `mapstructure:"max_batch_size"`
 	// FlushInterval is the longest a partial batch waits before it is sent.
 	FlushInterval *time.Duration `mapstructure:"flush_interval"`
 	// Protocol is otlp_http or otlp_grpc.

@@ -46,6 +46,18 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, 32, presets[ProfileEdge].BatchSize, "fields not overridden keep the built-in value")
 			},
 		},
+		{id: component.NewIDWithName(Type, "batch_cap"), check: func(t *testing.T, cfg *Config) {
+			presets, err := cfg.ResolvePresets()
+			require.NoError(t, err)
+			assert.Equal(t, 10000, presets[ProfileCloud].MaxBatchSize, "a batch_size above the inherited cap raises it")
+			assert.Equal(t, 0, presets[ProfileEdge].MaxBatchSize, "0: never split")
+			assert.Equal(t, 32, presets[ProfileEdge].BatchSize)
+			assert.Equal(t, 512, presets["bulk"].MaxBatchSize)
+			assert.Equal(t, 256, presets["bulk"].BatchSize, "from hybrid")
+			assert.Equal(t, defaultMaxBatchSize, presets[ProfileHybrid].MaxBatchSize)
+		}},
+		{id: component.NewIDWithName(Type, "bad_batch_cap"), wantErr: "presets.edge.max_batch_size: 16 is below batch_size 64"},
+		{id: component.NewIDWithName(Type, "batch_cap_conflict"), wantErr: "presets.edge.exporter.sending_queue.batch.max_size: conflicts with presets.edge.max_batch_size"},
 		{id: component.NewIDWithName(Type, "unknown"), wantErr: `profile: unknown profile "satellite"`},
 		{id: component.NewIDWithName(Type, "bad_sampling"), wantErr: "presets.edge.sampling_percentage"},
 		{id: component.NewIDWithName(Type, "bad_compression"), wantErr: `presets.cloud.compression: "lz4" is not supported by otlp_grpc`},

@@ -53,7 +53,7 @@ func TestExpandWithBackend(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:5555", conf.Get(edge+"endpoint"))
 	assert.Equal(t, "gzip", conf.Get(edge+"compression"))
 	assert.Equal(t, 32, conf.Get(edge+"sending_queue::batch::min_size"))
-	assert.Equal(t, 32, conf.Get(edge+"sending_queue::batch::max_size"))
+	assert.Equal(t, 4096, conf.Get(edge+"sending_queue::batch::max_size"), "32 makes a request leave; only above 4096 is one split")
 	assert.Equal(t, "5s", conf.Get(edge+"sending_queue::batch::flush_timeout"))
 	assert.Equal(t, "file_storage/edge_profile-edge", conf.Get(edge+"sending_queue::storage"))
 	assert.Equal(t, "0s", conf.Get(edge+"retry_on_failure::max_elapsed_time"))
@@ -61,13 +61,14 @@ func TestExpandWithBackend(t *testing.T) {
 
 	cloud := "exporters::otlp_grpc/edge_profile-cloud::"
 	assert.Equal(t, "none", conf.Get(cloud+"compression"), "otlp_grpc gzips by default, cloud must say none")
-	assert.Equal(t, 512, conf.Get(cloud+"sending_queue::batch::max_size"))
+	assert.Equal(t, 512, conf.Get(cloud+"sending_queue::batch::min_size"))
+	assert.Equal(t, 4096, conf.Get(cloud+"sending_queue::batch::max_size"))
 	assert.Equal(t, "30s", conf.Get(cloud+"sending_queue::batch::flush_timeout"))
 	assert.Equal(t, true, conf.Get(cloud+"tls::insecure"), "http:// means plaintext")
 	assert.Equal(t, "file_storage/edge_profile-cloud", conf.Get(cloud+"sending_queue::storage"), "every preset queues on disk")
 	assert.Equal(t, "0s", conf.Get(cloud+"retry_on_failure::max_elapsed_time"), "and retries without end")
 	assert.Equal(t, "0s", conf.Get("exporters::otlp_grpc/edge_profile-hybrid::retry_on_failure::max_elapsed_time"))
-	assert.Equal(t, 256, conf.Get("exporters::otlp_grpc/edge_profile-hybrid::sending_queue::batch::max_size"))
+	assert.Equal(t, 256, conf.Get("exporters::otlp_grpc/edge_profile-hybrid::sending_queue::batch::min_size"))
 
 	assert.Equal(t, "/var/tmp/ep/queue/edge_profile-edge", conf.Get("extensions::file_storage/edge_profile-edge::directory"))
 	assert.Equal(t, "/var/tmp/ep/queue/edge_profile-cloud", conf.Get("extensions::file_storage/edge_profile-cloud::directory"))
@@ -81,7 +82,7 @@ func TestExpandWithoutBackendUsesDebug(t *testing.T) {
 	_, err := ExpandConfig(conf)
 	require.NoError(t, err)
 	assert.Equal(t, []any{"debug/edge_profile-edge"}, conf.Get("service::pipelines::traces/edge_profile-edge::exporters"))
-	assert.Equal(t, 512, conf.Get("exporters::debug/edge_profile-cloud::sending_queue::batch::max_size"))
+	assert.Equal(t, 512, conf.Get("exporters::debug/edge_profile-cloud::sending_queue::batch::min_size"))
 	assert.False(t, conf.IsSet("extensions::file_storage/edge_profile-edge"), "no persistent queue without a backend")
 	assert.False(t, conf.IsSet("exporters::debug/edge_profile-edge::retry_on_failure"), "debug does not retry")
 	assert.Equal(t, []any{"health_check", "edge_profile"}, conf.Get("service::extensions"))
@@ -105,13 +106,13 @@ func TestExpandOverridesWin(t *testing.T) {
 	_, err := ExpandConfig(conf)
 	require.NoError(t, err)
 	edge := "exporters::otlp_http/edge_profile-edge::"
-	assert.Equal(t, 64, conf.Get(edge+"sending_queue::batch::max_size"))
+	assert.Equal(t, 64, conf.Get(edge+"sending_queue::batch::min_size"))
 	assert.Equal(t, "3s", conf.Get(edge+"timeout"))
 	assert.Equal(t, "2s", conf.Get(edge+"retry_on_failure::max_interval"), "explicit setting wins")
 	assert.Equal(t, "0s", conf.Get(edge+"retry_on_failure::max_elapsed_time"), "the rest of the preset stays")
 	tiny := "exporters::otlp_http/edge_profile-tiny::"
 	assert.Equal(t, "zstd", conf.Get(tiny+"compression"))
-	assert.Equal(t, 64, conf.Get(tiny+"sending_queue::batch::max_size"), "based on the overridden edge")
+	assert.Equal(t, 64, conf.Get(tiny+"sending_queue::batch::min_size"), "based on the overridden edge")
 	assert.InDelta(t, 1.0, conf.Get("processors::probabilistic_sampler/edge_profile-tiny::sampling_percentage"), 0)
 }
 

@@ -17,7 +17,7 @@ func exporterConfig(cfg *Config, p Preset, expType string, names Names, persiste
 		"batch": map[string]any{
 			"sizer":         "items",
 			"min_size":      p.BatchSize,
-			"max_size":      p.BatchSize,
+			"max_size":      p.MaxBatchSize,
 			"flush_timeout": p.FlushInterval.String(),
 		},
 	}
