@@ -97,8 +97,8 @@ func writeReport(runs []run, idle []idleResult, presets []string, loads []int) {
 		strings.Join(os.Args[1:], " "))
 	fmt.Fprintf(&b, "- **stock**: `bench/stock/manifest.yaml`, every stock component of the otelcol-virt distribution at the same release "+
 		"(core v0.165.0 / v1.71.0, contrib v0.165.1) plus hostmetrics and none of ours, running the stock pipelines (traces, metrics, logs) each preset expands to: "+
-		"cloud = memory_limiter, otlp_grpc without compression, exporter batches of 512 / 30 s; edge = memory_limiter, "+
-		"probabilistic_sampler 10 %% (proportional; logs without a trace id kept), otlp_http with gzip, batches of 32 / 5 s. "+
+		"cloud = memory_limiter, otlp_grpc without compression, exporter "+stockBatch("cloud")+"; edge = memory_limiter, "+
+		"probabilistic_sampler 10 %% (proportional; logs without a trace id kept), otlp_http with gzip, exporter "+stockBatch("edge")+". "+
 		"**stock, same queue** is the like-for-like baseline every ratio and goal is computed against: its exporter queues on file_storage with fsync "+
 		"and retries without giving up, as every preset does. **stock, in-memory queue** (cloud only) is the same pipeline with the in-memory queue "+
 		"a stock collector has by default: the row \"disk queue ÷ in-memory\" is what the persistent queue costs a stock collector. "+

@@ -5,8 +5,16 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/otelcol-virt/otelcol-virt/extension/edgeprofileextension"
 	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
+
+// stockBatch is the exporter batching of a built-in preset, as edge_profile generates it
+// (extension/edgeprofileextension generated.go): the stock baseline batches the same way.
+func stockBatch(preset string) string {
+	p := edgeprofileextension.Builtin()[preset]
+	return fmt.Sprintf("batch: {sizer: items, min_size: %d, max_size: %d, flush_timeout: %s}", p.BatchSize, p.MaxBatchSize, p.FlushInterval)
+}
 
 // collectionInterval is wasm_runtime's in the example of each preset (examples/<preset>.yaml):
 // the stock collector scrapes its instances as often.
@@ -51,7 +59,7 @@ func stockConfig(preset string, persistent bool, sink *e2e.CountingSink, tmp str
       sizer: items
       queue_size: 200000
       block_on_overflow: true%s
-      batch: {sizer: items, min_size: 512, max_size: 512, flush_timeout: 30s}`, sink.GRPCEndpoint, retry, queueStorage)
+      %s`, sink.GRPCEndpoint, retry, queueStorage, stockBatch("cloud"))
 	processors := ""
 	tracesProcessors, logsProcessors := "[memory_limiter]", "[memory_limiter]"
 	if preset == "edge" {
@@ -70,7 +78,7 @@ func stockConfig(preset string, persistent bool, sink *e2e.CountingSink, tmp str
       sizer: items
       queue_size: 200000
       block_on_overflow: true%s
-      batch: {sizer: items, min_size: 32, max_size: 32, flush_timeout: 5s}`, sink.HTTPEndpoint, retry, queueStorage)
+      %s`, sink.HTTPEndpoint, retry, queueStorage, stockBatch("edge"))
 		// Traces: consistent 10 % sampling; logs follow their trace's decision and those without
 		// a trace id are kept (fail_closed: false), as the preset's logs sampler does.
 		processors = `  probabilistic_sampler:
