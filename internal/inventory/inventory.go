@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -130,11 +129,7 @@ func (inv *Inventory) Start(context.Context) error {
 	if inv.layoutErr == nil {
 		inv.resolveCgroupNamespace(time.Now())
 	}
-	// Never let the cache take more than a quarter of the descriptors the process may open.
-	var rl syscall.Rlimit
-	if inv.r.MaxOpen > 0 && syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur > 0 && rl.Cur < uint64(4*inv.r.MaxOpen) {
-		inv.r.MaxOpen = int(rl.Cur / 4)
-	}
+	inv.r.CapToDescriptorLimit()
 	// The host's network namespace is pid 1's; when that is not readable (pid 1 in another
 	// user namespace) the collector's own stands in.
 	for _, p := range []string{"1", "self"} {

@@ -57,6 +57,17 @@ func New(maxOpen int) *Reader {
 	return &Reader{buf: make([]byte, 16<<10), dents: make([]byte, 8<<10), fds: map[string]*cachedFD{}, MaxOpen: maxOpen}
 }
 
+// CapToDescriptorLimit lowers MaxOpen to a quarter of the soft RLIMIT_NOFILE, so that no
+// reader's cache can take the descriptors the rest of the process needs (each reader holding
+// a quarter, the collector keeps at least half). The limit is read when this is called: call
+// it at start.
+func (r *Reader) CapToDescriptorLimit() {
+	var rl syscall.Rlimit
+	if r.MaxOpen > 0 && syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur > 0 && rl.Cur < uint64(4*r.MaxOpen) {
+		r.MaxOpen = int(rl.Cur / 4)
+	}
+}
+
 // ReadCached reads a file that is read at every pass, through the open-file cache. The file
 // must be a single-record one (see pread); ReadCachedMulti is for the others.
 func (r *Reader) ReadCached(path string) ([]byte, error) { return r.cached(path, readSingle) }

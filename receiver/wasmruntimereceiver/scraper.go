@@ -104,6 +104,7 @@ func newScraper(cfg *Config, set receiver.Settings, threats bool) (*scraperImpl,
 // receiver's own.
 func (s *scraperImpl) start(ctx context.Context, host component.Host) error {
 	s.started = pcommon.NewTimestampFromTime(time.Now())
+	s.r.CapToDescriptorLimit()
 	if id := s.cfg.Inventory; id != nil {
 		ext, ok := host.GetExtensions()[*id]
 		if !ok {
