@@ -119,7 +119,8 @@ func TestEdgeExampleSendsAScrapeWhole(t *testing.T) {
 	}
 }
 
-// resourceTimestamp returns the timestamp of a resource's first data point and its point count.
+// resourceTimestamp returns the timestamp of a resource's first data point and its point count
+// (the receiver emits gauges and sums only).
 func resourceTimestamp(rm pmetric.ResourceMetrics) (pcommon.Timestamp, int) {
 	var ts pcommon.Timestamp
 	n := 0
@@ -127,26 +128,17 @@ func resourceTimestamp(rm pmetric.ResourceMetrics) (pcommon.Timestamp, int) {
 	for i := range sms.Len() {
 		ms := sms.At(i).Metrics()
 		for j := range ms.Len() {
-			m := ms.At(j)
-			var dps interface {
-				Len() int
-			}
-			var first func() pcommon.Timestamp
-			switch m.Type() {
+			var dps pmetric.NumberDataPointSlice
+			switch m := ms.At(j); m.Type() {
 			case pmetric.MetricTypeGauge:
-				g := m.Gauge().DataPoints()
-				dps, first = g, func() pcommon.Timestamp { return g.At(0).Timestamp() }
+				dps = m.Gauge().DataPoints()
 			case pmetric.MetricTypeSum:
-				s := m.Sum().DataPoints()
-				dps, first = s, func() pcommon.Timestamp { return s.At(0).Timestamp() }
+				dps = m.Sum().DataPoints()
 			default:
 				continue
 			}
-			if dps.Len() == 0 {
-				continue
-			}
-			if ts == 0 {
-				ts = first()
+			if dps.Len() > 0 && ts == 0 {
+				ts = dps.At(0).Timestamp()
 			}
 			n += dps.Len()
 		}
