@@ -8,15 +8,16 @@ import (
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
 
 // Collector is a started collector process whose output is kept for the ready check and errors.
 type Collector struct {
 	Cmd    *exec.Cmd
-	out    lockedWriter
+	out    e2e.SyncBuffer
 	exited chan struct{} // closed once Wait returned
 }
 
@@ -89,22 +90,4 @@ func FreeEndpoint() string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// lockedWriter is a strings.Builder safe for a process's two output streams.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

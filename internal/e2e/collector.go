@@ -41,7 +41,7 @@ type Options struct {
 type Collector struct {
 	tb   testing.TB
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *SyncBuffer
 	done chan struct{}
 	err  error
 }
@@ -85,7 +85,7 @@ func startCollector(tb testing.TB, opts Options) (*Collector, error) {
 	for k, v := range opts.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	out := &syncBuffer{}
+	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -183,19 +183,21 @@ func (c *Collector) WaitForOutput(ctx context.Context, s string) error {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes (the process) and reads (the test).
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent writes (a process's stdout and stderr,
+// copied by exec.Cmd's goroutines) and reads (the test).
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
 
 // Kernel is a guest kernel and the modules the initramfs needs from it.
@@ -170,36 +172,7 @@ func NewNetNS(t testing.TB, name string) NetNS {
 // QEMU is a running guest.
 type QEMU struct {
 	Cmd    *exec.Cmd
-	Serial *SyncBuffer
-}
-
-// SyncBuffer is a bytes.Buffer safe for the writer goroutine of exec.Cmd and a reader.
-type SyncBuffer struct {
-	mu  chanMutex
-	buf bytes.Buffer
-}
-
-type chanMutex chan struct{}
-
-func (m *chanMutex) lock() {
-	if *m == nil {
-		*m = make(chan struct{}, 1)
-	}
-	*m <- struct{}{}
-}
-func (m *chanMutex) unlock() { <-*m }
-
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.lock()
-	defer b.mu.unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (b *SyncBuffer) String() string {
-	b.mu.lock()
-	defer b.mu.unlock()
-	return b.buf.String()
+	Serial *e2e.SyncBuffer
 }
 
 // StartQEMU starts qemu-system-x86_64 inside ns (when ns.Name is set) with the given extra
@@ -215,7 +188,7 @@ func StartQEMU(t testing.TB, ns NetNS, args ...string) *QEMU {
 	if ns.Name != "" {
 		argv = append([]string{"ip", "netns", "exec", ns.Name}, argv...)
 	}
-	q := &QEMU{Serial: &SyncBuffer{}}
+	q := &QEMU{Serial: &e2e.SyncBuffer{}}
 	q.Cmd = exec.Command(argv[0], argv[1:]...)
 	q.Cmd.Stdout, q.Cmd.Stderr = q.Serial, q.Serial
 	if err := q.Cmd.Start(); err != nil {
