@@ -129,7 +129,7 @@ func (inv *Inventory) Start(context.Context) error {
 	if inv.layoutErr == nil {
 		inv.resolveCgroupNamespace(time.Now())
 	}
-	inv.r.CapToDescriptorLimit()
+	linuxfs.RefreshDescriptorBudget()
 	// The host's network namespace is pid 1's; when that is not readable (pid 1 in another
 	// user namespace) the collector's own stands in.
 	for _, p := range []string{"1", "self"} {

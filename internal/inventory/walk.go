@@ -176,6 +176,10 @@ func (inv *Inventory) walkLocked(now time.Time) (*Snapshot, error) {
 	snap.Instances = inv.group(now)
 	inv.joined.EndPass()
 	snap.index()
+	if inv.r.NewlyFull() {
+		inv.logger.Warn("the open-file cache is full: the process files beyond it are reopened at every walk, which costs CPU; raise the descriptor limit (LimitNOFILE, ulimit -n) or max_open_files",
+			zap.Int("open_files", inv.r.OpenFiles()), zap.Int("max_open_files", inv.r.MaxOpen))
+	}
 	inv.tally.EndPass(inv.logger, now, "reads failed while discovering instances; they are reported with what could be read")
 	return snap, nil
 }

@@ -29,6 +29,11 @@ type Reader struct {
 	fds     map[string]*cachedFD
 	MaxOpen int
 	gen     uint64
+	// budget is shared with the process's other Readers (see descriptorBudget); uncached
+	// counts the reads of files the cache had no room for.
+	budget   *descriptorBudget
+	uncached int64
+	fullTold bool
 	// Trace, when set, records every operation (benchmarks replay it as their floor).
 	Trace *[]TraceOp
 }
@@ -54,18 +59,7 @@ func (r *Reader) record(kind byte, path string) {
 
 // New returns a Reader that keeps up to maxOpen files open between passes (0: none).
 func New(maxOpen int) *Reader {
-	return &Reader{buf: make([]byte, 16<<10), dents: make([]byte, 8<<10), fds: map[string]*cachedFD{}, MaxOpen: maxOpen}
-}
-
-// CapToDescriptorLimit lowers MaxOpen to a quarter of the soft RLIMIT_NOFILE, so that no
-// reader's cache can take the descriptors the rest of the process needs (each reader holding
-// a quarter, the collector keeps at least half). The limit is read when this is called: call
-// it at start.
-func (r *Reader) CapToDescriptorLimit() {
-	var rl syscall.Rlimit
-	if r.MaxOpen > 0 && syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Cur > 0 && rl.Cur < uint64(4*r.MaxOpen) {
-		r.MaxOpen = int(rl.Cur / 4)
-	}
+	return &Reader{buf: make([]byte, 16<<10), dents: make([]byte, 8<<10), fds: map[string]*cachedFD{}, MaxOpen: maxOpen, budget: &processBudget}
 }
 
 // ReadCached reads a file that is read at every pass, through the open-file cache. The file
@@ -131,8 +125,7 @@ func (r *Reader) cachedAt(dir, name string, mode readMode) ([]byte, error) {
 		}
 		// The process exited (ESRCH) or the cgroup was removed (ENODEV); the path may now
 		// name a new one: reopen once.
-		syscall.Close(c.fd)
-		delete(r.fds, string(r.path))
+		r.drop(string(r.path), c)
 	}
 	path := string(r.path)
 	fd, err := open(path, syscall.O_RDONLY|syscall.O_CLOEXEC)
@@ -144,7 +137,7 @@ func (r *Reader) cachedAt(dir, name string, mode readMode) ([]byte, error) {
 		syscall.Close(fd)
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
-	if len(r.fds) < r.MaxOpen {
+	if r.admit() {
 		r.fds[path] = &cachedFD{fd: fd, gen: r.gen}
 	} else {
 		syscall.Close(fd)
@@ -213,8 +206,7 @@ func (r *Reader) BeginPass() { r.gen++ }
 func (r *Reader) EndPass() {
 	for p, c := range r.fds {
 		if c.gen != r.gen {
-			syscall.Close(c.fd)
-			delete(r.fds, p)
+			r.drop(p, c)
 		}
 	}
 }
@@ -222,9 +214,27 @@ func (r *Reader) EndPass() {
 // CloseAll closes every cached file.
 func (r *Reader) CloseAll() {
 	for p, c := range r.fds {
-		syscall.Close(c.fd)
-		delete(r.fds, p)
+		r.drop(p, c)
 	}
+}
+
+// admit reports whether the cache may keep one more file open: below the Reader's MaxOpen and
+// within the process's descriptor budget. A file refused is read with open, read and close
+// (counted in Uncached); those already held stay, so a cache too small for the host keeps a
+// fixed set open instead of cycling through every file.
+func (r *Reader) admit() bool {
+	if len(r.fds) < r.MaxOpen && r.budget.take() {
+		return true
+	}
+	r.uncached++
+	return false
+}
+
+// drop closes a cached file and gives its descriptor back to the budget.
+func (r *Reader) drop(path string, c *cachedFD) {
+	syscall.Close(c.fd)
+	delete(r.fds, path)
+	r.budget.release()
 }
 
 // Read returns the file's content; the slice is valid until the next read.
@@ -364,8 +374,7 @@ func (r *Reader) CountFDs(path string) (int64, error) {
 			return n, nil
 		}
 		// The process exited (ENOENT): the path may name a new one now.
-		syscall.Close(c.fd)
-		delete(r.fds, path)
+		r.drop(path, c)
 	}
 	fd, err := open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
@@ -381,7 +390,7 @@ func (r *Reader) CountFDs(path string) (int64, error) {
 		syscall.Close(fd)
 		return 0, &fs.PathError{Op: "getdents", Path: path, Err: err}
 	}
-	if len(r.fds) < r.MaxOpen {
+	if r.admit() {
 		r.fds[path] = c
 	} else {
 		syscall.Close(fd)
@@ -451,6 +460,20 @@ func open(path string, flags int) (int, error) {
 
 // Reads counts every read, listing and readlink since the Reader was made.
 func (r *Reader) Reads() int64 { return r.reads }
+
+// Uncached counts the reads, since the Reader was made, of files the cache had no room for
+// (MaxOpen or the descriptor budget reached): each cost an open and a close more.
+func (r *Reader) Uncached() int64 { return r.uncached }
+
+// NewlyFull reports, once in the Reader's life, that the cache has refused a file: the moment
+// to tell the user that the descriptor limit or MaxOpen is too small for the host.
+func (r *Reader) NewlyFull() bool {
+	if r.uncached == 0 || r.fullTold {
+		return false
+	}
+	r.fullTold = true
+	return true
+}
 
 // OpenFiles is the number of descriptors the cache holds.
 func (r *Reader) OpenFiles() int { return len(r.fds) }

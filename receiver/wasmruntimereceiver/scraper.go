@@ -104,7 +104,7 @@ func newScraper(cfg *Config, set receiver.Settings, threats bool) (*scraperImpl,
 // receiver's own.
 func (s *scraperImpl) start(ctx context.Context, host component.Host) error {
 	s.started = pcommon.NewTimestampFromTime(time.Now())
-	s.r.CapToDescriptorLimit()
+	linuxfs.RefreshDescriptorBudget()
 	if id := s.cfg.Inventory; id != nil {
 		ext, ok := host.GetExtensions()[*id]
 		if !ok {
@@ -183,6 +183,10 @@ func (s *scraperImpl) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 	s.dirs.EndPass()
 	md := s.mb.Emit()
+	if s.r.NewlyFull() {
+		s.logger.Warn("the open-file cache is full: the files beyond it are reopened at every scrape, which costs CPU; raise the descriptor limit (LimitNOFILE, ulimit -n) or max_open_files",
+			zap.Int("open_files", s.r.OpenFiles()), zap.Int("max_open_files", s.r.MaxOpen))
+	}
 	s.telemetry(ctx, n, s.r.Reads()-readsBefore)
 	return md, s.endPass(now)
 }
