@@ -3,6 +3,7 @@ package cgroup
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Subtree appends to dst the directories below dir (not dir itself), breadth first, at most max
@@ -21,6 +22,9 @@ func Subtree(dst []string, dir string, max, maxDepth int) []string {
 		if l.depth >= maxDepth {
 			continue
 		}
+		if leaf(l.dir) {
+			continue
+		}
 		ents, err := os.ReadDir(l.dir)
 		if err != nil {
 			continue
@@ -35,4 +39,15 @@ func Subtree(dst []string, dir string, max, maxDepth int) []string {
 		}
 	}
 	return dst
+}
+
+// leaf reports whether a directory has no subdirectory by its link count, without listing it:
+// kernfs (cgroupfs v1 and v2) sets a directory's nlink to its number of subdirectories + 2
+// whenever it is stat'ed (fs/kernfs/inode.c kernfs_refresh_inode, brauner/linux 849fe7d6), as
+// tmpfs and ext4 keep it. Most instance cgroups have none, and a stat costs a fraction of an
+// open, two getdents and a close. Filesystems that do not count subdirectories (btrfs reports
+// 1) are listed.
+func leaf(dir string) bool {
+	var st syscall.Stat_t
+	return syscall.Stat(dir, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFDIR && st.Nlink == 2
 }

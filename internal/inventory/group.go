@@ -490,9 +490,10 @@ func (inv *Inventory) exclusiveTo(i int, cg *cgroup.Paths, now time.Time) bool {
 	return ok
 }
 
-// listMembersFlat reads one cgroup.procs.
+// listMembersFlat reads one cgroup.procs, through the cache: it is the file listMembers
+// re-reads at every walk.
 func (inv *Inventory) listMembersFlat(dir string) []int {
-	data, err := inv.r.Read(dir + "/cgroup.procs")
+	data, err := inv.r.ReadCachedMultiAt(dir, "cgroup.procs")
 	if err != nil {
 		inv.tally.FailIn(dir, err)
 		return nil
