@@ -2,13 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"log"
-	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/e2e"
 )
 
 // profileArgs enables the pprof extension (contrib extension/pprofextension v0.165.1, in both
@@ -31,25 +30,7 @@ func profileArgs(dist, endpoint string) []string {
 // captureCPUProfile fetches a CPU profile of the given length from a collector's pprof
 // extension into -cpuprofile, named after the run; read it with `go tool pprof -top <binary> <file>`.
 func captureCPUProfile(endpoint, name string, d time.Duration) {
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", endpoint, int(d.Seconds()))
-	client := &http.Client{Timeout: d + 10*time.Second}
-	resp, err := client.Get(url)
-	if err != nil {
-		log.Printf("cpu profile %s: %v", name, err)
-		return
-	}
-	defer resp.Body.Close()
-	if err := os.MkdirAll(*flagCPUProfile, 0o755); err != nil {
-		log.Printf("cpu profile %s: %v", name, err)
-		return
-	}
-	f, err := os.Create(filepath.Join(*flagCPUProfile, name+".pprof"))
-	if err != nil {
-		log.Printf("cpu profile %s: %v", name, err)
-		return
-	}
-	defer f.Close()
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		log.Printf("cpu profile %s: %v", name, err)
+	if err := e2e.SaveCPUProfile(endpoint, d, filepath.Join(*flagCPUProfile, name+".pprof")); err != nil {
+		log.Print(err)
 	}
 }

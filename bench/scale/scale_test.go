@@ -3,7 +3,6 @@ package scale
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -190,7 +189,11 @@ func measureCollector(b *testing.B, bin string, want int, window time.Duration) 
 	}
 	reads0, t0 := reads(self()), time.Now()
 	if pprofAt != "" {
-		go saveProfile(b, "http://"+pprofAt+"/debug/pprof/profile?seconds="+strconv.Itoa(int(window.Seconds())), profile)
+		go func() {
+			if err := e2e.SaveCPUProfile(pprofAt, window, profile); err != nil {
+				b.Error(err)
+			}
+		}()
 	}
 	time.Sleep(window)
 	cpu1, err := e2e.CPUSeconds(col.Pid())
@@ -426,24 +429,6 @@ func raiseFileLimit(b *testing.B, want uint64) uint64 {
 		b.Fatal(err)
 	}
 	return lim.Cur
-}
-
-func saveProfile(b *testing.B, url, to string) {
-	resp, err := http.Get(url)
-	if err != nil {
-		b.Errorf("pprof: %v", err)
-		return
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(to)
-	if err != nil {
-		b.Errorf("pprof: %v", err)
-		return
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		b.Errorf("pprof: %v", err)
-	}
-	_ = f.Close()
 }
 
 func envInt(b *testing.B, name string, def int) int {

@@ -3,6 +3,7 @@ package edgeprofileextension_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +27,8 @@ import (
 //
 // The two variants run as adjacent pairs, the order alternating from pair to pair, so drift of a
 // shared machine hits both; the cost is the median of the pairs' ratios, with their range.
+// EDGE_PROFILE_BENCH_PRESETS=cloud,... limits the presets; EDGE_PROFILE_BENCH_PPROF=<dir> saves
+// a CPU profile of each run's load (the distribution's pprof extension) to compare the variants.
 func BenchmarkPresetCostComparison(t *testing.B) {
 	const spansPerRun = 60_000 // 4 telemetrygen workers x 7,500 traces of two spans
 	reps := 7
@@ -38,7 +41,11 @@ func BenchmarkPresetCostComparison(t *testing.B) {
 	}
 	results := map[string]*result{}
 	pairRatios := map[string][]float64{} // per preset: edge_profile CPU / stock CPU of one pair
-	for _, preset := range []string{"edge", "cloud", "hybrid"} {
+	presets := []string{"edge", "cloud", "hybrid"}
+	if v := os.Getenv("EDGE_PROFILE_BENCH_PRESETS"); v != "" {
+		presets = strings.Split(v, ",")
+	}
+	for _, preset := range presets {
 		for rep := 0; rep < reps; rep++ {
 			order := []string{"stock", "edge_profile"}
 			if rep%2 == 1 {
@@ -50,7 +57,7 @@ func BenchmarkPresetCostComparison(t *testing.B) {
 				if results[key] == nil {
 					results[key] = &result{}
 				}
-				cpu, wire := runCostOnce(t, preset, variant, spansPerRun)
+				cpu, wire := runCostOnce(t, preset, variant, spansPerRun, fmt.Sprintf("%s-%s-%d", preset, variant, rep))
 				cpuOf[variant] = cpu
 				results[key].cpu = append(results[key].cpu, cpu*10_000/spansPerRun)
 				results[key].wire = append(results[key].wire, wire*10_000/spansPerRun)
@@ -91,7 +98,7 @@ func median(v []float64) float64 {
 
 // runCostOnce runs one collector, sends spans and returns the collector's CPU seconds while
 // it handled them and the bytes that reached the sink.
-func runCostOnce(t testing.TB, preset, variant string, spans int) (cpuSeconds, wireBytes float64) {
+func runCostOnce(t testing.TB, preset, variant string, spans int, name string) (cpuSeconds, wireBytes float64) {
 	sink := e2e.NewSink(t)
 	otlp := e2e.FreeEndpoint(t)
 	extCfg := map[string]any{
@@ -120,16 +127,36 @@ func runCostOnce(t testing.TB, preset, variant string, spans int) (cpuSeconds, w
 	if variant == "stock" {
 		final = stockEquivalent(t, final, preset, otlp)
 	}
+	profileDir, pprofAt := os.Getenv("EDGE_PROFILE_BENCH_PPROF"), ""
+	if profileDir != "" {
+		pprofAt = e2e.FreeEndpoint(t)
+		final["extensions"].(map[string]any)["pprof"] = map[string]any{"endpoint": pprofAt}
+		svc := final["service"].(map[string]any)
+		svc["extensions"] = append(slices.Clone(svc["extensions"].([]any)), "pprof")
+	}
 	raw, err := yaml.Marshal(final)
 	require.NoError(t, err)
 	c := e2e.StartCollector(t, e2e.Options{Configs: []string{e2e.WriteConfig(t, string(raw))}})
 	time.Sleep(time.Second)
 	before := processCPU(t, c.Pid())
+	profiled := make(chan struct{})
+	if pprofAt != "" {
+		go func() {
+			defer close(profiled)
+			time.Sleep(time.Second) // into the load, which lasts spans / 10,000 s
+			if err := e2e.SaveCPUProfile(pprofAt, time.Duration(spans/10_000-2)*time.Second, filepath.Join(profileDir, name+".pprof")); err != nil {
+				t.Error(err)
+			}
+		}()
+	} else {
+		close(profiled)
+	}
 	const workers = 4 // --traces counts per worker
 	telemetrygen(t, "--otlp-endpoint", otlp, "--otlp-insecure", "--traces", fmt.Sprint(spans/2/workers),
 		"--child-spans", "0", "--rate", "2500", "--workers", fmt.Sprint(workers))
 	time.Sleep(2 * time.Second) // full batches are out; partial ones do not change the CPU figure
 	cpuSeconds = processCPU(t, c.Pid()) - before
+	<-profiled
 	require.NoError(t, c.Stop())
 	// Counted after shutdown, which flushes the partial batches: the figure covers every span.
 	for _, r := range sink.Requests() {
