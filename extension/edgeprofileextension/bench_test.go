@@ -69,7 +69,7 @@ func BenchmarkPresetCostComparison(t *testing.B) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "| preset | pipeline | bytes on the wire / 10k spans | collector CPU ms / 10k spans (median of %d) | CPU vs stock (median of %d pairs) | pairs' range |\n|---|---|---:|---:|---:|---:|\n", reps, reps)
-	for _, preset := range []string{"edge", "cloud", "hybrid"} {
+	for _, preset := range presets {
 		for _, variant := range []string{"stock", "edge_profile"} {
 			r := results[preset+"/"+variant]
 			vsStock, spread := "", ""
