@@ -27,10 +27,15 @@ import (
 //
 // The two variants run as adjacent pairs, the order alternating from pair to pair, so drift of a
 // shared machine hits both; the cost is the median of the pairs' ratios, with their range.
-// EDGE_PROFILE_BENCH_PRESETS=cloud,... limits the presets; EDGE_PROFILE_BENCH_PPROF=<dir> saves
+// EDGE_PROFILE_BENCH_SPANS sets the spans per run (60,000; more narrows the spread of a
+// pair), EDGE_PROFILE_BENCH_STORAGE the directory of the persistent queues (a temporary
+// directory; a tmpfs takes the disk's flushes out), EDGE_PROFILE_BENCH_PRESETS=cloud,... limits the presets; EDGE_PROFILE_BENCH_PPROF=<dir> saves
 // a CPU profile of each run's load (the distribution's pprof extension) to compare the variants.
 func BenchmarkPresetCostComparison(t *testing.B) {
-	const spansPerRun = 60_000 // 4 telemetrygen workers x 7,500 traces of two spans
+	spansPerRun := 60_000 // 4 telemetrygen workers x 7,500 traces of two spans
+	if v, err := strconv.Atoi(os.Getenv("EDGE_PROFILE_BENCH_SPANS")); err == nil && v >= 8 {
+		spansPerRun = v / 8 * 8 // whole traces of two spans for each of 4 workers
+	}
 	reps := 7
 	if v, err := strconv.Atoi(os.Getenv("EDGE_PROFILE_BENCH_REPS")); err == nil && v > 0 {
 		reps = v
@@ -59,8 +64,8 @@ func BenchmarkPresetCostComparison(t *testing.B) {
 				}
 				cpu, wire := runCostOnce(t, preset, variant, spansPerRun, fmt.Sprintf("%s-%s-%d", preset, variant, rep))
 				cpuOf[variant] = cpu
-				results[key].cpu = append(results[key].cpu, cpu*10_000/spansPerRun)
-				results[key].wire = append(results[key].wire, wire*10_000/spansPerRun)
+				results[key].cpu = append(results[key].cpu, cpu*10_000/float64(spansPerRun))
+				results[key].wire = append(results[key].wire, wire*10_000/float64(spansPerRun))
 			}
 			if cpuOf["stock"] > 0 {
 				pairRatios[preset] = append(pairRatios[preset], cpuOf["edge_profile"]/cpuOf["stock"])
@@ -101,9 +106,15 @@ func median(v []float64) float64 {
 func runCostOnce(t testing.TB, preset, variant string, spans int, name string) (cpuSeconds, wireBytes float64) {
 	sink := e2e.NewSink(t)
 	otlp := e2e.FreeEndpoint(t)
+	storage := t.TempDir()
+	if dir := os.Getenv("EDGE_PROFILE_BENCH_STORAGE"); dir != "" {
+		storage = filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(storage, 0o755))
+		t.Cleanup(func() { _ = os.RemoveAll(storage) })
+	}
 	extCfg := map[string]any{
 		"profile":           preset,
-		"storage_directory": t.TempDir(),
+		"storage_directory": storage,
 		"endpoints": map[string]any{
 			"otlp_http": sink.HTTPEndpoint,
 			"otlp_grpc": "http://" + sink.GRPCEndpoint,
@@ -143,8 +154,8 @@ func runCostOnce(t testing.TB, preset, variant string, spans int, name string) (
 	if pprofAt != "" {
 		go func() {
 			defer close(profiled)
-			time.Sleep(time.Second) // into the load, which lasts spans / 10,000 s
-			if err := e2e.SaveCPUProfile(pprofAt, time.Duration(spans/10_000-2)*time.Second, filepath.Join(profileDir, name+".pprof")); err != nil {
+			time.Sleep(time.Second) // into the load: 4 workers x 2,500 traces of two spans a second
+			if err := e2e.SaveCPUProfile(pprofAt, time.Duration(max(1, spans/20_000-1))*time.Second, filepath.Join(profileDir, name+".pprof")); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -187,14 +198,10 @@ func stockEquivalent(t testing.TB, m map[string]any, preset, otlp string) map[st
 	return m
 }
 
-// processCPU returns utime+stime of a process in seconds.
+// processCPU returns the CPU time of a process's threads in seconds, in nanoseconds'
+// resolution (a run uses about 100 ms; /proc/<pid>/stat counts 10 ms ticks).
 func processCPU(t testing.TB, pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s, err := e2e.ThreadCPUSeconds(pid)
 	require.NoError(t, err)
-	// Fields after the command name, which is in parentheses and may contain spaces.
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+	return s
 }
