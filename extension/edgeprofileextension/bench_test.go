@@ -27,10 +27,10 @@ import (
 //
 // The two variants run as adjacent pairs, the order alternating from pair to pair, so drift of a
 // shared machine hits both; the cost is the median of the pairs' ratios, with their range.
-// EDGE_PROFILE_BENCH_SPANS sets the spans per run (60,000; more narrows the spread of a
-// pair), EDGE_PROFILE_BENCH_STORAGE the directory of the persistent queues (a temporary
-// directory; a tmpfs takes the disk's flushes out), EDGE_PROFILE_BENCH_PRESETS=cloud,... limits the presets; EDGE_PROFILE_BENCH_PPROF=<dir> saves
-// a CPU profile of each run's load (the distribution's pprof extension) to compare the variants.
+// EDGE_PROFILE_BENCH_SPANS sets the spans per run (60,000), EDGE_PROFILE_BENCH_STORAGE the
+// directory of the persistent queues (a temporary directory; a tmpfs takes the disk's flushes
+// out), EDGE_PROFILE_BENCH_PRESETS=cloud,... the presets; EDGE_PROFILE_BENCH_PPROF=<dir> saves a
+// CPU profile of each run's load (the distribution's pprof extension) to compare the variants.
 func BenchmarkPresetCostComparison(t *testing.B) {
 	spansPerRun := 60_000 // 4 telemetrygen workers x 7,500 traces of two spans
 	if v, err := strconv.Atoi(os.Getenv("EDGE_PROFILE_BENCH_SPANS")); err == nil && v >= 8 {
@@ -154,7 +154,9 @@ func runCostOnce(t testing.TB, preset, variant string, spans int, name string) (
 	if pprofAt != "" {
 		go func() {
 			defer close(profiled)
-			time.Sleep(time.Second) // into the load: 4 workers x 2,500 traces of two spans a second
+			// The pacing (4 workers, at most 2,500 traces of two spans a second each) makes the
+			// load last at least spans / 20,000 s: the profile starts 1 s in and ends within it.
+			time.Sleep(time.Second)
 			if err := e2e.SaveCPUProfile(pprofAt, time.Duration(max(1, spans/20_000-1))*time.Second, filepath.Join(profileDir, name+".pprof")); err != nil {
 				t.Error(err)
 			}
