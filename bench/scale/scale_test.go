@@ -284,7 +284,7 @@ func measureFloor(b *testing.B, l cgroup.Layout, groups []*cgrouptest.Group, pid
 			b.Fatalf("floor: %v", err)
 		}
 		fdDirs = append(fdDirs, fd)
-		for _, p := range refreshFiles(l, g, pids[i]) {
+		for _, p := range refreshFiles(pids[i]) {
 			if fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 				refresh = append(refresh, fd)
 			}
@@ -367,32 +367,15 @@ func floorFiles(l cgroup.Layout, g *cgrouptest.Group) []string {
 	return out
 }
 
-// refreshEvery is how many scrapes pass between two reads of an instance's limit files: the
-// receiver serves them from cache for a minute (limitsRefresh, fdLimitRefresh), six intervals.
+// refreshEvery is how many scrapes pass between two reads of an instance's process limits: the
+// receiver serves them from cache for a minute (fdLimitRefresh), six intervals.
 const refreshEvery = int(time.Minute / interval)
 
-// refreshFiles are what the receiver re-reads once a minute per instance: its cgroup's limit
-// files (limits.go: limitsOf; an ancestor's are shared by every instance below it) and its
-// process's limits (procs.go: fdLimitOf). memory.memsw.* exists only with swap accounting.
-func refreshFiles(l cgroup.Layout, g *cgrouptest.Group, pid int) []string {
-	out := []string{fmt.Sprintf("/proc/%d/limits", pid)}
-	if l.Mode == cgroup.ModeV2 {
-		dir := filepath.Join(l.Unified, g.Paths[""])
-		for _, f := range []string{"cpu.max", "memory.max", "memory.high", "memory.swap.max", "pids.max"} {
-			out = append(out, filepath.Join(dir, f))
-		}
-		return out
-	}
-	for ctrl, files := range map[string][]string{
-		"cpu":    {"cpu.cfs_quota_us", "cpu.cfs_period_us"},
-		"memory": {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"},
-		"pids":   {"pids.max"},
-	} {
-		for _, f := range files {
-			out = append(out, filepath.Join(l.V1[ctrl], g.Paths[ctrl], f))
-		}
-	}
-	return out
+// refreshFiles are what the receiver re-reads once a minute per instance: its process's limits
+// (procs.go: fdLimitOf). Its cgroup's limit files are read once and then only after a write to
+// one of them (limitwatch.go), and its cpuset is the root's (the test cgroups have none).
+func refreshFiles(pid int) []string {
+	return []string{fmt.Sprintf("/proc/%d/limits", pid)}
 }
 
 func threadCPU(b *testing.B) float64 {

@@ -2,6 +2,7 @@ package wasmruntimereceiver
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -74,6 +75,27 @@ func TestLimitsOfTheParentCgroup(t *testing.T) {
 	u := mustValue(t, rm, "wasm_runtime.cpu.limit.utilization")
 	assert.Greater(t, u, 0.5, "a spinning guest uses most of the parent's quota")
 	assert.LessOrEqual(t, u, 1.2, "and never much more")
+
+	// A resize of the parent is seen within a few scrapes, not at the next minute's refresh
+	// (v1 reports the memory limit from memory.stat at every scrape; CPU and pids come only
+	// from their limit files).
+	metrics.Reset()
+	parent.SetLimits(t, cgrouptest.Limits{CPUQuotaUsec: 40000, CPUPeriodUsec: 100000, MemoryBytes: 80 << 20, Pids: 60})
+	resized := time.Now()
+	require.Eventually(t, func() bool {
+		for _, md := range metrics.AllMetrics() {
+			if r, ok := findResource(md, "process.pid", pid); ok {
+				cpu, _ := value(r, "wasm_runtime.cpu.limit")
+				mem, _ := value(r, "wasm_runtime.memory.limit")
+				pids, _ := value(r, "wasm_runtime.pids.limit")
+				if math.Abs(cpu-0.4) < 1e-9 && mem == float64(80<<20) && pids == 60 {
+					return true
+				}
+			}
+		}
+		return false
+	}, 10*time.Second, 50*time.Millisecond, "the parent's new limits were not reported")
+	t.Logf("new limit reported %v after the write", time.Since(resized).Round(time.Millisecond))
 	time.Sleep(time.Second) // a few more evaluations of the rules
 	for _, ld := range logs.AllLogs() {
 		for i := 0; i < ld.ResourceLogs().Len(); i++ {

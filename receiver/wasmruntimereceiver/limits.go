@@ -7,15 +7,23 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/internal/cgroup"
 )
 
-// limitsRefresh bounds how long a cgroup's limit files are served from cache. Limits change
-// rarely (systemctl set-property, a pod resize) and every instance under a pod or slice shares
-// its ancestors' files, so each directory's files are read at most once per refresh, however
-// many instances sit below it.
+// limitsRefresh bounds how long a cgroup's limit files are served from cache when its directory
+// cannot be watched, and how often an instance's limits are folded again (cpuset.effective_cpus
+// is changed by the kernel, on CPU hotplug, without a notification). Limits change rarely
+// (systemctl set-property, a pod resize) and every instance under a pod or slice shares its
+// ancestors' files, so each directory's files are read at most once per refresh, however many
+// instances sit below it.
 const limitsRefresh = time.Minute
+
+// watchedLimitsRefresh is how long a watched directory's limit files are served: a write to
+// one is seen at the next scrape (limitWatch), so this only bounds the damage of a change the
+// watch could not see.
+const watchedLimitsRefresh = 10 * time.Minute
 
 // dirLimits are the limit files of one cgroup directory.
 type dirLimits struct {
-	at                    time.Time
+	at, used              time.Time
+	watched               bool
 	cpu                   cgroup.CPULimit
 	cpuOK                 bool
 	mem, high, swap, pids cgroup.Limit
@@ -41,7 +49,9 @@ type effective struct {
 	pidsKnown bool
 	cpus      int
 	cpusFrom  string
+	cpusAt    time.Time
 	at        time.Time
+	gen       uint64 // limitWatch.gen the fold saw
 }
 
 // tighter reports whether a is a tighter byte or count limit than b.
@@ -52,10 +62,10 @@ func tighter(a, b cgroup.Limit) bool {
 // effectiveLimits folds the limit files of every cgroup from p up to (not including) the root
 // of the hierarchies that serve each controller.
 func (s *scraperImpl) effectiveLimits(st *instState, paths *cgroup.Paths, now time.Time) *effective {
-	if !st.limits.at.IsZero() && now.Sub(st.limits.at) < limitsRefresh {
+	if !st.limits.at.IsZero() && now.Sub(st.limits.at) < limitsRefresh && st.limits.gen == s.limitWatch.gen {
 		return &st.limits
 	}
-	e := effective{at: now, cpu: cgroup.CPULimit{Unlimited: true}, mem: cgroup.Limit{Unlimited: true},
+	e := effective{at: now, gen: s.limitWatch.gen, cpus: st.limits.cpus, cpusFrom: st.limits.cpusFrom, cpusAt: st.limits.cpusAt, cpu: cgroup.CPULimit{Unlimited: true}, mem: cgroup.Limit{Unlimited: true},
 		high: cgroup.Limit{Unlimited: true}, swap: cgroup.Limit{Unlimited: true}, pids: cgroup.Limit{Unlimited: true}}
 	walk := func(c cgroup.Controller, fn func(dir, p string, dl *dirLimits)) bool {
 		mount, p, v2, ok := s.hierarchyOf(c, paths)
@@ -90,7 +100,12 @@ func (s *scraperImpl) effectiveLimits(st *instState, paths *cgroup.Paths, now ti
 			e.pids, e.pidsFrom = dl.pids, p
 		}
 	})
-	if mount, p, v2, ok := s.hierarchyOf(cgroup.Cpuset, paths); ok && p != "/" {
+	// cpuset.effective_cpus is read on its own minute: a limit written elsewhere folds again
+	// without re-reading it.
+	if mount, p, v2, ok := s.hierarchyOf(cgroup.Cpuset, paths); !ok || p == "/" {
+		e.cpus, e.cpusFrom = 0, ""
+	} else if e.cpusAt.IsZero() || now.Sub(e.cpusAt) >= limitsRefresh {
+		e.cpus, e.cpusFrom, e.cpusAt = 0, "", now
 		name := "cpuset.effective_cpus" // v1
 		if v2 {
 			name = "cpuset.cpus.effective"
@@ -128,10 +143,12 @@ func (s *scraperImpl) hierarchyOf(c cgroup.Controller, paths *cgroup.Paths) (mou
 // limitsOf returns one directory's limit files of controller c, cached for limitsRefresh.
 func (s *scraperImpl) limitsOf(dir string, c cgroup.Controller, v2 bool, now time.Time) *dirLimits {
 	key := limitKey{dir, c}
-	if dl, ok := s.dirLimits[key]; ok && now.Sub(dl.at) < limitsRefresh {
+	if dl, ok := s.dirLimits[key]; ok && (now.Sub(dl.at) < limitsRefresh || dl.watched && now.Sub(dl.at) < watchedLimitsRefresh) {
+		dl.used = now
 		return dl
 	}
-	dl := &dirLimits{at: now}
+	// Watched before the files are read, so that a write in between is seen.
+	dl := &dirLimits{at: now, used: now, watched: s.limitWatch.watch(dir)}
 	limit := func(name string) (cgroup.Limit, bool) {
 		d, ok := s.readOptional(dir, name)
 		if !ok {
@@ -176,8 +193,9 @@ func (s *scraperImpl) limitsOf(dir string, c cgroup.Controller, v2 bool, now tim
 	case cgroup.Pids:
 		dl.pids, dl.pidsOK = limit("pids.max")
 	}
-	if len(s.dirLimits) > 1<<15 {
+	if len(s.dirLimits) > maxDirLimits {
 		clear(s.dirLimits)
+		s.limitWatch.retainFor(s.dirLimits)
 	}
 	s.dirLimits[key] = dl
 	return dl

@@ -49,6 +49,7 @@ type scraperImpl struct {
 	states     map[string]*instState
 	procs      map[int]*procCache
 	dirLimits  map[limitKey]*dirLimits
+	limitWatch limitWatch
 	dirs       linuxfs.JoinCache // cgroup directories joined once for every scrape that reads them
 	devices    deviceNames
 	netns      netnsScratch
@@ -105,6 +106,7 @@ func newScraper(cfg *Config, set receiver.Settings, threats bool) (*scraperImpl,
 func (s *scraperImpl) start(ctx context.Context, host component.Host) error {
 	s.started = pcommon.NewTimestampFromTime(time.Now())
 	linuxfs.RefreshDescriptorBudget()
+	s.limitWatch.start(s.logger)
 	if id := s.cfg.Inventory; id != nil {
 		ext, ok := host.GetExtensions()[*id]
 		if !ok {
@@ -124,6 +126,7 @@ func (s *scraperImpl) start(ctx context.Context, host component.Host) error {
 
 func (s *scraperImpl) shutdown(context.Context) error {
 	s.r.CloseAll()
+	s.limitWatch.close()
 	s.vm.sources.close()
 	if s.ownsInv && s.inv != nil {
 		s.inv.Close()
@@ -145,6 +148,7 @@ func (s *scraperImpl) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	s.r.BeginPass()
 	defer s.r.EndPass()
 	s.r.ShrinkBuffer()
+	s.drainLimitChanges(now)
 	readsBefore := s.r.Reads()
 	ts := pcommon.NewTimestampFromTime(now)
 	s.lastKeys = s.lastKeys[:0]

@@ -177,6 +177,41 @@ func (g *Group) Command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// SetLimits writes the non-zero limits over the group's, as a resize by systemd or the kubelet
+// does.
+func (g *Group) SetLimits(tb testing.TB, limits Limits) {
+	tb.Helper()
+	write := func(dir, file, v string) {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644); err != nil {
+			tb.Fatalf("setting %s/%s: %v", dir, file, err)
+		}
+	}
+	if g.Layout.Mode == cgroup.ModeV2 {
+		dir := filepath.Join(g.Layout.Unified, g.Paths[""])
+		if limits.CPUQuotaUsec > 0 {
+			write(dir, "cpu.max", fmt.Sprintf("%d %d", limits.CPUQuotaUsec, period(limits)))
+		}
+		if limits.MemoryBytes > 0 {
+			write(dir, "memory.max", strconv.FormatUint(limits.MemoryBytes, 10))
+		}
+		if limits.Pids > 0 {
+			write(dir, "pids.max", strconv.FormatUint(limits.Pids, 10))
+		}
+		return
+	}
+	in := func(ctrl string) string { return filepath.Join(g.Layout.V1[ctrl], g.Paths[ctrl]) }
+	if limits.CPUQuotaUsec > 0 {
+		write(in("cpu"), "cpu.cfs_period_us", strconv.FormatUint(period(limits), 10))
+		write(in("cpu"), "cpu.cfs_quota_us", strconv.FormatUint(limits.CPUQuotaUsec, 10))
+	}
+	if limits.MemoryBytes > 0 {
+		write(in("memory"), "memory.limit_in_bytes", strconv.FormatUint(limits.MemoryBytes, 10))
+	}
+	if limits.Pids > 0 {
+		write(in("pids"), "pids.max", strconv.FormatUint(limits.Pids, 10))
+	}
+}
+
 // Pids lists the processes in the group's first hierarchy.
 func (g *Group) Pids() []int {
 	if len(g.Dirs) == 0 {
