@@ -96,7 +96,8 @@ func main() {
 		}
 	}
 	idle := measureIdle(bins, instances)
-	writeReport(runs, idle, presets, loads)
+	routing := measureRoutingShare(3)
+	writeReport(runs, idle, routing, presets, loads)
 }
 
 // distsFor lists the collectors a preset is run by. "stock" is the like-for-like baseline: the
