@@ -1,10 +1,12 @@
 package catalog
 
 import (
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/catalog/catalogtest"
 	"github.com/otelcol-virt/otelcol-virt/internal/cgroupid"
@@ -14,12 +16,18 @@ import (
 type fakeProcess struct {
 	s        catalogtest.Sample
 	exeReads int
+	errs     []error
 }
 
 func (f *fakeProcess) Comm() string              { return f.s.Comm }
 func (f *fakeProcess) Exe() string               { f.exeReads++; return f.s.Exe }
 func (f *fakeProcess) Cmdline() ([]string, bool) { return f.s.Args, len(f.s.Args) > 0 }
 func (f *fakeProcess) Cgroup() cgroupid.Identity { return cgroupid.Parse(f.s.Cgroup) }
+func (f *fakeProcess) ParseNamedFile(path string, _ int, parse func([]byte) error) {
+	if data, ok := f.s.Files[path]; ok {
+		f.errs = append(f.errs, parse([]byte(data)))
+	}
+}
 
 func TestSamples(t *testing.T) {
 	c := New(nil)
@@ -85,4 +93,34 @@ func TestValidateMatchers(t *testing.T) {
 		}
 		assert.True(t, found, "want an error containing %q in %v", want, msgs)
 	}
+}
+
+// A Firecracker configured from --config-file (the jailer docs' way, a path relative to the
+// jailed VMM): its size comes from the file, which is Firecracker's own integration-test
+// configuration (vmmargs testdata, tests/framework/vm_config.json at 81b38b9d).
+func TestFirecrackerSizeFromConfigFile(t *testing.T) {
+	data, err := os.ReadFile("../vmstats/vmmargs/testdata/firecracker-vm_config.json")
+	require.NoError(t, err)
+	s := catalogtest.Sample{Comm: "firecracker", Exe: "/srv/jailer/firecracker/vm1/root/firecracker",
+		Args:  []string{"/firecracker", "--id", "vm1", "--start-time-us", "1", "--config-file", "vm_config.json"},
+		Files: map[string]string{"vm_config.json": string(data)}}
+	p := &fakeProcess{s: s}
+	_, id, res := New(nil).Match(p)
+	require.Equal(t, Matched, res)
+	assert.Equal(t, int64(2), id.VCPUs)
+	assert.Equal(t, int64(1024<<20), id.MemorySize)
+	assert.Equal(t, []error{nil}, p.errs)
+
+	s.Files["vm_config.json"] = `{"machine-config": {"vcpu_count": 0}}`
+	p = &fakeProcess{s: s}
+	_, id, _ = New(nil).Match(p)
+	assert.Zero(t, id.VCPUs, "a value Firecracker refuses is not reported")
+	require.Len(t, p.errs, 1)
+	assert.ErrorContains(t, p.errs[0], "firecracker --config-file vm_config.json")
+
+	s.Args = s.Args[:5] // configured through the API: no file to read
+	p = &fakeProcess{s: s}
+	_, id, _ = New(nil).Match(p)
+	assert.Zero(t, id.VCPUs)
+	assert.Empty(t, p.errs)
 }

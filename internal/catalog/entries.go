@@ -123,7 +123,7 @@ var builtin = []*Entry{
 	// the name the jailer execs, the binary's resolved name (src/jailer/src/env.rs, commit
 	// 81b38b9d). The jailer execs firecracker in its own process, so it is a helper only until
 	// then.
-	{Name: "firecracker", Kind: KindMicroVM, VMM: "firecracker", comm: re(`^firecracker`), extract: extractFirecracker,
+	{Name: "firecracker", Kind: KindMicroVM, VMM: "firecracker", comm: re(`^firecracker`), extract: extractFirecracker, extractFiles: extractFirecrackerConfig,
 		Origin: "firecracker-microvm/firecracker src/jailer/src/env.rs, commit 81b38b9d"},
 	{Name: "jailer", Kind: KindMicroVM, VMM: "firecracker", Role: RoleHelper, comm: re(`^jailer`),
 		Origin: "firecracker-microvm/firecracker src/jailer/src/main.rs, commit 81b38b9d"},

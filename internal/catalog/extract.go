@@ -1,10 +1,13 @@
 package catalog
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/vmmargs"
 )
 
 // extractWasmModule takes the first argument naming a Wasm module file.
@@ -212,6 +215,24 @@ func extractFirecracker(args []string, _ string, id *Identity) {
 			}
 		}
 	}
+}
+
+// extractFirecrackerConfig reads the VM's size from its --config-file when the VM was
+// configured from one (Firecracker takes no size on its command line: through the API, the
+// size is not known here). See vmmargs.ParseFirecrackerConfig for the format and its source.
+func extractFirecrackerConfig(p Process, args []string, id *Identity) {
+	path, err := vmmargs.FirecrackerConfigFileOf(args)
+	if err != nil {
+		return // not configured from a file (or no such argument Firecracker would accept)
+	}
+	p.ParseNamedFile(path, vmmargs.MaxFirecrackerConfig, func(data []byte) error {
+		c, err := vmmargs.ParseFirecrackerConfig(data)
+		if err != nil {
+			return fmt.Errorf("firecracker --config-file %s: %w", path, err)
+		}
+		id.VCPUs, id.MemorySize = c.VCPUs, c.MemoryBytes
+		return nil
+	})
 }
 
 // kataSandbox finds the sandbox id in a path Kata derives from it: /run/vc/vm/<id>/...,

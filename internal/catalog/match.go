@@ -22,6 +22,12 @@ type Process interface {
 	Cmdline() ([]string, bool)
 	// Cgroup is the identity of the process's cgroup path (see cgroupid).
 	Cgroup() cgroupid.Identity
+	// ParseNamedFile reads a regular file of at most max bytes that the process names on its
+	// command line, as the process would open it (an absolute path inside its root,
+	// <proc>/<pid>/root; a relative one beneath its working directory), and hands it to
+	// parse. A failure to read or parse it is counted by the implementation, as its other
+	// reads are; matching goes on without what the file would have said.
+	ParseNamedFile(path string, max int, parse func([]byte) error)
 }
 
 // Result is the outcome of matching one process.
@@ -70,6 +76,9 @@ type Entry struct {
 	subcommand func(args []string) bool
 	// extract derives identity from the arguments and exe.
 	extract func(args []string, exe string, id *Identity)
+	// extractFiles derives identity from files the arguments name (once per process, as
+	// matching is), after extract.
+	extractFiles func(p Process, args []string, id *Identity)
 	// attrs are user-defined attribute extractions on the joined command line.
 	attrs map[string]*regexp.Regexp
 	// user marks an entry from configuration.
@@ -80,7 +89,7 @@ type Entry struct {
 func (e *Entry) User() bool { return e.user }
 
 func (e *Entry) needsCmdline() bool {
-	return e.cmdline != nil || e.extract != nil || e.subcommand != nil || len(e.attrs) > 0
+	return e.cmdline != nil || e.extract != nil || e.extractFiles != nil || e.subcommand != nil || len(e.attrs) > 0
 }
 
 // Catalog is an ordered list of entries: configured ones first, then the built-in ones.
@@ -129,6 +138,9 @@ func (c *Catalog) Match(p Process) (*Entry, Identity, Result) {
 		id := Identity{Runtime: e.Name, Kind: e.Kind, VMM: e.VMM}
 		if e.extract != nil {
 			e.extract(args, p.Exe(), &id)
+		}
+		if e.extractFiles != nil {
+			e.extractFiles(p, args, &id)
 		}
 		if len(e.attrs) > 0 {
 			e.applyUserAttrs(strings.Join(args, " "), &id)

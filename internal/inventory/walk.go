@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/internal/cgroup"
 	"github.com/otelcol-virt/otelcol-virt/internal/cgroupid"
 	"github.com/otelcol-virt/otelcol-virt/internal/proc"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/vmmargs"
 )
 
 // procEntry is what is cached about one process for its lifetime, keyed by pid and checked
@@ -68,6 +70,18 @@ func (e *procEntry) Cmdline() ([]string, bool) {
 		e.cmdlineRead = len(e.cmdline) > 0
 	}
 	return e.cmdline, len(e.cmdline) > 0
+}
+
+// ParseNamedFile implements catalog.Process: the file is opened inside the process's root or
+// beneath its working directory (vmmargs.Root), never followed out of them.
+func (e *procEntry) ParseNamedFile(path string, max int, parse func([]byte) error) {
+	data, err := vmmargs.ProcessRoot(e.dir).ReadFile(path, max)
+	if err == nil {
+		err = parse(data)
+	}
+	if err != nil {
+		e.inv.tally.Fail(fmt.Errorf("pid %d: %w", e.pid, err))
+	}
 }
 
 // Cgroup implements catalog.Process.

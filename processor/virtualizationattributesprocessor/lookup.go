@@ -30,6 +30,10 @@ type procFacts struct {
 func (f *procFacts) Comm() string              { return f.comm }
 func (f *procFacts) Cgroup() cgroupid.Identity { return f.cgid }
 
+// ParseNamedFile implements catalog.Process. The processor reports none of what such files
+// say (a VM's size is the receiver's), so nothing is read.
+func (f *procFacts) ParseNamedFile(string, int, func([]byte) error) {}
+
 func (f *procFacts) Exe() string {
 	if !f.exeRead {
 		f.exeRead = true

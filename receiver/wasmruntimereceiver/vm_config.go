@@ -22,11 +22,13 @@ type VMConfig struct {
 	KVMDebugfs KVMDebugfsConfig `mapstructure:"kvm_debugfs"`
 	// Firecracker are metrics files or FIFOs of Firecracker VMMs (--metrics-path, or what the
 	// jailer or orchestrator configured). An entry without metrics_path discovers them: each
-	// Firecracker instance (or the one of its vm_id) whose command line names --metrics-path.
+	// Firecracker instance (or the one of its vm_id) whose command line names --metrics-path,
+	// or a --config-file with a metrics block.
 	Firecracker []FirecrackerSource `mapstructure:"firecracker"`
 	// CloudHypervisor are API sockets of Cloud Hypervisor VMMs, read for vm.counters. An entry
 	// without api_socket discovers them: each Cloud Hypervisor instance (or the one of its
-	// vm_id) whose command line names --api-socket.
+	// vm_id) whose command line names --api-socket (a path, or fd=<n>: the path that socket
+	// is bound to).
 	CloudHypervisor []CloudHypervisorSource `mapstructure:"cloud_hypervisor"`
 	// Libvirt reads the domain statistics of libvirtd.
 	Libvirt LibvirtConfig `mapstructure:"libvirt"`

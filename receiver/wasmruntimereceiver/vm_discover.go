@@ -1,9 +1,9 @@
 package wasmruntimereceiver
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"syscall"
 
 	"go.uber.org/zap"
@@ -59,7 +59,7 @@ func discoveryFor[S any](entries []S, vmID func(*S) string, in *inventory.Instan
 
 // discoverSources reads the sources the VMMs' command lines name, for the VMM instances that
 // no configured path covers, and gives each to its instance.
-func (s *scraperImpl) discoverSources(ctx context.Context, snap *inventory.Snapshot) {
+func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) {
 	v := &s.vm.sources
 	d := &v.discovery
 	if len(d.fc)+len(d.ch) == 0 {
@@ -110,7 +110,7 @@ func (s *scraperImpl) discoverSources(ctx context.Context, snap *inventory.Snaps
 			v.ownedBy(in.Key).fc = append(v.ownedBy(in.Key).fc, f.fc)
 		}
 		if f.ch != nil {
-			s.readCloudHypervisor(ctx, f.ch)
+			v.chAsk = append(v.chAsk, f.ch)
 			v.ownedBy(in.Key).ch = append(v.ownedBy(in.Key).ch, f.ch)
 		}
 	}
@@ -135,7 +135,8 @@ func (s *scraperImpl) failFound(err error) {
 
 // findSources parses the VMM's command line as the VMM does (vmmargs) and sets up what it
 // names, to be opened inside the VMM's root (<proc>/<pid>/root: a jailed Firecracker's
-// chroot, a containerised VMM's mount namespace) and nowhere else.
+// chroot, a containerised VMM's mount namespace) or, for a relative path, beneath its working
+// directory, and nowhere else.
 func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, fcCfg *FirecrackerSource, chCfg *CloudHypervisorSource) *foundSources {
 	f := &foundSources{pid: p.PID, start: p.Start}
 	cmdline, err := s.r.Read(p.Dir + "cmdline")
@@ -143,14 +144,14 @@ func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, 
 		s.errs.Fail(err)
 		return f
 	}
-	root := vmmargs.Root{Dir: p.Dir + "root"}
+	root := vmmargs.ProcessRoot(p.Dir)
 	failed := func(field string, err error) {
 		if !errors.Is(err, vmmargs.ErrNotNamed) {
 			s.errs.Fail(fmt.Errorf("%s discovery, instance %s (pid %d): %w", field, in.Key, p.PID, err))
 		}
 	}
 	if fcCfg != nil {
-		if path, err := vmmargs.FirecrackerMetricsPath(cmdline); err != nil {
+		if path, err := s.firecrackerMetricsPath(cmdline, root); err != nil {
 			failed("vm.firecracker", err)
 		} else {
 			cfg := *fcCfg
@@ -162,7 +163,11 @@ func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, 
 		}
 	}
 	if chCfg != nil {
-		if path, err := vmmargs.CloudHypervisorAPISocket(cmdline); err != nil {
+		path, err := vmmargs.CloudHypervisorAPISocket(cmdline)
+		if d := (*vmmargs.DescriptorError)(nil); errors.As(err, &d) {
+			path, err = s.socketOfDescriptor(p, d)
+		}
+		if err != nil {
 			failed("vm.cloud_hypervisor", err)
 		} else {
 			cfg := *chCfg
@@ -171,6 +176,57 @@ func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, 
 		}
 	}
 	return f
+}
+
+// firecrackerMetricsPath is --metrics-path, else the metrics_path of --config-file (read
+// inside the VMM's root). Firecracker refuses to start with both: it initialises its metrics
+// from the argument first and then fails on the file's (src/firecracker/src/main.rs and
+// src/vmm/src/resources.rs VmResources::from_json, commit 81b38b9d).
+func (s *scraperImpl) firecrackerMetricsPath(cmdline []byte, root vmmargs.Root) (string, error) {
+	path, err := vmmargs.FirecrackerMetricsPath(cmdline)
+	if !errors.Is(err, vmmargs.ErrNotNamed) {
+		return path, err
+	}
+	file, err := vmmargs.FirecrackerConfigFile(cmdline)
+	if err != nil {
+		return "", err
+	}
+	data, err := root.ReadFile(file, vmmargs.MaxFirecrackerConfig)
+	if err != nil {
+		return "", fmt.Errorf("--config-file: %w", err)
+	}
+	c, err := vmmargs.ParseFirecrackerConfig(data)
+	if err != nil {
+		return "", fmt.Errorf("--config-file %s: %w", file, err)
+	}
+	if c.MetricsPath == "" {
+		return "", fmt.Errorf("--config-file %s has no metrics block: %w", file, vmmargs.ErrNotNamed)
+	}
+	return c.MetricsPath, nil
+}
+
+// socketOfDescriptor finds the path of the listening socket a VMM was handed as a descriptor
+// (--api-socket fd=<n>): the socket inode of <proc>/<pid>/fd/<n>, looked up in the VMM's
+// own net/unix. The path is the one the socket was bound to, by whoever bound it; it is
+// connected inside the VMM's root, with the owner check of any socket found there.
+func (s *scraperImpl) socketOfDescriptor(p *inventory.Process, d *vmmargs.DescriptorError) (string, error) {
+	link, err := s.r.Readlink(p.Dir + "fd/" + strconv.Itoa(d.FD))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", d.Error(), err)
+	}
+	ino, err := vmmargs.SocketInode(link)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", d.Error(), err)
+	}
+	table, err := s.r.Read(p.Dir + "net/unix")
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", d.Error(), err)
+	}
+	path, err := vmmargs.UnixSocketPath(table, ino)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", d.Error(), err)
+	}
+	return path, nil
 }
 
 // vmmBinary is the instance's process the catalog matched as the VMM itself, whose command

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -33,6 +34,7 @@ type vmSources struct {
 	cmdlines   map[string][]byte               // VMM command line by instance key
 	owned      map[string]*ownedSources        // by instance key, this scrape
 	discovery  vmmDiscovery                    // entries without a path: found on command lines
+	chAsk      []*chSource                     // the Cloud Hypervisor sockets to ask this scrape
 	libvirtErr bool
 }
 
@@ -107,16 +109,15 @@ func (s *scraperImpl) beginSources(ctx context.Context, snap *inventory.Snapshot
 			s.errs.Fail(err)
 		}
 	}
-	for _, c := range v.ch {
-		s.readCloudHypervisor(ctx, c)
-	}
+	v.chAsk = append(v.chAsk[:0], v.ch...)
 	v.libvirt = nil
 	if cfg.Libvirt.Enabled {
 		s.collectLibvirt(ctx)
 	}
 	v.owned = map[string]*ownedSources{}
 	s.ownConfiguredSources(snap)
-	s.discoverSources(ctx, snap)
+	s.discoverSources(snap)
+	s.readCloudHypervisors(ctx, v.chAsk)
 }
 
 // ownConfiguredSources gives each source configured with its path to its instance.
@@ -139,23 +140,49 @@ func (s *scraperImpl) ownConfiguredSources(snap *inventory.Snapshot) {
 	v.cmdlines = cmdlines // instances gone since drop out
 }
 
+// maxCloudHypervisorRequests bounds the API sockets asked at once: each request waits up to
+// its timeout on a VMM that may be stuck, so they are not asked one after another.
+const maxCloudHypervisorRequests = 16
+
+// readCloudHypervisors asks each VMM for vm.counters, several at a time, and counts the
+// failures once all have answered.
+func (s *scraperImpl) readCloudHypervisors(ctx context.Context, srcs []*chSource) {
+	errs := make([]error, len(srcs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxCloudHypervisorRequests)
+	for i, c := range srcs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = readCloudHypervisor(ctx, c)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case srcs[i].root != nil:
+			s.failFound(err)
+		default:
+			s.errs.Fail(err)
+		}
+	}
+}
+
 // readCloudHypervisor asks the VMM for vm.counters, inside its root when its socket was
 // found on its command line.
-func (s *scraperImpl) readCloudHypervisor(ctx context.Context, c *chSource) {
+func readCloudHypervisor(ctx context.Context, c *chSource) error {
 	cl := cloudhypervisor.Client{Socket: c.cfg.APISocket, Timeout: c.cfg.Timeout, Limits: cloudhypervisor.Limits{MaxBodyBytes: c.cfg.MaxBodyBytes}}
 	if root := c.root; root != nil {
 		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, c.cfg.APISocket) }
 	}
 	devs, err := cl.Counters(ctx)
-	if err != nil {
-		err = fmt.Errorf("vm.cloud_hypervisor %s: %w", c.cfg.APISocket, err)
-		if c.root != nil {
-			s.failFound(err)
-		} else {
-			s.errs.Fail(err)
-		}
-	}
 	c.devs = devs
+	if err != nil {
+		return fmt.Errorf("vm.cloud_hypervisor %s: %w", c.cfg.APISocket, err)
+	}
+	return nil
 }
 
 func (v *vmSources) ownedBy(key string) *ownedSources {

@@ -13,6 +13,8 @@ type Sample struct {
 	Args   []string
 	// Cgroup is the process's cgroup path (its unified or identity path).
 	Cgroup string
+	// Files are files the arguments name, by the path the process gives.
+	Files map[string]string
 
 	// Runtime and Kind are the expected runtime.name and isolation kind; Runtime "" means the
 	// catalog must not match the process (a tool, a helper).

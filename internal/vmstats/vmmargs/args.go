@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
@@ -24,6 +25,21 @@ const (
 	// maxPath is PATH_MAX (include/uapi/linux/limits.h).
 	maxPath = 4096
 )
+
+// DescriptorError is returned when the VMM was given an open descriptor instead of a path
+// (--api-socket fd=<n>): the socket is found through the VMM's /proc/<pid>/fd/<n> (see
+// UnixSocketPath). It is ErrNotNamed for errors.Is.
+type DescriptorError struct {
+	Arg string
+	FD  int
+}
+
+func (e *DescriptorError) Error() string {
+	return fmt.Sprintf("%s fd=%d: a descriptor, not a path", e.Arg, e.FD)
+}
+
+// Is makes a DescriptorError ErrNotNamed.
+func (e *DescriptorError) Is(target error) bool { return target == ErrNotNamed }
 
 // ErrNotNamed is returned when the command line does not name the path (the VMM was given
 // it through its API or a config file, or a descriptor instead of a path).
@@ -49,16 +65,16 @@ func split(cmdline []byte) ([]string, error) {
 	return args[1:], nil
 }
 
-// checkPath accepts an absolute path of at most PATH_MAX bytes, cleaned. A relative path is
-// relative to the VMM's working directory, which is not followed.
+// checkPath accepts a path of at most PATH_MAX bytes, cleaned. A relative path is relative to
+// the VMM's working directory (Root.Open resolves it beneath that directory).
 func checkPath(arg, p string) (string, error) {
 	switch {
 	case p == "":
 		return "", malformed("%s: empty path", arg)
 	case len(p) > maxPath:
 		return "", malformed("%s: path of %d bytes, more than %d", arg, len(p), maxPath)
-	case !path.IsAbs(p):
-		return "", malformed("%s: %q is relative to the VMM's working directory, which is not followed; configure the path", arg, p)
+	case strings.IndexByte(p, 0) >= 0:
+		return "", malformed("%s: path with a NUL byte", arg)
 	}
 	return path.Clean(p), nil
 }
@@ -68,15 +84,42 @@ func checkPath(arg, p string) (string, error) {
 // src/firecracker/src/main.rs, commit 81b38b9dad6056d7a48073e95ac5a9aed51cb2ab): arguments
 // end at the first "--" (what follows is extra arguments), a name is "--" and the name, its
 // value is the next argument and may not begin with "--" (no "--name=value" form), and an
-// argument given twice is refused. A metrics path set by the API (PUT /metrics) or in
-// --config-file is not on the command line, and GET /vm/config does not report it
-// (src/vmm/src/resources.rs leaves metrics out): ErrNotNamed.
+// argument given twice is refused. A metrics path set by the API (PUT /metrics) is not on the
+// command line, and GET /vm/config does not report it (src/vmm/src/resources.rs leaves metrics
+// out): ErrNotNamed. One set in --config-file is found with FirecrackerConfigFile and
+// ParseFirecrackerConfig.
 func FirecrackerMetricsPath(cmdline []byte) (string, error) {
-	const name = "--metrics-path"
+	return firecrackerPath(cmdline, "--metrics-path")
+}
+
+// FirecrackerConfigFile returns the value of --config-file (see FirecrackerMetricsPath), the
+// JSON file Firecracker configures the VM from at start (main.rs: fs::read_to_string of the
+// path, relative to its working directory).
+func FirecrackerConfigFile(cmdline []byte) (string, error) {
+	return firecrackerPath(cmdline, "--config-file")
+}
+
+// FirecrackerConfigFileOf is FirecrackerConfigFile of an argument vector (argv[0] first).
+func FirecrackerConfigFileOf(argv []string) (string, error) {
+	if len(argv) > maxArgs {
+		return "", malformed("%d arguments, more than %d", len(argv), maxArgs)
+	}
+	if len(argv) == 0 {
+		return "", ErrNotNamed
+	}
+	return firecrackerArg(argv[1:], "--config-file")
+}
+
+func firecrackerPath(cmdline []byte, name string) (string, error) {
 	args, err := split(cmdline)
 	if err != nil {
 		return "", err
 	}
+	return firecrackerArg(args, name)
+}
+
+// firecrackerArg finds the path argument name in args (argv[0] left out).
+func firecrackerArg(args []string, name string) (string, error) {
 	val, found := "", false
 	for i := 0; i < len(args) && args[i] != "--"; i++ {
 		if args[i] != name {
@@ -134,8 +177,13 @@ func CloudHypervisorAPISocket(cmdline []byte) (string, error) {
 		return "", ErrNotNamed
 	}
 	opts := parseOptions(val, "path", "fd")
-	if opts["fd"] != "" {
-		return "", fmt.Errorf("%s fd=%s: a descriptor, not a path: %w", name, opts["fd"], ErrNotNamed)
+	if v := opts["fd"]; v != "" {
+		// parse_api_socket: fd.parse::<RawFd>(), an i32.
+		fd, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || fd < 0 {
+			return "", malformed("%s fd=%s: not a descriptor number", name, v)
+		}
+		return "", &DescriptorError{Arg: name, FD: int(fd)}
 	}
 	if p := opts["path"]; p != "" {
 		return checkPath(name, p)

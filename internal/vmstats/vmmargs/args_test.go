@@ -56,8 +56,12 @@ func TestCloudHypervisorAPISocket(t *testing.T) {
 		{"twice", ch("--api-socket", "/a.sock", "--api-socket=/b.sock"), "", linuxfs.ErrMalformed},
 		{"no value", ch("--api-socket"), "", linuxfs.ErrMalformed},
 		{"option as value", ch("--api-socket", "--kernel", "vmlinux"), "", linuxfs.ErrMalformed},
-		{"relative", ch("--api-socket", "path=ch.sock"), "", linuxfs.ErrMalformed},
-		{"empty path=", ch("--api-socket", "path="), "", linuxfs.ErrMalformed},
+		{"relative: the VMM's working directory", ch("--api-socket", "path=./run/ch.sock"), "run/ch.sock", nil},
+		{"fd not a number", ch("--api-socket", "fd=three"), "", linuxfs.ErrMalformed},
+		{"fd negative", ch("--api-socket", "fd=-1"), "", linuxfs.ErrMalformed},
+		// parse_api_socket: OptionParser::get takes an empty value for none, and the whole
+		// value is then the path: a socket named "path=" in the working directory.
+		{"empty path= is the bare, relative path", ch("--api-socket", "path="), "path=", nil},
 		{"too long", ch("--api-socket", "/"+strings.Repeat("a", maxPath)), "", linuxfs.ErrMalformed},
 		{"oversized command line", ch("--api-socket", "/a.sock", strings.Repeat("x", MaxCmdline)), "", linuxfs.ErrMalformed},
 		{"too many arguments", ch(append([]string{"--api-socket", "/a.sock"}, strings.Split(strings.Repeat("x,", maxArgs), ",")...)...), "", linuxfs.ErrMalformed},
@@ -79,12 +83,12 @@ func TestFirecrackerMetricsPath(t *testing.T) {
 		{"twice", fc("--metrics-path", "/a", "--metrics-path", "/b"), "", linuxfs.ErrMalformed},
 		{"no value", fc("--metrics-path"), "", linuxfs.ErrMalformed},
 		{"option as value", fc("--metrics-path", "--no-api"), "", linuxfs.ErrMalformed},
-		{"relative", fc("--metrics-path", "metrics.fifo"), "", linuxfs.ErrMalformed},
+		{"relative: the VMM's working directory (the jailer's chroot)", fc("--metrics-path", "metrics.fifo"), "metrics.fifo", nil},
 	})
 }
 
 func TestErrorsAreClassified(t *testing.T) {
-	_, err := FirecrackerMetricsPath(cmdline("firecracker", "--metrics-path", "rel"))
+	_, err := FirecrackerMetricsPath(cmdline("firecracker", "--metrics-path", "/a", "--metrics-path", "/b"))
 	assert.Equal(t, linuxfs.Malformed, linuxfs.Classify(err))
 	assert.False(t, errors.Is(err, ErrNotNamed))
 }
@@ -95,9 +99,37 @@ func FuzzCommandLines(f *testing.F) {
 	f.Fuzz(func(t *testing.T, cl []byte) {
 		for _, parse := range []func([]byte) (string, error){CloudHypervisorAPISocket, FirecrackerMetricsPath} {
 			p, err := parse(cl)
-			if err == nil && (!strings.HasPrefix(p, "/") || len(p) > maxPath) {
+			if err == nil && (p == "" || strings.IndexByte(p, 0) >= 0 || len(p) > maxPath) {
 				t.Fatalf("accepted %q", p)
 			}
 		}
 	})
+}
+
+func TestCloudHypervisorAPISocketDescriptor(t *testing.T) {
+	_, err := CloudHypervisorAPISocket(cmdline("cloud-hypervisor", "--api-socket", "fd=7", "--kernel", "vmlinux"))
+	var d *DescriptorError
+	if assert.ErrorAs(t, err, &d) {
+		assert.Equal(t, 7, d.FD)
+		assert.Equal(t, "--api-socket", d.Arg)
+	}
+	assert.ErrorIs(t, err, ErrNotNamed, "a descriptor names no path")
+}
+
+// Firecracker as the jailer docs pair it with a configuration file (docs/jailer.md: the path
+// "must be valid relative to a jailed Firecracker").
+func TestFirecrackerConfigFile(t *testing.T) {
+	fc := func(args ...string) []byte { return cmdline(append([]string{"/firecracker"}, args...)...) }
+	checkCases(t, FirecrackerConfigFile, []argCase{
+		{"jailed, relative", fc("--id", "vm1", "--start-time-us", "1", "--config-file", "vm_config.json"), "vm_config.json", nil},
+		{"absolute", fc("--api-sock", "/tmp/fc.sock", "--config-file", "/etc/fc/vm.json"), "/etc/fc/vm.json", nil},
+		{"absent", fc("--api-sock", "/tmp/fc.sock"), "", ErrNotNamed},
+		{"twice", fc("--config-file", "a", "--config-file", "b"), "", linuxfs.ErrMalformed},
+		{"no value", fc("--config-file"), "", linuxfs.ErrMalformed},
+	})
+	got, err := FirecrackerConfigFileOf([]string{"/firecracker", "--no-api", "--config-file", "vm.json"})
+	assert.NoError(t, err)
+	assert.Equal(t, "vm.json", got)
+	_, err = FirecrackerConfigFileOf(nil)
+	assert.ErrorIs(t, err, ErrNotNamed)
 }

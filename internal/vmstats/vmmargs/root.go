@@ -4,36 +4,60 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
 // Root is the directory a VMM calls "/", reached through procfs (<proc root>/<pid>/root): a
-// jailed Firecracker's chroot, a containerised VMM's mount namespace. Paths from the VMM's
-// command line are resolved inside it with openat2(RESOLVE_IN_ROOT): "..", absolute symlinks
-// and magic links cannot leave it, whatever the VMM put in its tree.
+// jailed Firecracker's chroot, a containerised VMM's mount namespace. Absolute paths from the
+// VMM's command line are resolved inside it with openat2(RESOLVE_IN_ROOT): "..", absolute
+// symlinks and magic links cannot leave it, whatever the VMM put in its tree. Relative paths
+// are the VMM's own (it opens them from its working directory: Firecracker's fs::read_to_string
+// and open_file_nonblock, Cloud Hypervisor's UnixListener::bind): they are resolved beneath
+// Cwd (<proc root>/<pid>/cwd) with RESOLVE_BENEATH, so that "..", an absolute symlink or a
+// magic link is refused rather than followed out of it.
 type Root struct {
 	Dir string
+	// Cwd is the VMM's working directory; empty: relative paths are refused.
+	Cwd string
 }
 
-// ProcRoot returns the root of process pid under procRoot ("/proc", or the host's procfs
-// under root_path).
+// ProcRoot returns the root and working directory of process pid under procRoot ("/proc", or
+// the host's procfs under root_path).
 func ProcRoot(procRoot string, pid int) Root {
-	return Root{Dir: procRoot + "/" + strconv.Itoa(pid) + "/root"}
+	return ProcessRoot(procRoot + "/" + strconv.Itoa(pid) + "/")
 }
 
-// Open opens path inside the root with flags (O_CLOEXEC is added).
+// ProcessRoot returns the root and working directory of the process whose procfs directory
+// is dir ("<proc root>/<pid>/", with its slash).
+func ProcessRoot(dir string) Root {
+	return Root{Dir: dir + "root", Cwd: dir + "cwd"}
+}
+
+// Open opens path inside the root (absolute) or beneath the working directory (relative)
+// with flags (O_CLOEXEC is added).
 func (r Root) Open(path string, flags int) (int, error) {
-	dir, err := unix.Open(r.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	base, resolve, what := r.Dir, uint64(unix.RESOLVE_IN_ROOT), "root"
+	if !filepath.IsAbs(path) {
+		if r.Cwd == "" {
+			return -1, fmt.Errorf("%s: a relative path, and the VMM's working directory is not known", path)
+		}
+		base, resolve, what = r.Cwd, unix.RESOLVE_BENEATH, "working directory"
+	}
+	dir, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, fmt.Errorf("VMM root %s: %w", r.Dir, err)
+		return -1, fmt.Errorf("VMM %s %s: %w", what, base, err)
 	}
 	defer unix.Close(dir)
-	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: resolve | unix.RESOLVE_NO_MAGICLINKS}
 	for tries := 0; ; tries++ {
 		fd, err := unix.Openat2(dir, path, &how)
 		// EAGAIN: a rename raced the lookup (openat2(2)); retried a few times.
@@ -41,10 +65,46 @@ func (r Root) Open(path string, flags int) (int, error) {
 			continue
 		}
 		if err != nil {
-			return -1, fmt.Errorf("%s inside VMM root %s: %w", path, r.Dir, err)
+			return -1, fmt.Errorf("%s inside VMM %s %s: %w", path, what, base, err)
 		}
 		return fd, nil
 	}
+}
+
+// ReadFile reads the regular file at path (see Open), refusing one larger than max bytes. It
+// is opened non-blocking and checked to be a regular file before it is read: a FIFO or a
+// device the VMM put there must not stall the collector.
+func (r Root) ReadFile(path string, max int) ([]byte, error) {
+	fd, err := r.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("%s: %w: not a regular file", path, linuxfs.ErrMalformed)
+	}
+	if st.Size > int64(max) {
+		return nil, fmt.Errorf("%s: %w: %d bytes, more than %d", path, linuxfs.ErrMalformed, st.Size, max)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	fd = -1 // f owns it now
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > max {
+		return nil, fmt.Errorf("%s: %w: more than %d bytes", path, linuxfs.ErrMalformed, max)
+	}
+	return data, nil
 }
 
 // Stat stats path inside the root, following symlinks within it.

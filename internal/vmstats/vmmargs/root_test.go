@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 )
 
 // A VMM's tree (a temporary directory standing for <proc>/<pid>/root) holding its API socket
@@ -93,7 +95,7 @@ func TestOpenInsideTheVMMRoot(t *testing.T) {
 }
 
 func TestProcRoot(t *testing.T) {
-	assert.Equal(t, Root{Dir: "/hostfs/proc/42/root"}, ProcRoot("/hostfs/proc", 42))
+	assert.Equal(t, Root{Dir: "/hostfs/proc/42/root", Cwd: "/hostfs/proc/42/cwd"}, ProcRoot("/hostfs/proc", 42))
 	// The test's own root through procfs: its working directory is reachable inside it.
 	wd, err := os.Getwd()
 	require.NoError(t, err)
@@ -111,4 +113,42 @@ func TestDialRefusesAnotherUsersSocket(t *testing.T) {
 	require.NoError(t, os.Lchown(r.Dir+"/run/api.sock", 4242, 4242))
 	_, err := dialName(t, r, "/run/api.sock")
 	assert.ErrorContains(t, err, "owned by uid 4242")
+}
+
+// Relative paths are the VMM's working directory's (Firecracker's docs/metrics.md example
+// is "metrics.fifo"; the jailer's chroot is its working directory), and stay beneath it.
+func TestRelativeToTheWorkingDirectory(t *testing.T) {
+	r, outside := vmmTree(t)
+	r.Cwd = r.Dir + "/run"
+	got, err := dialName(t, r, "api.sock")
+	require.NoError(t, err)
+	assert.Equal(t, "api.sock", got)
+	fd, err := r.Open("./metrics.fifo", syscall.O_RDONLY|syscall.O_NONBLOCK)
+	require.NoError(t, err)
+	syscall.Close(fd)
+	for _, p := range []string{"rel.sock", "abs.sock", "link.sock", "../run/api.sock", "magic"} {
+		_, err := r.Open(p, syscall.O_RDONLY|syscall.O_NONBLOCK)
+		assert.Error(t, err, "%s: out of the working directory, or a magic link", p)
+	}
+	_, err = r.Open(outside+"/secret", syscall.O_RDONLY)
+	assert.Error(t, err, "absolute paths stay inside the root")
+	_, err = Root{Dir: r.Dir}.Open("api.sock", syscall.O_RDONLY)
+	assert.ErrorContains(t, err, "working directory is not known")
+}
+
+func TestReadFile(t *testing.T) {
+	r, _ := vmmTree(t)
+	r.Cwd = r.Dir + "/run"
+	require.NoError(t, os.WriteFile(r.Dir+"/run/vm.json", []byte(`{"machine-config":{}}`), 0o600))
+	got, err := r.ReadFile("vm.json", 64)
+	require.NoError(t, err)
+	assert.Equal(t, `{"machine-config":{}}`, string(got))
+	_, err = r.ReadFile("/run/vm.json", 8)
+	assert.ErrorIs(t, err, linuxfs.ErrMalformed, "larger than asked")
+	_, err = r.ReadFile("metrics.fifo", 64) // would block a reader that did not check
+	assert.ErrorContains(t, err, "not a regular file")
+	_, err = r.ReadFile("/run/api.sock", 64)
+	assert.Error(t, err)
+	_, err = r.ReadFile("missing.json", 64)
+	assert.ErrorIs(t, err, syscall.ENOENT)
 }
