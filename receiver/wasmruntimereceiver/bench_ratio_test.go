@@ -15,7 +15,7 @@ import (
 //
 //	go test ./receiver/wasmruntimereceiver -run '^$' -bench ScrapeVsFloor -benchtime 200x -count 6
 func BenchmarkScrapeVsFloor(b *testing.B) {
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{10, 100, 1000} {
 		root := benchRoot(b, n)
 		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
 			s := benchScraper(b, root, nil)
