@@ -90,13 +90,7 @@ func TestVMMSourcesDiscovered(t *testing.T) {
 
 	fc, ok := findResource(md, "wasm_runtime.vm.id", jailerID)
 	require.True(t, ok)
-	var want struct {
-		Counters map[string]float64 `json:"counters"`
-	}
-	raw, err := os.ReadFile(fcFixture + "expected.json")
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, &want))
-	assert.Equal(t, want.Counters["net_eth0.rx_bytes_count"], mustValue(t, fc, "wasm_runtime.vm.network.io", "network.interface.name", "eth0", "network.io.direction", "receive", "wasm_runtime.vm.counter.source", "firecracker"),
+	assert.Equal(t, fcExpectedCounter(t, "net_eth0.rx_bytes_count"), mustValue(t, fc, "wasm_runtime.vm.network.io", "network.interface.name", "eth0", "network.io.direction", "receive", "wasm_runtime.vm.counter.source", "firecracker"),
 		"the jailed VMM's metrics, read at its chroot's /metrics.fifo")
 
 	ch := mustResource(t, md, "5100")
@@ -164,13 +158,7 @@ func TestFirecrackerConfigFile(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "2", resAttr(fc, "wasm_runtime.vm.vcpus"), "machine-config.vcpu_count")
 	assert.Equal(t, strconv.Itoa(1024<<20), resAttr(fc, "wasm_runtime.vm.memory_size"), "machine-config.mem_size_mib")
-	var want struct {
-		Counters map[string]float64 `json:"counters"`
-	}
-	raw, err := os.ReadFile(fcFixture + "expected.json")
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, &want))
-	assert.Equal(t, want.Counters["net_eth0.rx_bytes_count"], mustValue(t, fc, "wasm_runtime.vm.network.io", "network.interface.name", "eth0", "network.io.direction", "receive", "wasm_runtime.vm.counter.source", "firecracker"),
+	assert.Equal(t, fcExpectedCounter(t, "net_eth0.rx_bytes_count"), mustValue(t, fc, "wasm_runtime.vm.network.io", "network.interface.name", "eth0", "network.io.direction", "receive", "wasm_runtime.vm.counter.source", "firecracker"),
 		"the metrics file the config file names")
 
 	// A config file Firecracker would refuse: no size, no metrics, and the refusal counted.
@@ -234,4 +222,18 @@ func TestCloudHypervisorSocketsAskedTogether(t *testing.T) {
 	for i := range n {
 		mustValue(t, mustResource(t, md, strconv.Itoa(6100+100*i)), "wasm_runtime.vm.block.io", "wasm_runtime.vm.device", "_disk0", "disk.io.direction", "write")
 	}
+}
+
+// fcExpectedCounter is a sum of the Firecracker metrics fixture's expected.json.
+func fcExpectedCounter(t *testing.T, name string) float64 {
+	t.Helper()
+	var want struct {
+		Counters map[string]float64 `json:"counters"`
+	}
+	raw, err := os.ReadFile(fcFixture + "expected.json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &want))
+	v, ok := want.Counters[name]
+	require.True(t, ok, name)
+	return v
 }
