@@ -58,13 +58,15 @@ func discoveryFor[S any](entries []S, vmID func(*S) string, in *inventory.Instan
 }
 
 // discoverSources reads the sources the VMMs' command lines name, for the VMM instances that
-// no configured path covers, and gives each to its instance.
-func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) {
+// no configured path covers, and gives each to its instance. It returns the Cloud Hypervisor
+// sockets found, to be asked with the configured ones.
+func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []*chSource {
 	v := &s.vm.sources
 	d := &v.discovery
 	if len(d.fc)+len(d.ch) == 0 {
-		return
+		return nil
 	}
+	var chs []*chSource
 	d.gen++
 	if d.found == nil {
 		d.found = map[string]*foundSources{}
@@ -110,7 +112,7 @@ func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) {
 			v.ownedBy(in.Key).fc = append(v.ownedBy(in.Key).fc, f.fc)
 		}
 		if f.ch != nil {
-			v.chAsk = append(v.chAsk, f.ch)
+			chs = append(chs, f.ch)
 			v.ownedBy(in.Key).ch = append(v.ownedBy(in.Key).ch, f.ch)
 		}
 	}
@@ -120,6 +122,7 @@ func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) {
 			delete(d.found, key)
 		}
 	}
+	return chs
 }
 
 // failFound counts a failure of a source found on a command line. A path the VMM's root does
@@ -181,7 +184,9 @@ func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, 
 // firecrackerMetricsPath is --metrics-path, else the metrics_path of --config-file (read
 // inside the VMM's root). Firecracker refuses to start with both: it initialises its metrics
 // from the argument first and then fails on the file's (src/firecracker/src/main.rs and
-// src/vmm/src/resources.rs VmResources::from_json, commit 81b38b9d).
+// src/vmm/src/resources.rs VmResources::from_json, commit 81b38b9d). The inventory read the
+// same file for the VM's size when it matched the process; this is the second and last read,
+// once per VMM process, only with discovery on.
 func (s *scraperImpl) firecrackerMetricsPath(cmdline []byte, root vmmargs.Root) (string, error) {
 	path, err := vmmargs.FirecrackerMetricsPath(cmdline)
 	if !errors.Is(err, vmmargs.ErrNotNamed) {

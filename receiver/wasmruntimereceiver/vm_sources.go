@@ -34,7 +34,6 @@ type vmSources struct {
 	cmdlines   map[string][]byte               // VMM command line by instance key
 	owned      map[string]*ownedSources        // by instance key, this scrape
 	discovery  vmmDiscovery                    // entries without a path: found on command lines
-	chAsk      []*chSource                     // the Cloud Hypervisor sockets to ask this scrape
 	libvirtErr bool
 }
 
@@ -109,15 +108,14 @@ func (s *scraperImpl) beginSources(ctx context.Context, snap *inventory.Snapshot
 			s.errs.Fail(err)
 		}
 	}
-	v.chAsk = append(v.chAsk[:0], v.ch...)
 	v.libvirt = nil
 	if cfg.Libvirt.Enabled {
 		s.collectLibvirt(ctx)
 	}
 	v.owned = map[string]*ownedSources{}
 	s.ownConfiguredSources(snap)
-	s.discoverSources(snap)
-	s.readCloudHypervisors(ctx, v.chAsk)
+	found := s.discoverSources(snap)
+	s.readCloudHypervisors(ctx, append(found, v.ch...))
 }
 
 // ownConfiguredSources gives each source configured with its path to its instance.

@@ -30,12 +30,6 @@ type Root struct {
 	Cwd string
 }
 
-// ProcRoot returns the root and working directory of process pid under procRoot ("/proc", or
-// the host's procfs under root_path).
-func ProcRoot(procRoot string, pid int) Root {
-	return ProcessRoot(procRoot + "/" + strconv.Itoa(pid) + "/")
-}
-
 // ProcessRoot returns the root and working directory of the process whose procfs directory
 // is dir ("<proc root>/<pid>/", with its slash).
 func ProcessRoot(dir string) Root {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -94,13 +95,18 @@ func TestOpenInsideTheVMMRoot(t *testing.T) {
 	assert.ErrorContains(t, err, "VMM root")
 }
 
-func TestProcRoot(t *testing.T) {
-	assert.Equal(t, Root{Dir: "/hostfs/proc/42/root", Cwd: "/hostfs/proc/42/cwd"}, ProcRoot("/hostfs/proc", 42))
-	// The test's own root through procfs: its working directory is reachable inside it.
+func TestProcessRoot(t *testing.T) {
+	assert.Equal(t, Root{Dir: "/hostfs/proc/42/root", Cwd: "/hostfs/proc/42/cwd"}, ProcessRoot("/hostfs/proc/42/"))
+	// The test's own root and working directory through procfs (real magic links): its
+	// working directory is reachable inside the root, and this test file beneath it.
 	wd, err := os.Getwd()
 	require.NoError(t, err)
-	var st syscall.Stat_t
-	require.NoError(t, ProcRoot("/proc", os.Getpid()).Stat(wd, &st))
+	self := ProcessRoot("/proc/" + strconv.Itoa(os.Getpid()) + "/")
+	var st, want syscall.Stat_t
+	require.NoError(t, self.Stat(wd, &st))
+	require.NoError(t, self.Stat("root_test.go", &st))
+	require.NoError(t, syscall.Stat("root_test.go", &want))
+	assert.Equal(t, want.Ino, st.Ino)
 }
 
 // A socket of another user inside the VMM's root (a daemon's socket mounted into a container)

@@ -48,27 +48,27 @@ func UnixSocketPath(table []byte, inode uint64) (string, error) {
 	if !bytes.HasPrefix(header, []byte("Num ")) || !bytes.Contains(header, []byte(" Inode")) {
 		return "", malformed("net/unix: header %.80q is not the kernel's", header)
 	}
-	var found []byte // the line of inode, once found
+	var flagsField []byte // nil until the line of inode is found
+	var path string
 	for len(rest) > 0 {
 		var line []byte
 		line, rest, _ = bytes.Cut(rest, []byte{'\n'})
-		fields, _, ok := unixFields(line)
+		fields, p, ok := unixFields(line)
 		if !ok {
 			continue // a continuation of a path holding a newline, or not a socket line
 		}
 		if ino, err := strconv.ParseUint(string(fields[6]), 10, 64); err != nil || ino != inode {
 			continue
 		}
-		if found != nil {
+		if flagsField != nil {
 			return "", malformed("net/unix: socket %d on two lines (a bound name holding a newline forged one); not used", inode)
 		}
-		found = line
+		flagsField, path = fields[3], p
 	}
-	if found != nil {
-		fields, path, _ := unixFields(found)
-		flags, err := strconv.ParseUint(string(fields[3]), 16, 32)
+	if flagsField != nil {
+		flags, err := strconv.ParseUint(string(flagsField), 16, 32)
 		if err != nil {
-			return "", malformed("net/unix: socket %d: flags %q", inode, fields[3])
+			return "", malformed("net/unix: socket %d: flags %q", inode, flagsField)
 		}
 		switch {
 		case flags&soAcceptCon == 0:
