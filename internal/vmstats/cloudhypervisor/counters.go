@@ -13,17 +13,16 @@
 package cloudhypervisor
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
-	"net/http"
 	"strings"
 	"time"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/unixapi"
 )
 
 // latencyScale is LATENCY_SCALE of virtio-devices/src/block.rs.
@@ -59,7 +58,7 @@ func (l Limits) withDefaults() Limits {
 }
 
 // ErrTooLarge is returned for an answer past a limit: it is refused whole.
-var ErrTooLarge = errors.New("vm.counters answer past the configured limit")
+var ErrTooLarge = unixapi.ErrTooLarge
 
 // Parse decodes a vm.counters body, dropping the latency sentinels. Devices come sorted by id.
 func Parse(body []byte, l Limits) ([]Device, error) {
@@ -136,41 +135,22 @@ type Client struct {
 // Counters performs GET /api/v1/vm.counters. The body is read up to MaxBodyBytes+1 bytes and
 // refused past the limit.
 func (c Client) Counters(ctx context.Context) ([]Device, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 2 * time.Second
+	body, err := c.get(ctx, "vm.counters")
+	if err != nil {
+		return nil, err
 	}
+	return Parse(body, c.Limits)
+}
+
+// get asks the API for one endpoint, with the client's timeout and body limit.
+func (c Client) get(ctx context.Context, endpoint string) ([]byte, error) {
 	l := c.Limits.withDefaults()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var conn net.Conn
-	var err error
-	if c.Dial != nil {
-		conn, err = c.Dial(ctx)
-	} else {
-		conn, err = (&net.Dialer{}).DialContext(ctx, "unix", c.Socket)
+	body, err := unixapi.Client{Socket: c.Socket, Timeout: c.Timeout, MaxBodyBytes: l.MaxBodyBytes, Dial: c.Dial}.Get(ctx, "/api/v1/"+endpoint)
+	if errors.Is(err, unixapi.ErrTooLarge) {
+		return nil, fmt.Errorf("cloud-hypervisor %s: %w", endpoint, ErrTooLarge)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cloud-hypervisor API socket %s: %w", c.Socket, err)
+		return nil, fmt.Errorf("cloud-hypervisor %w", err)
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	if _, err := io.WriteString(conn, "GET /api/v1/vm.counters HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nConnection: close\r\n\r\n"); err != nil {
-		return nil, err
-	}
-	resp, err := http.ReadResponse(bufio.NewReaderSize(io.LimitReader(conn, l.MaxBodyBytes+16<<10), 4096), nil)
-	if err != nil {
-		return nil, fmt.Errorf("cloud-hypervisor API socket %s: %w", c.Socket, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, l.MaxBodyBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("cloud-hypervisor vm.counters: %s", resp.Status)
-	}
-	return Parse(body, l)
+	return body, nil
 }

@@ -110,6 +110,37 @@ func FirecrackerConfigFileOf(argv []string) (string, error) {
 	return firecrackerArg(argv[1:], "--config-file")
 }
 
+// FirecrackerDefaultAPISocket is DEFAULT_API_SOCK_PATH of src/firecracker/src/main.rs (commit
+// 81b38b9d): the socket of a Firecracker started without --api-sock, inside its root (a jailed
+// one's chroot).
+const FirecrackerDefaultAPISocket = "/run/firecracker.socket"
+
+// ErrNoAPI is returned for a Firecracker started with --no-api: it serves no socket.
+var ErrNoAPI = fmt.Errorf("--no-api: %w", ErrNotNamed)
+
+// FirecrackerAPISocket returns the socket Firecracker serves its API on (see
+// FirecrackerMetricsPath for how its arguments parse): --api-sock, else the default, and
+// ErrNoAPI when --no-api is given (main.rs: api_enabled = !flag_present("no-api")).
+func FirecrackerAPISocket(cmdline []byte) (string, error) {
+	args, err := split(cmdline)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--no-api" {
+			return "", ErrNoAPI
+		}
+	}
+	p, err := firecrackerArg(args, "--api-sock")
+	if errors.Is(err, ErrNotNamed) {
+		return FirecrackerDefaultAPISocket, nil
+	}
+	return p, err
+}
+
 func firecrackerPath(cmdline []byte, name string) (string, error) {
 	args, err := split(cmdline)
 	if err != nil {

@@ -87,6 +87,19 @@ func TestFirecrackerMetricsPath(t *testing.T) {
 	})
 }
 
+func TestFirecrackerAPISocket(t *testing.T) {
+	fc := func(args ...string) []byte { return cmdline(append([]string{"/usr/bin/firecracker"}, args...)...) }
+	checkCases(t, FirecrackerAPISocket, []argCase{
+		{"given", fc("--api-sock", "/tmp/firecracker.socket", "--metrics-path", "/m"), "/tmp/firecracker.socket", nil},
+		{"jailed, none given: the default inside the chroot", fc("--id", "551e7604", "--start-time-us", "1", "--level", "Info"), "/run/firecracker.socket", nil},
+		{"--no-api", fc("--no-api", "--config-file", "/vm.json"), "", ErrNoAPI},
+		{"--no-api after -- is an extra argument", fc("--api-sock", "/s", "--", "--no-api"), "/s", nil},
+		{"twice", fc("--api-sock", "/a", "--api-sock", "/b"), "", linuxfs.ErrMalformed},
+		{"no value", fc("--api-sock"), "", linuxfs.ErrMalformed},
+		{"relative", fc("--api-sock", "api.sock"), "api.sock", nil},
+	})
+}
+
 func TestErrorsAreClassified(t *testing.T) {
 	_, err := FirecrackerMetricsPath(cmdline("firecracker", "--metrics-path", "/a", "--metrics-path", "/b"))
 	assert.Equal(t, linuxfs.Malformed, linuxfs.Classify(err))
@@ -97,7 +110,7 @@ func FuzzCommandLines(f *testing.F) {
 	f.Add(cmdline("cloud-hypervisor", "--api-socket", `path="/a,b",fd=`))
 	f.Add(cmdline("firecracker", "--metrics-path", "/m", "--"))
 	f.Fuzz(func(t *testing.T, cl []byte) {
-		for _, parse := range []func([]byte) (string, error){CloudHypervisorAPISocket, FirecrackerMetricsPath} {
+		for _, parse := range []func([]byte) (string, error){CloudHypervisorAPISocket, FirecrackerMetricsPath, FirecrackerAPISocket} {
 			p, err := parse(cl)
 			if err == nil && (p == "" || strings.IndexByte(p, 0) >= 0 || len(p) > maxPath) {
 				t.Fatalf("accepted %q", p)
