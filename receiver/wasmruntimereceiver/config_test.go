@@ -56,7 +56,7 @@ func TestLoadConfig(t *testing.T) {
 				assert.True(t, cfg.VM.Enabled, "default kept")
 				assert.Equal(t, 200, cfg.VM.MaxVMs)
 				assert.Equal(t, KVMDebugfsConfig{Enabled: true, Path: "/sys/kernel/debug/kvm"}, cfg.VM.KVMDebugfs)
-				assert.Equal(t, []FirecrackerSource{{MetricsPath: "/run/firecracker/fc1/metrics.fifo", VMID: "fc1", MaxLineBytes: 65536}}, cfg.VM.Firecracker)
+				assert.Equal(t, []FirecrackerSource{{MetricsPath: "/run/firecracker/fc1/metrics.fifo", VMID: "fc1", MaxLineBytes: 65536, APISocket: "/run/firecracker/fc1/api.sock", Timeout: 500 * time.Millisecond}}, cfg.VM.Firecracker)
 				assert.Equal(t, []CloudHypervisorSource{{APISocket: "/run/cloud-hypervisor/ch1.sock", Timeout: time.Second}}, cfg.VM.CloudHypervisor)
 				assert.Equal(t, LibvirtConfig{Enabled: true}, cfg.VM.Libvirt)
 				assert.Equal(t, XenConfig{Enabled: true, XLPath: "/usr/sbin/xl"}, cfg.VM.Xen)
@@ -74,10 +74,12 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(Type, "vm_discovery"), // no path: found on the VMMs' command lines
 			check: func(t *testing.T, cfg *Config) {
-				assert.Equal(t, []FirecrackerSource{{MaxLineBytes: 65536}}, cfg.VM.Firecracker)
+				assert.Equal(t, []FirecrackerSource{{MaxLineBytes: 65536, NoAPI: true}}, cfg.VM.Firecracker)
 				assert.Equal(t, []CloudHypervisorSource{{VMID: "ch1", Timeout: time.Second}}, cfg.VM.CloudHypervisor)
 			},
 		},
+		{id: component.NewIDWithName(Type, "vm_fc_api_conflict"), wantErr: `vm.firecracker[0]: no_api is set and api_socket "/run/fc/api.sock" too; drop one`},
+		{id: component.NewIDWithName(Type, "vm_fc_relative_api"), wantErr: `vm.firecracker[0].api_socket: must be an absolute path, got "fc.sock"`},
 		{id: component.NewIDWithName(Type, "vm_duplicate_discovery"), wantErr: `vm.cloud_hypervisor[1]: vm.cloud_hypervisor[0], like it, has no api_socket and the same vm_id ""`},
 		{id: component.NewIDWithName(Type, "vm_slow_socket"), wantErr: "vm.cloud_hypervisor[0].timeout: 10s is not shorter than collection_interval 10s"},
 		{id: component.NewIDWithName(Type, "vm_duplicate"), wantErr: `vm.firecracker[1].metrics_path: "/run/fc/metrics" is already read by vm.firecracker[0].metrics_path`},

@@ -21,9 +21,11 @@ type VMConfig struct {
 	// debugfs mounted, no kernel lockdown.
 	KVMDebugfs KVMDebugfsConfig `mapstructure:"kvm_debugfs"`
 	// Firecracker are metrics files or FIFOs of Firecracker VMMs (--metrics-path, or what the
-	// jailer or orchestrator configured). An entry without metrics_path discovers them: each
-	// Firecracker instance (or the one of its vm_id) whose command line names --metrics-path,
-	// or a --config-file with a metrics block.
+	// jailer or orchestrator configured) and their API sockets (the VM's state, and its size
+	// when it was configured through the API). An entry with neither metrics_path nor
+	// api_socket discovers them on each Firecracker instance's command line (or the one of its
+	// vm_id): --metrics-path or a --config-file with a metrics block, and --api-sock (or
+	// Firecracker's default socket) unless no_api.
 	Firecracker []FirecrackerSource `mapstructure:"firecracker"`
 	// CloudHypervisor are API sockets of Cloud Hypervisor VMMs, read for vm.counters. An entry
 	// without api_socket discovers them: each Cloud Hypervisor instance (or the one of its
@@ -58,7 +60,19 @@ type FirecrackerSource struct {
 	// MaxReadBytes bounds what one scrape reads (0: 1 MiB); a backlog is caught up over
 	// several scrapes.
 	MaxReadBytes int `mapstructure:"max_read_bytes"`
+	// APISocket is the VMM's API socket, asked for GET / (state) at every scrape and GET
+	// /machine-config (vCPUs, memory) until the VM has started; empty in a discovering entry:
+	// the one on the command line.
+	APISocket string `mapstructure:"api_socket"`
+	// NoAPI leaves the API socket alone (the size then comes only from the command line or
+	// --config-file, and no state is reported).
+	NoAPI bool `mapstructure:"no_api"`
+	// Timeout bounds the requests of one scrape to the API socket (0: 2s).
+	Timeout time.Duration `mapstructure:"timeout"`
 }
+
+// discovers reports an entry that finds its paths on the command lines.
+func (f *FirecrackerSource) discovers() bool { return f.MetricsPath == "" && f.APISocket == "" }
 
 // CloudHypervisorSource is one vm::cloud_hypervisor entry.
 type CloudHypervisorSource struct {
@@ -148,11 +162,20 @@ func (c *VMConfig) validate(interval time.Duration) []error {
 	for i, f := range c.Firecracker {
 		field := fmt.Sprintf("vm.firecracker[%d]", i)
 		abs(field+".metrics_path", f.MetricsPath, "/run/firecracker/vm1/metrics.fifo")
+		abs(field+".api_socket", f.APISocket, "/run/firecracker/vm1/api.sock")
 		if f.MetricsPath != "" {
 			dup(field+".metrics_path", f.MetricsPath)
-		} else {
-			discovery(field, "metrics_path", "fc", f.VMID)
 		}
+		if f.APISocket != "" {
+			dup(field+".api_socket", f.APISocket)
+			if f.NoAPI {
+				errs = append(errs, fmt.Errorf("%s: no_api is set and api_socket %q too; drop one", field, f.APISocket))
+			}
+		}
+		if f.discovers() {
+			discovery(field, "metrics_path or api_socket", "fc", f.VMID)
+		}
+		timeout(field+".timeout", f.Timeout)
 		if f.MaxLineBytes < 0 || f.MaxLineBytes > maxFirecrackerLine {
 			errs = append(errs, fmt.Errorf("%s.max_line_bytes: must be between 0 (256 KiB) and %d, got %d", field, maxFirecrackerLine, f.MaxLineBytes))
 		}

@@ -37,7 +37,7 @@ type foundSources struct {
 
 func (f *foundSources) close() {
 	if f.fc != nil {
-		f.fc.src.Close()
+		f.fc.close()
 	}
 }
 
@@ -58,15 +58,15 @@ func discoveryFor[S any](entries []S, vmID func(*S) string, in *inventory.Instan
 }
 
 // discoverSources reads the sources the VMMs' command lines name, for the VMM instances that
-// no configured path covers, and gives each to its instance. It returns the Cloud Hypervisor
-// sockets found, to be asked with the configured ones.
-func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []*chSource {
+// no configured path covers, and gives each to its instance. It returns the API sockets
+// found, to be asked with the configured ones.
+func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []vmmAPI {
 	v := &s.vm.sources
 	d := &v.discovery
 	if len(d.fc)+len(d.ch) == 0 {
 		return nil
 	}
-	var chs []*chSource
+	var apis []vmmAPI
 	d.gen++
 	if d.found == nil {
 		d.found = map[string]*foundSources{}
@@ -106,13 +106,16 @@ func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []*chSource {
 		}
 		f.seen = d.gen
 		if f.fc != nil {
-			if err := f.fc.src.Poll(); err != nil {
+			if err := f.fc.poll(); err != nil {
 				s.failFound(err)
+			}
+			if f.fc.api != nil {
+				apis = append(apis, f.fc.api)
 			}
 			v.ownedBy(in.Key).fc = append(v.ownedBy(in.Key).fc, f.fc)
 		}
 		if f.ch != nil {
-			chs = append(chs, f.ch)
+			apis = append(apis, f.ch)
 			v.ownedBy(in.Key).ch = append(v.ownedBy(in.Key).ch, f.ch)
 		}
 	}
@@ -122,7 +125,7 @@ func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []*chSource {
 			delete(d.found, key)
 		}
 	}
-	return chs
+	return apis
 }
 
 // failFound counts a failure of a source found on a command line. A path the VMM's root does
@@ -154,16 +157,7 @@ func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, 
 		}
 	}
 	if fcCfg != nil {
-		if path, err := s.firecrackerMetricsPath(cmdline, root); err != nil {
-			failed("vm.firecracker", err)
-		} else {
-			cfg := *fcCfg
-			cfg.MetricsPath = path
-			src := firecracker.NewSource(path, firecracker.NewAccumulator(firecracker.Limits{MaxLineBytes: cfg.MaxLineBytes}))
-			src.MaxReadBytes = cfg.MaxReadBytes
-			src.Open, src.Stat = root.Open, root.Stat
-			f.fc = &fcSource{cfg: cfg, src: src}
-		}
+		f.fc = s.findFirecracker(cmdline, root, *fcCfg, failed)
 	}
 	if chCfg != nil {
 		path, err := vmmargs.CloudHypervisorAPISocket(cmdline)
@@ -179,6 +173,32 @@ func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, 
 		}
 	}
 	return f
+}
+
+// findFirecracker sets up the metrics file and the API socket a Firecracker's command line
+// names (nil if neither).
+func (s *scraperImpl) findFirecracker(cmdline []byte, root vmmargs.Root, cfg FirecrackerSource, failed func(string, error)) *fcSource {
+	fc := &fcSource{cfg: cfg}
+	if path, err := s.firecrackerMetricsPath(cmdline, root); err != nil {
+		failed("vm.firecracker", err)
+	} else {
+		fc.cfg.MetricsPath = path
+		fc.src = firecracker.NewSource(path, firecracker.NewAccumulator(firecracker.Limits{MaxLineBytes: cfg.MaxLineBytes}))
+		fc.src.MaxReadBytes = cfg.MaxReadBytes
+		fc.src.Open, fc.src.Stat = root.Open, root.Stat
+	}
+	if !cfg.NoAPI {
+		if sock, err := vmmargs.FirecrackerAPISocket(cmdline); err != nil {
+			failed("vm.firecracker API", err)
+		} else {
+			fc.cfg.APISocket = sock
+			fc.api = &fcAPI{socket: sock, timeout: cfg.Timeout, root: &root}
+		}
+	}
+	if fc.src == nil && fc.api == nil {
+		return nil
+	}
+	return fc
 }
 
 // firecrackerMetricsPath is --metrics-path, else the metrics_path of --config-file (read

@@ -58,19 +58,20 @@ func TestVMMSourcesDiscovered(t *testing.T) {
 	data, err := os.ReadFile(fcFixture + "metrics.jsonl")
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(vmmRoot(4100)+"/metrics.fifo", data, 0o644))
-	var body atomic.Pointer[string]
-	name := "vm.counters.json"
+	var body, info atomic.Pointer[string]
+	name, infoName := "vm.counters.json", "vm.info.json"
 	body.Store(&name)
-	serveCounters(t, vmmRoot(5100)+"/run/ch.sock", &body)
+	info.Store(&infoName)
+	serveCounters(t, vmmRoot(5100)+"/run/ch.sock", &body, &info)
 	hostSock := filepath.Join(t.TempDir(), "host.sock") // reachable by the collector, outside every VMM root
-	serveCounters(t, hostSock, &body)
+	serveCounters(t, hostSock, &body, &info)
 	require.NoError(t, os.Symlink(hostSock, vmmRoot(5200)+"/run/evil.sock"))
 	vmmRoot(5300)
 	vmmRoot(5400)
 	cwd := filepath.Join(root, "proc", "5400", "cwd")
 	require.NoError(t, os.MkdirAll(cwd, 0o755))
-	serveCounters(t, cwd+"/ch.sock", &body)
-	serveCounters(t, vmmRoot(5500)+"/run/fd.sock", &body)
+	serveCounters(t, cwd+"/ch.sock", &body, &info)
+	serveCounters(t, vmmRoot(5500)+"/run/fd.sock", &body, &info)
 	// unix_seq_show's format (net/unix/af_unix.c, see vmmargs.UnixSocketPath): the listening
 	// socket of fd 3 and a connection of the same VMM.
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "proc", "5500", "net"), 0o755))
@@ -150,7 +151,7 @@ func TestFirecrackerConfigFile(t *testing.T) {
 
 	cfg := testConfig()
 	cfg.RootPath = root
-	cfg.VM.Firecracker = []FirecrackerSource{{}}
+	cfg.VM.Firecracker = []FirecrackerSource{{NoAPI: true}} // the API: TestFirecrackerAPI
 	s := newTestScraper(t, cfg)
 	md, err := scrapeFresh(s)
 	require.NoError(t, err)
@@ -187,6 +188,8 @@ func TestCloudHypervisorSocketsAskedTogether(t *testing.T) {
 	go func() { arrived.Wait(); close(all) }()
 	data, err := os.ReadFile(chFixture + "vm.counters.json")
 	require.NoError(t, err)
+	info, err := os.ReadFile(chFixture + "vm.info.json")
+	require.NoError(t, err)
 	for i := range n {
 		pid := 6100 + 100*i
 		fx.procs = append(fx.procs, chProc(pid, "--api-socket", "path=/run/ch.sock"))
@@ -208,6 +211,10 @@ func TestCloudHypervisorSocketsAskedTogether(t *testing.T) {
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/api/v1/vm.info" {
+				_, _ = w.Write(info)
+				return
+			}
 			_, _ = w.Write(data)
 		})}
 		go func() { _ = srv.Serve(l) }()

@@ -23,17 +23,24 @@ const (
 	xenFixture = "../../internal/vmstats/xen/testdata/xl-list-v.txt"
 )
 
-// serveCounters answers GET /api/v1/vm.counters on a unix socket with the file body names.
-func serveCounters(t *testing.T, sock string, body *atomic.Pointer[string]) {
+// serveCounters answers GET /api/v1/vm.counters and /api/v1/vm.info on a unix socket with
+// the fixture files the two pointers name.
+func serveCounters(t *testing.T, sock string, body, info *atomic.Pointer[string]) {
 	t.Helper()
 	l, err := net.Listen("unix", sock)
 	require.NoError(t, err)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/vm.counters" {
+		var name *string
+		switch r.URL.Path {
+		case "/api/v1/vm.counters":
+			name = body.Load()
+		case "/api/v1/vm.info":
+			name = info.Load()
+		default:
 			http.NotFound(w, r)
 			return
 		}
-		data, err := os.ReadFile(chFixture + *body.Load())
+		data, err := os.ReadFile(chFixture + *name)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -46,17 +53,18 @@ func serveCounters(t *testing.T, sock string, body *atomic.Pointer[string]) {
 }
 
 // TestVMMSourcesThroughReceiver scrapes a host with a jailed Firecracker VM and a Cloud
-// Hypervisor VM, with their metrics file and API socket configured, and a Xen dom0 whose xl
-// prints the upstream table: each VMM's counters land on its own instance's resource (the
-// Firecracker one found by vm_id, the Cloud Hypervisor one by the socket on its command line),
-// with every bad input refused and counted rather than reported.
+// Hypervisor VM configured through its API as Kata does (no size on its command line), with
+// their metrics file and API socket configured, and a Xen dom0 whose xl prints the upstream
+// table: each VMM's counters, state and size land on its own instance (the Firecracker one
+// found by vm_id, the Cloud Hypervisor one by the socket on its command line), with every bad
+// input refused and counted rather than reported.
 func TestVMMSourcesThroughReceiver(t *testing.T) {
 	root := t.TempDir()
 	tmp := t.TempDir()
 	chSock := filepath.Join(tmp, "ch.sock")
 	fx := firecrackerScenario()
 	fx.procs = append(fx.procs, fixtureProc{pid: 5100, ppid: 1, comm: "cloud-hyperviso", exe: "/usr/bin/cloud-hypervisor",
-		args:   []string{"cloud-hypervisor", "--api-socket", "path=" + chSock, "--kernel", "vmlinux", "--cpus", "boot=2", "--memory", "size=512M"},
+		args:   []string{"cloud-hypervisor", "--api-socket", "path=" + chSock},
 		cgroup: "0::/system.slice/ch-vm.service\n", startTicks: 30000, threads: 3, rssPages: 25000,
 		tasks: []fixtureTask{{tid: 5101, comm: "vcpu0"}, {tid: 5102, comm: "vcpu1"}}})
 	fx.cgroups = merge(fx.cgroups, v2Files("/system.slice/ch-vm.service", "max 100000", "max", "max"))
@@ -66,10 +74,11 @@ func TestVMMSourcesThroughReceiver(t *testing.T) {
 	data, err := os.ReadFile(fcFixture + "metrics.jsonl")
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(fcMetrics, data, 0o644))
-	var body atomic.Pointer[string]
-	name := "vm.counters.json"
+	var body, info atomic.Pointer[string]
+	name, infoName := "vm.counters.json", "vm.info.json"
 	body.Store(&name)
-	serveCounters(t, chSock, &body)
+	info.Store(&infoName)
+	serveCounters(t, chSock, &body, &info)
 	xenList, err := filepath.Abs(xenFixture)
 	require.NoError(t, err)
 	xl := filepath.Join(tmp, "xl")
@@ -139,6 +148,23 @@ func TestVMMSourcesThroughReceiver(t *testing.T) {
 	assert.Len(t, points(ch, "wasm_runtime.vm.block.latency"), 3, "write min, max, avg of _disk0 only")
 	_, onFC := value(fc, "wasm_runtime.vm.block.latency")
 	assert.False(t, onFC, "Cloud Hypervisor's counters stay on their instance")
+	// Its size and state come from vm.info alone (vm.resize'd to 2 vCPUs, 2 GiB + 512 MiB
+	// virtio-mem, a 256 MiB balloon); the resource keeps what identifies it, not its state.
+	assert.Empty(t, resAttr(ch, "wasm_runtime.vm.vcpus"), "no size on its command line")
+	assert.Empty(t, resAttr(ch, "wasm_runtime.vm.state"), "a state is a metric")
+	assert.Equal(t, 2.0, mustValue(t, ch, "wasm_runtime.vm.vcpu.count"))
+	assert.Equal(t, float64(2<<30+512<<20), mustValue(t, ch, "wasm_runtime.vm.memory.size"))
+	assert.Equal(t, float64(2<<30+256<<20), mustValue(t, ch, "wasm_runtime.vm.memory.balloon", "wasm_runtime.vm.balloon.state", "current"))
+	chStates := map[string]float64{}
+	for _, p := range points(ch, "wasm_runtime.vm.state") {
+		chStates[p.attrs["wasm_runtime.vm.state"]] = p.value
+	}
+	assert.Equal(t, map[string]float64{"created": 0, "running": 1, "shutdown": 0, "paused": 0, "breakpoint": 0}, chStates)
+	if v := resAttr(fc, "wasm_runtime.vm.vcpus"); v != "" {
+		assert.Equal(t, v, strconv.Itoa(int(mustValue(t, fc, "wasm_runtime.vm.vcpu.count"))), "without an API answer, the size at boot")
+	}
+	_, fcState := value(fc, "wasm_runtime.vm.state")
+	assert.False(t, fcState, "no Firecracker API asked here: no state")
 
 	// Xen: one instance per domain but dom0.
 	xen := map[string]pmetric.ResourceMetrics{}
@@ -154,11 +180,14 @@ func TestVMMSourcesThroughReceiver(t *testing.T) {
 	assert.Equal(t, "vm", resAttr(web, "wasm_runtime.instance.kind"))
 	assert.Equal(t, "2", resAttr(web, "wasm_runtime.vm.vcpus"))
 	assert.Equal(t, strconv.Itoa(2048<<20), resAttr(web, "wasm_runtime.vm.memory_size"))
-	assert.Equal(t, "blocked", resAttr(web, "wasm_runtime.vm.state"))
+	assert.Equal(t, 1.0, mustValue(t, web, "wasm_runtime.vm.state", "wasm_runtime.vm.state", "blocked"))
+	assert.Equal(t, 0.0, mustValue(t, web, "wasm_runtime.vm.state", "wasm_runtime.vm.state", "running"))
+	assert.Len(t, points(web, "wasm_runtime.vm.state"), 7, "every state xl can show")
+	assert.Equal(t, 2.0, mustValue(t, web, "wasm_runtime.vm.vcpu.count"))
 	assert.InDelta(t, 431.9, mustValue(t, web, "wasm_runtime.vm.cpu.time"), 1e-9)
 	assert.Equal(t, float64(2048<<20), mustValue(t, web, "wasm_runtime.vm.memory.usage"))
-	assert.Equal(t, "paused", resAttr(xen["win 2022 build"], "wasm_runtime.vm.state"))
-	assert.Equal(t, "shutdown", resAttr(xen["krata-guest-c0ffee"], "wasm_runtime.vm.state"))
+	assert.Equal(t, 1.0, mustValue(t, xen["win 2022 build"], "wasm_runtime.vm.state", "wasm_runtime.vm.state", "paused"))
+	assert.Equal(t, 1.0, mustValue(t, xen["krata-guest-c0ffee"], "wasm_runtime.vm.state", "wasm_runtime.vm.state", "shutdown"))
 	assert.Equal(t, len(s.lastKeys), md.ResourceMetrics().Len(), "one key per resource for the threat rules")
 
 	// A second scrape: nothing new was written, the sums stay (cumulative, not deltas).
@@ -177,5 +206,19 @@ func TestVMMSourcesThroughReceiver(t *testing.T) {
 		assert.False(t, ok, "%s: no counters from a refused answer", bad)
 		_, ok = value(ch, "wasm_runtime.process.count")
 		assert.True(t, ok, bad)
+	}
+	// A truncated vm.info: the counters stay, the state and the size it alone gave are gone
+	// (none is made up), and the error is reported.
+	body.Store(&name)
+	badInfo := "vm.info.truncated"
+	info.Store(&badInfo)
+	md, err = scrapeFresh(s)
+	require.Error(t, err)
+	ch = mustResource(t, md, "5100")
+	_, ok = value(ch, "wasm_runtime.vm.block.io")
+	assert.True(t, ok, "vm.counters still read")
+	for _, metric := range []string{"wasm_runtime.vm.state", "wasm_runtime.vm.vcpu.count", "wasm_runtime.vm.memory.size"} {
+		_, ok = value(ch, metric)
+		assert.False(t, ok, "%s from a refused vm.info", metric)
 	}
 }

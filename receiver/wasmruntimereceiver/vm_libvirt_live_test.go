@@ -73,7 +73,8 @@ func TestLibvirtDomainThroughTheReceiver(t *testing.T) {
 
 	assert.Equal(t, "qemu", resAttr(rm, "wasm_runtime.vmm"))
 	assert.Equal(t, dom.Name, resAttr(rm, "wasm_runtime.vm.name"))
-	assert.Equal(t, "running", resAttr(rm, "wasm_runtime.vm.state"), "libvirt's state on the instance")
+	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.vm.state", "wasm_runtime.vm.state", "running"), "libvirt's state on the instance")
+	assert.Equal(t, 0.0, mustValue(t, rm, "wasm_runtime.vm.state", "wasm_runtime.vm.state", "paused"))
 
 	type check struct {
 		key    string  // virsh domstats field

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -19,6 +18,7 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/cloudhypervisor"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/firecracker"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/libvirtstats"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/unixapi"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/vmmargs"
 	m "github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
@@ -44,25 +44,47 @@ type ownedSources struct {
 
 type fcSource struct {
 	cfg FirecrackerSource
-	src *firecracker.Source
+	src *firecracker.Source // nil without a metrics path
+	api *fcAPI              // nil without an API socket, or with no_api
+}
+
+func (f *fcSource) close() {
+	if f.src != nil {
+		f.src.Close()
+	}
+}
+
+// poll drains the metrics file or FIFO, if there is one.
+func (f *fcSource) poll() error {
+	if f.src == nil {
+		return nil
+	}
+	return f.src.Poll()
 }
 
 type chSource struct {
 	cfg  CloudHypervisorSource
 	root *vmmargs.Root            // set when the socket was found on the VMM's command line
 	devs []cloudhypervisor.Device // nil when the last request failed
+	info *cloudhypervisor.Info    // vm.info; nil when the last request failed
 }
 
 func newVMSources(cfg *VMConfig) vmSources {
 	var v vmSources
 	for _, f := range cfg.Firecracker {
-		if f.MetricsPath == "" {
+		if f.discovers() {
 			v.discovery.fc = append(v.discovery.fc, f)
 			continue
 		}
-		src := firecracker.NewSource(f.MetricsPath, firecracker.NewAccumulator(firecracker.Limits{MaxLineBytes: f.MaxLineBytes}))
-		src.MaxReadBytes = f.MaxReadBytes
-		v.fc = append(v.fc, &fcSource{cfg: f, src: src})
+		fc := &fcSource{cfg: f}
+		if f.MetricsPath != "" {
+			fc.src = firecracker.NewSource(f.MetricsPath, firecracker.NewAccumulator(firecracker.Limits{MaxLineBytes: f.MaxLineBytes}))
+			fc.src.MaxReadBytes = f.MaxReadBytes
+		}
+		if f.APISocket != "" {
+			fc.api = &fcAPI{socket: f.APISocket, timeout: f.Timeout}
+		}
+		v.fc = append(v.fc, fc)
 	}
 	for _, c := range cfg.CloudHypervisor {
 		if c.APISocket == "" {
@@ -76,7 +98,7 @@ func newVMSources(cfg *VMConfig) vmSources {
 
 func (v *vmSources) close() {
 	for _, f := range v.fc {
-		f.src.Close()
+		f.close()
 	}
 	v.discovery.close()
 }
@@ -104,7 +126,7 @@ func (s *scraperImpl) beginSources(ctx context.Context, snap *inventory.Snapshot
 	for _, f := range v.fc {
 		// Polled whether or not its instance is found: a FIFO is drained, or Firecracker drops
 		// the flushes it cannot write.
-		if err := f.src.Poll(); err != nil {
+		if err := f.poll(); err != nil {
 			s.errs.Fail(err)
 		}
 	}
@@ -114,8 +136,16 @@ func (s *scraperImpl) beginSources(ctx context.Context, snap *inventory.Snapshot
 	}
 	v.owned = map[string]*ownedSources{}
 	s.ownConfiguredSources(snap)
-	found := s.discoverSources(snap)
-	s.readCloudHypervisors(ctx, append(found, v.ch...))
+	apis := s.discoverSources(snap)
+	for _, c := range v.ch {
+		apis = append(apis, c)
+	}
+	for _, f := range v.fc {
+		if f.api != nil {
+			apis = append(apis, f.api)
+		}
+	}
+	s.askVMMs(ctx, apis)
 }
 
 // ownConfiguredSources gives each source configured with its path to its instance.
@@ -126,7 +156,11 @@ func (s *scraperImpl) ownConfiguredSources(snap *inventory.Snapshot) {
 	}
 	cmdlines := make(map[string][]byte, len(v.cmdlines))
 	for _, f := range v.fc {
-		if key, ok := s.sourceOwner(snap, f.cfg.VMID, f.cfg.MetricsPath, "firecracker", cmdlines); ok {
+		path := f.cfg.MetricsPath
+		if path == "" {
+			path = f.cfg.APISocket
+		}
+		if key, ok := s.sourceOwner(snap, f.cfg.VMID, path, "firecracker", cmdlines); ok {
 			v.ownedBy(key).fc = append(v.ownedBy(key).fc, f)
 		}
 	}
@@ -138,46 +172,29 @@ func (s *scraperImpl) ownConfiguredSources(snap *inventory.Snapshot) {
 	v.cmdlines = cmdlines // instances gone since drop out
 }
 
-// maxCloudHypervisorRequests bounds the API sockets asked at once: each request waits up to
-// its timeout on a VMM that may be stuck, so they are not asked one after another.
-const maxCloudHypervisorRequests = 16
-
-// readCloudHypervisors asks each VMM for vm.counters, several at a time, and counts the
-// failures once all have answered.
-func (s *scraperImpl) readCloudHypervisors(ctx context.Context, srcs []*chSource) {
-	errs := make([]error, len(srcs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, maxCloudHypervisorRequests)
-	for i, c := range srcs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = readCloudHypervisor(ctx, c)
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		switch {
-		case err == nil:
-		case srcs[i].root != nil:
-			s.failFound(err)
-		default:
-			s.errs.Fail(err)
-		}
-	}
-}
-
-// readCloudHypervisor asks the VMM for vm.counters, inside its root when its socket was
-// found on its command line.
+// readCloudHypervisor asks the VMM for vm.counters and vm.info (its state and current size:
+// a VM Kata or an orchestrator configured through the API has none on the command line),
+// inside its root when its socket was found on its command line. Both requests share one
+// timeout, which the configuration keeps below the collection interval.
 func readCloudHypervisor(ctx context.Context, c *chSource) error {
-	cl := cloudhypervisor.Client{Socket: c.cfg.APISocket, Timeout: c.cfg.Timeout, Limits: cloudhypervisor.Limits{MaxBodyBytes: c.cfg.MaxBodyBytes}}
+	timeout := c.cfg.Timeout
+	if timeout <= 0 {
+		timeout = unixapi.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cl := cloudhypervisor.Client{Socket: c.cfg.APISocket, Timeout: timeout, Limits: cloudhypervisor.Limits{MaxBodyBytes: c.cfg.MaxBodyBytes}}
 	if root := c.root; root != nil {
 		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, c.cfg.APISocket) }
 	}
 	devs, err := cl.Counters(ctx)
 	c.devs = devs
-	if err != nil {
+	info, infoErr := cl.Info(ctx)
+	c.info = nil
+	if infoErr == nil {
+		c.info = &info
+	}
+	if err = errors.Join(err, infoErr); err != nil {
 		return fmt.Errorf("vm.cloud_hypervisor %s: %w", c.cfg.APISocket, err)
 	}
 	return nil
@@ -270,18 +287,28 @@ func (s *scraperImpl) collectLibvirt(ctx context.Context) {
 	}
 }
 
-// recordVMSources records what the opt-in sources hold for this instance.
+// recordVMSources records what the opt-in sources hold for this instance, and its size: as
+// given at boot, or as its VMM's API answered.
 func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Process, ts pcommon.Timestamp) {
 	v := &s.vm.sources
+	size := vmSize{vcpus: in.Identity.VCPUs, memory: in.Identity.MemorySize}
 	if kvms := v.kvm[p.PID]; len(kvms) > 0 && !v.kvmOff {
 		s.recordKVM(kvms, ts)
 	}
 	if o := v.owned[in.Key]; o != nil {
 		for _, f := range o.fc {
-			recordFirecracker(s.mb, f.src.Accumulator(), ts)
+			if f.src != nil {
+				recordFirecracker(s.mb, f.src.Accumulator(), ts)
+			}
+			if f.api != nil {
+				size = f.api.record(s.mb, ts, size)
+			}
 		}
 		for _, c := range o.ch {
 			recordCloudHypervisor(s.mb, c.devs, ts)
+			if c.info != nil {
+				size = recordCloudHypervisorInfo(s.mb, ts, c.info)
+			}
 		}
 	}
 	if v.libvirt != nil {
@@ -290,9 +317,10 @@ func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Proce
 			d = v.libvirt["name:"+in.VMName()]
 		}
 		if d != nil {
-			recordLibvirt(s.mb, s.rb, d, ts)
+			recordLibvirt(s.mb, d, ts)
 		}
 	}
+	size.record(s.mb, ts)
 }
 
 // recordKVM sums the statistics of the VMs a VMM created (one, unless it recreated its VM).

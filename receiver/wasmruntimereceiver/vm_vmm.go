@@ -80,13 +80,13 @@ func recordCloudHypervisor(mb *m.MetricsBuilder, devs []cloudhypervisor.Device, 
 // libvirtStates are the names of virDomainState (include/libvirt/libvirt-domain.h).
 var libvirtStates = [...]string{"nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended"}
 
-// recordLibvirt records a libvirt domain's per-device, balloon and CPU figures and sets its
-// state on the instance's resource. Per-vCPU figures come from procfs, which reads the same
-// threads; libvirt's would repeat them.
-func recordLibvirt(mb *m.MetricsBuilder, rb *m.ResourceBuilder, d *libvirtstats.Domain, ts pcommon.Timestamp) {
+// recordLibvirt records a libvirt domain's state, per-device, balloon and CPU figures.
+// Per-vCPU figures come from procfs, which reads the same threads; libvirt's would repeat
+// them.
+func recordLibvirt(mb *m.MetricsBuilder, d *libvirtstats.Domain, ts pcommon.Timestamp) {
 	src := m.AttributeVMCounterSourceLibvirt
 	if d.State >= 0 && d.State < len(libvirtStates) {
-		rb.SetWasmRuntimeVMState(libvirtStates[d.State])
+		recordVMState(mb, ts, libvirtStateSet, libvirtStates[d.State])
 	}
 	mb.RecordWasmRuntimeVMCPUTimeDataPoint(ts, float64(d.CPUTime)/1e9)
 	for _, b := range d.Blocks {

@@ -46,7 +46,8 @@ func (s *scraperImpl) scrapeXen(ctx context.Context, ts pcommon.Timestamp, keys 
 		}
 		rb.SetWasmRuntimeVMVcpus(int64(d.VCPUs))
 		rb.SetWasmRuntimeVMMemorySize(int64(d.MemMiB) << 20)
-		rb.SetWasmRuntimeVMState(xenState(d.State))
+		recordVMState(mb, ts, xenStateSet, xenState(d.State))
+		vmSize{vcpus: int64(d.VCPUs), memory: int64(d.MemMiB) << 20}.record(mb, ts)
 		mb.EmitForResource(m.WithResource(rb.Emit()))
 		keys = append(keys, key)
 	}

@@ -1158,6 +1158,24 @@ func (ms *WasmRuntimeVMMemoryBalloonMetricConfig) Unmarshal(parser *confmap.Conf
 	return nil
 }
 
+// WasmRuntimeVMMemorySizeMetricConfig provides config for the wasm_runtime.vm.memory.size metric.
+type WasmRuntimeVMMemorySizeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMMemorySizeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // WasmRuntimeVMMemoryUsageMetricConfig provides config for the wasm_runtime.vm.memory.usage metric.
 type WasmRuntimeVMMemoryUsageMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1256,6 +1274,42 @@ type WasmRuntimeVMSeccompFaultsMetricConfig struct {
 
 // Unmarshal records whether the user set enabled.
 func (ms *WasmRuntimeVMSeccompFaultsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMStateMetricConfig provides config for the wasm_runtime.vm.state metric.
+type WasmRuntimeVMStateMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMStateMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+	if err := parser.Unmarshal(ms); err != nil {
+		return err
+	}
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// WasmRuntimeVMVcpuCountMetricConfig provides config for the wasm_runtime.vm.vcpu.count metric.
+type WasmRuntimeVMVcpuCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+// Unmarshal records whether the user set enabled.
+func (ms *WasmRuntimeVMVcpuCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -1440,12 +1494,15 @@ type MetricsConfig struct {
 	WasmRuntimeVMKvmHaltPolls                 WasmRuntimeVMKvmHaltPollsMetricConfig                 `mapstructure:"wasm_runtime.vm.kvm.halt.polls"`
 	WasmRuntimeVMKvmHaltWaitTime              WasmRuntimeVMKvmHaltWaitTimeMetricConfig              `mapstructure:"wasm_runtime.vm.kvm.halt.wait.time"`
 	WasmRuntimeVMMemoryBalloon                WasmRuntimeVMMemoryBalloonMetricConfig                `mapstructure:"wasm_runtime.vm.memory.balloon"`
+	WasmRuntimeVMMemorySize                   WasmRuntimeVMMemorySizeMetricConfig                   `mapstructure:"wasm_runtime.vm.memory.size"`
 	WasmRuntimeVMMemoryUsage                  WasmRuntimeVMMemoryUsageMetricConfig                  `mapstructure:"wasm_runtime.vm.memory.usage"`
 	WasmRuntimeVMNetworkErrors                WasmRuntimeVMNetworkErrorsMetricConfig                `mapstructure:"wasm_runtime.vm.network.errors"`
 	WasmRuntimeVMNetworkIO                    WasmRuntimeVMNetworkIOMetricConfig                    `mapstructure:"wasm_runtime.vm.network.io"`
 	WasmRuntimeVMNetworkPacketCount           WasmRuntimeVMNetworkPacketCountMetricConfig           `mapstructure:"wasm_runtime.vm.network.packet.count"`
 	WasmRuntimeVMNetworkPacketDropped         WasmRuntimeVMNetworkPacketDroppedMetricConfig         `mapstructure:"wasm_runtime.vm.network.packet.dropped"`
 	WasmRuntimeVMSeccompFaults                WasmRuntimeVMSeccompFaultsMetricConfig                `mapstructure:"wasm_runtime.vm.seccomp.faults"`
+	WasmRuntimeVMState                        WasmRuntimeVMStateMetricConfig                        `mapstructure:"wasm_runtime.vm.state"`
+	WasmRuntimeVMVcpuCount                    WasmRuntimeVMVcpuCountMetricConfig                    `mapstructure:"wasm_runtime.vm.vcpu.count"`
 	WasmRuntimeVMVcpuGuestTime                WasmRuntimeVMVcpuGuestTimeMetricConfig                `mapstructure:"wasm_runtime.vm.vcpu.guest.time"`
 	WasmRuntimeVMVcpuTime                     WasmRuntimeVMVcpuTimeMetricConfig                     `mapstructure:"wasm_runtime.vm.vcpu.time"`
 	WasmRuntimeVMVcpuTimeslices               WasmRuntimeVMVcpuTimeslicesMetricConfig               `mapstructure:"wasm_runtime.vm.vcpu.timeslices"`
@@ -1521,12 +1578,15 @@ func DefaultMetricsConfig() MetricsConfig {
 		WasmRuntimeVMKvmHaltPolls:                 WasmRuntimeVMKvmHaltPollsMetricConfig{Enabled: true},
 		WasmRuntimeVMKvmHaltWaitTime:              WasmRuntimeVMKvmHaltWaitTimeMetricConfig{Enabled: true},
 		WasmRuntimeVMMemoryBalloon:                WasmRuntimeVMMemoryBalloonMetricConfig{Enabled: true},
+		WasmRuntimeVMMemorySize:                   WasmRuntimeVMMemorySizeMetricConfig{Enabled: true},
 		WasmRuntimeVMMemoryUsage:                  WasmRuntimeVMMemoryUsageMetricConfig{Enabled: true},
 		WasmRuntimeVMNetworkErrors:                WasmRuntimeVMNetworkErrorsMetricConfig{Enabled: false},
 		WasmRuntimeVMNetworkIO:                    WasmRuntimeVMNetworkIOMetricConfig{Enabled: true},
 		WasmRuntimeVMNetworkPacketCount:           WasmRuntimeVMNetworkPacketCountMetricConfig{Enabled: true},
 		WasmRuntimeVMNetworkPacketDropped:         WasmRuntimeVMNetworkPacketDroppedMetricConfig{Enabled: false},
 		WasmRuntimeVMSeccompFaults:                WasmRuntimeVMSeccompFaultsMetricConfig{Enabled: true},
+		WasmRuntimeVMState:                        WasmRuntimeVMStateMetricConfig{Enabled: true},
+		WasmRuntimeVMVcpuCount:                    WasmRuntimeVMVcpuCountMetricConfig{Enabled: true},
 		WasmRuntimeVMVcpuGuestTime:                WasmRuntimeVMVcpuGuestTimeMetricConfig{Enabled: false},
 		WasmRuntimeVMVcpuTime:                     WasmRuntimeVMVcpuTimeMetricConfig{Enabled: true},
 		WasmRuntimeVMVcpuTimeslices:               WasmRuntimeVMVcpuTimeslicesMetricConfig{Enabled: false},
@@ -1667,6 +1727,8 @@ func (ms *MetricsConfig) IsEnabled(name string) bool {
 		return ms.WasmRuntimeVMKvmHaltWaitTime.Enabled
 	case "wasm_runtime.vm.memory.balloon":
 		return ms.WasmRuntimeVMMemoryBalloon.Enabled
+	case "wasm_runtime.vm.memory.size":
+		return ms.WasmRuntimeVMMemorySize.Enabled
 	case "wasm_runtime.vm.memory.usage":
 		return ms.WasmRuntimeVMMemoryUsage.Enabled
 	case "wasm_runtime.vm.network.errors":
@@ -1679,6 +1741,10 @@ func (ms *MetricsConfig) IsEnabled(name string) bool {
 		return ms.WasmRuntimeVMNetworkPacketDropped.Enabled
 	case "wasm_runtime.vm.seccomp.faults":
 		return ms.WasmRuntimeVMSeccompFaults.Enabled
+	case "wasm_runtime.vm.state":
+		return ms.WasmRuntimeVMState.Enabled
+	case "wasm_runtime.vm.vcpu.count":
+		return ms.WasmRuntimeVMVcpuCount.Enabled
 	case "wasm_runtime.vm.vcpu.guest.time":
 		return ms.WasmRuntimeVMVcpuGuestTime.Enabled
 	case "wasm_runtime.vm.vcpu.time":
@@ -1826,6 +1892,8 @@ func (ms *MetricsConfig) SetEnabled(name string, on bool) bool {
 		ms.WasmRuntimeVMKvmHaltWaitTime.Enabled = on
 	case "wasm_runtime.vm.memory.balloon":
 		ms.WasmRuntimeVMMemoryBalloon.Enabled = on
+	case "wasm_runtime.vm.memory.size":
+		ms.WasmRuntimeVMMemorySize.Enabled = on
 	case "wasm_runtime.vm.memory.usage":
 		ms.WasmRuntimeVMMemoryUsage.Enabled = on
 	case "wasm_runtime.vm.network.errors":
@@ -1838,6 +1906,10 @@ func (ms *MetricsConfig) SetEnabled(name string, on bool) bool {
 		ms.WasmRuntimeVMNetworkPacketDropped.Enabled = on
 	case "wasm_runtime.vm.seccomp.faults":
 		ms.WasmRuntimeVMSeccompFaults.Enabled = on
+	case "wasm_runtime.vm.state":
+		ms.WasmRuntimeVMState.Enabled = on
+	case "wasm_runtime.vm.vcpu.count":
+		ms.WasmRuntimeVMVcpuCount.Enabled = on
 	case "wasm_runtime.vm.vcpu.guest.time":
 		ms.WasmRuntimeVMVcpuGuestTime.Enabled = on
 	case "wasm_runtime.vm.vcpu.time":
@@ -1891,7 +1963,6 @@ type ResourceAttributesConfig struct {
 	WasmRuntimeVMID             ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.id"`
 	WasmRuntimeVMMemorySize     ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.memory_size"`
 	WasmRuntimeVMName           ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.name"`
-	WasmRuntimeVMState          ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.state"`
 	WasmRuntimeVMVcpus          ResourceAttributeConfig `mapstructure:"wasm_runtime.vm.vcpus"`
 	WasmRuntimeVMM              ResourceAttributeConfig `mapstructure:"wasm_runtime.vmm"`
 	WasmRuntimeWasmModule       ResourceAttributeConfig `mapstructure:"wasm_runtime.wasm.module"`
@@ -1915,7 +1986,6 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 		WasmRuntimeVMID:             ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeVMMemorySize:     ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeVMName:           ResourceAttributeConfig{Enabled: true},
-		WasmRuntimeVMState:          ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeVMVcpus:          ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeVMM:              ResourceAttributeConfig{Enabled: true},
 		WasmRuntimeWasmModule:       ResourceAttributeConfig{Enabled: true},
@@ -1955,8 +2025,6 @@ func (rac *ResourceAttributesConfig) SetEnabled(name string, on bool) bool {
 		rac.WasmRuntimeVMMemorySize.Enabled = on
 	case "wasm_runtime.vm.name":
 		rac.WasmRuntimeVMName.Enabled = on
-	case "wasm_runtime.vm.state":
-		rac.WasmRuntimeVMState.Enabled = on
 	case "wasm_runtime.vm.vcpus":
 		rac.WasmRuntimeVMVcpus.Enabled = on
 	case "wasm_runtime.vmm":

@@ -561,6 +561,72 @@ var MapAttributeVMLatencyStat = map[string]AttributeVMLatencyStat{
 	"avg": AttributeVMLatencyStatAvg,
 }
 
+// AttributeVMState specifies the value wasm_runtime.vm.state attribute.
+type AttributeVMState int
+
+const (
+	_ AttributeVMState = iota
+	AttributeVMStateNostate
+	AttributeVMStateRunning
+	AttributeVMStateBlocked
+	AttributeVMStatePaused
+	AttributeVMStateShutdown
+	AttributeVMStateShutoff
+	AttributeVMStateCrashed
+	AttributeVMStatePmsuspended
+	AttributeVMStateDying
+	AttributeVMStateCreated
+	AttributeVMStateBreakpoint
+	AttributeVMStateNotStarted
+)
+
+// String returns the string representation of the AttributeVMState.
+func (av AttributeVMState) String() string {
+	switch av {
+	case AttributeVMStateNostate:
+		return "nostate"
+	case AttributeVMStateRunning:
+		return "running"
+	case AttributeVMStateBlocked:
+		return "blocked"
+	case AttributeVMStatePaused:
+		return "paused"
+	case AttributeVMStateShutdown:
+		return "shutdown"
+	case AttributeVMStateShutoff:
+		return "shutoff"
+	case AttributeVMStateCrashed:
+		return "crashed"
+	case AttributeVMStatePmsuspended:
+		return "pmsuspended"
+	case AttributeVMStateDying:
+		return "dying"
+	case AttributeVMStateCreated:
+		return "created"
+	case AttributeVMStateBreakpoint:
+		return "breakpoint"
+	case AttributeVMStateNotStarted:
+		return "not_started"
+	}
+	return ""
+}
+
+// MapAttributeVMState is a helper map of string to AttributeVMState attribute value.
+var MapAttributeVMState = map[string]AttributeVMState{
+	"nostate":     AttributeVMStateNostate,
+	"running":     AttributeVMStateRunning,
+	"blocked":     AttributeVMStateBlocked,
+	"paused":      AttributeVMStatePaused,
+	"shutdown":    AttributeVMStateShutdown,
+	"shutoff":     AttributeVMStateShutoff,
+	"crashed":     AttributeVMStateCrashed,
+	"pmsuspended": AttributeVMStatePmsuspended,
+	"dying":       AttributeVMStateDying,
+	"created":     AttributeVMStateCreated,
+	"breakpoint":  AttributeVMStateBreakpoint,
+	"not_started": AttributeVMStateNotStarted,
+}
+
 // MetricsInfo names each metric and its attributes.
 var MetricsInfo = metricsInfo{
 	ContainerCPUTime: metricInfo{
@@ -784,6 +850,9 @@ var MetricsInfo = metricsInfo{
 		Name:       "wasm_runtime.vm.memory.balloon",
 		Attributes: []string{"wasm_runtime.vm.balloon.state"},
 	},
+	WasmRuntimeVMMemorySize: metricInfo{
+		Name: "wasm_runtime.vm.memory.size",
+	},
 	WasmRuntimeVMMemoryUsage: metricInfo{
 		Name: "wasm_runtime.vm.memory.usage",
 	},
@@ -805,6 +874,13 @@ var MetricsInfo = metricsInfo{
 	},
 	WasmRuntimeVMSeccompFaults: metricInfo{
 		Name: "wasm_runtime.vm.seccomp.faults",
+	},
+	WasmRuntimeVMState: metricInfo{
+		Name:       "wasm_runtime.vm.state",
+		Attributes: []string{"wasm_runtime.vm.state"},
+	},
+	WasmRuntimeVMVcpuCount: metricInfo{
+		Name: "wasm_runtime.vm.vcpu.count",
 	},
 	WasmRuntimeVMVcpuGuestTime: metricInfo{
 		Name:       "wasm_runtime.vm.vcpu.guest.time",
@@ -897,12 +973,15 @@ type metricsInfo struct {
 	WasmRuntimeVMKvmHaltPolls                 metricInfo
 	WasmRuntimeVMKvmHaltWaitTime              metricInfo
 	WasmRuntimeVMMemoryBalloon                metricInfo
+	WasmRuntimeVMMemorySize                   metricInfo
 	WasmRuntimeVMMemoryUsage                  metricInfo
 	WasmRuntimeVMNetworkErrors                metricInfo
 	WasmRuntimeVMNetworkIO                    metricInfo
 	WasmRuntimeVMNetworkPacketCount           metricInfo
 	WasmRuntimeVMNetworkPacketDropped         metricInfo
 	WasmRuntimeVMSeccompFaults                metricInfo
+	WasmRuntimeVMState                        metricInfo
+	WasmRuntimeVMVcpuCount                    metricInfo
 	WasmRuntimeVMVcpuGuestTime                metricInfo
 	WasmRuntimeVMVcpuTime                     metricInfo
 	WasmRuntimeVMVcpuTimeslices               metricInfo
@@ -1093,6 +1172,13 @@ func WithVMKvmPollResultMetricAttribute(val string) MetricAttributeOption {
 func WithVMLatencyStatMetricAttribute(val string) MetricAttributeOption {
 	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
 		dp.Attributes().PutStr("wasm_runtime.vm.latency.stat", val)
+	})
+}
+
+// WithVMStateMetricAttribute sets the optional wasm_runtime.vm.state attribute.
+func WithVMStateMetricAttribute(val string) MetricAttributeOption {
+	return metricAttributeOptionFunc(func(dp pmetric.NumberDataPoint) {
+		dp.Attributes().PutStr("wasm_runtime.vm.state", val)
 	})
 }
 
@@ -4624,7 +4710,7 @@ type metricWasmRuntimeVMMemoryBalloon struct {
 // init fills wasm_runtime.vm.memory.balloon metric with initial data.
 func (m *metricWasmRuntimeVMMemoryBalloon) init() {
 	m.data.SetName("wasm_runtime.vm.memory.balloon")
-	m.data.SetDescription("Memory figures of a libvirt domain's balloon (balloon.*, KiB scaled to bytes).")
+	m.data.SetDescription("Memory figures of a VM's balloon (libvirt balloon.*, KiB scaled to bytes; Cloud Hypervisor memory_actual_size, the memory less the balloon, as current).")
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
@@ -4662,6 +4748,59 @@ func (m *metricWasmRuntimeVMMemoryBalloon) emit(metrics pmetric.MetricSlice) {
 
 func newMetricWasmRuntimeVMMemoryBalloon(cfg WasmRuntimeVMMemoryBalloonMetricConfig) metricWasmRuntimeVMMemoryBalloon {
 	m := metricWasmRuntimeVMMemoryBalloon{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMMemorySize struct {
+	data     pmetric.Metric                      // data buffer for generated metric.
+	config   WasmRuntimeVMMemorySizeMetricConfig // metric config provided by user.
+	capacity int                                 // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.memory.size metric with initial data.
+func (m *metricWasmRuntimeVMMemorySize) init() {
+	m.data.SetName("wasm_runtime.vm.memory.size")
+	m.data.SetDescription("Guest memory of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, hot-plugged memory included; Firecracker machine-config mem_size_mib), else as given at boot (the resource's wasm_runtime.vm.memory_size).")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMMemorySize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMMemorySize) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMMemorySize) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMMemorySize(cfg WasmRuntimeVMMemorySizeMetricConfig) metricWasmRuntimeVMMemorySize {
+	m := metricWasmRuntimeVMMemorySize{config: cfg}
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
 		m.init()
@@ -5010,6 +5149,113 @@ func (m *metricWasmRuntimeVMSeccompFaults) emit(metrics pmetric.MetricSlice) {
 
 func newMetricWasmRuntimeVMSeccompFaults(cfg WasmRuntimeVMSeccompFaultsMetricConfig) metricWasmRuntimeVMSeccompFaults {
 	m := metricWasmRuntimeVMSeccompFaults{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMState struct {
+	data     pmetric.Metric                 // data buffer for generated metric.
+	config   WasmRuntimeVMStateMetricConfig // metric config provided by user.
+	capacity int                            // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.state metric with initial data.
+func (m *metricWasmRuntimeVMState) init() {
+	m.data.SetName("wasm_runtime.vm.state")
+	m.data.SetDescription("1 for the state the VM is in and 0 for each other state its source reports (libvirt, Xen, Cloud Hypervisor vm.info, Firecracker's API), so that every state keeps a series; absent for a VM no such source was read for. A state, unlike the VM's identity, changes during its life, so it is a metric and not on the resource.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMState) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, vmStateAttributeValue string, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	dp.Attributes().PutStr("wasm_runtime.vm.state", vmStateAttributeValue)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMState) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMState) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMState(cfg WasmRuntimeVMStateMetricConfig) metricWasmRuntimeVMState {
+	m := metricWasmRuntimeVMState{config: cfg}
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricWasmRuntimeVMVcpuCount struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   WasmRuntimeVMVcpuCountMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills wasm_runtime.vm.vcpu.count metric with initial data.
+func (m *metricWasmRuntimeVMVcpuCount) init() {
+	m.data.SetName("wasm_runtime.vm.vcpu.count")
+	m.data.SetDescription("vCPUs of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, which vm.resize changes; Firecracker machine-config), else as given at boot (the resource's wasm_runtime.vm.vcpus). A VM configured only through its API (Kata, firecracker-containerd) has its size here alone.")
+	m.data.SetUnit("{vcpu}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+}
+
+func (m *metricWasmRuntimeVMVcpuCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+	for _, op := range options {
+		op.apply(dp)
+	}
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricWasmRuntimeVMVcpuCount) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricWasmRuntimeVMVcpuCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricWasmRuntimeVMVcpuCount(cfg WasmRuntimeVMVcpuCountMetricConfig) metricWasmRuntimeVMVcpuCount {
+	m := metricWasmRuntimeVMVcpuCount{config: cfg}
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
 		m.init()
@@ -5426,12 +5672,15 @@ type MetricsBuilder struct {
 	metricWasmRuntimeVMKvmHaltPolls                 metricWasmRuntimeVMKvmHaltPolls
 	metricWasmRuntimeVMKvmHaltWaitTime              metricWasmRuntimeVMKvmHaltWaitTime
 	metricWasmRuntimeVMMemoryBalloon                metricWasmRuntimeVMMemoryBalloon
+	metricWasmRuntimeVMMemorySize                   metricWasmRuntimeVMMemorySize
 	metricWasmRuntimeVMMemoryUsage                  metricWasmRuntimeVMMemoryUsage
 	metricWasmRuntimeVMNetworkErrors                metricWasmRuntimeVMNetworkErrors
 	metricWasmRuntimeVMNetworkIO                    metricWasmRuntimeVMNetworkIO
 	metricWasmRuntimeVMNetworkPacketCount           metricWasmRuntimeVMNetworkPacketCount
 	metricWasmRuntimeVMNetworkPacketDropped         metricWasmRuntimeVMNetworkPacketDropped
 	metricWasmRuntimeVMSeccompFaults                metricWasmRuntimeVMSeccompFaults
+	metricWasmRuntimeVMState                        metricWasmRuntimeVMState
+	metricWasmRuntimeVMVcpuCount                    metricWasmRuntimeVMVcpuCount
 	metricWasmRuntimeVMVcpuGuestTime                metricWasmRuntimeVMVcpuGuestTime
 	metricWasmRuntimeVMVcpuTime                     metricWasmRuntimeVMVcpuTime
 	metricWasmRuntimeVMVcpuTimeslices               metricWasmRuntimeVMVcpuTimeslices
@@ -5529,12 +5778,15 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricWasmRuntimeVMKvmHaltPolls:                 newMetricWasmRuntimeVMKvmHaltPolls(mbc.Metrics.WasmRuntimeVMKvmHaltPolls),
 		metricWasmRuntimeVMKvmHaltWaitTime:              newMetricWasmRuntimeVMKvmHaltWaitTime(mbc.Metrics.WasmRuntimeVMKvmHaltWaitTime),
 		metricWasmRuntimeVMMemoryBalloon:                newMetricWasmRuntimeVMMemoryBalloon(mbc.Metrics.WasmRuntimeVMMemoryBalloon),
+		metricWasmRuntimeVMMemorySize:                   newMetricWasmRuntimeVMMemorySize(mbc.Metrics.WasmRuntimeVMMemorySize),
 		metricWasmRuntimeVMMemoryUsage:                  newMetricWasmRuntimeVMMemoryUsage(mbc.Metrics.WasmRuntimeVMMemoryUsage),
 		metricWasmRuntimeVMNetworkErrors:                newMetricWasmRuntimeVMNetworkErrors(mbc.Metrics.WasmRuntimeVMNetworkErrors),
 		metricWasmRuntimeVMNetworkIO:                    newMetricWasmRuntimeVMNetworkIO(mbc.Metrics.WasmRuntimeVMNetworkIO),
 		metricWasmRuntimeVMNetworkPacketCount:           newMetricWasmRuntimeVMNetworkPacketCount(mbc.Metrics.WasmRuntimeVMNetworkPacketCount),
 		metricWasmRuntimeVMNetworkPacketDropped:         newMetricWasmRuntimeVMNetworkPacketDropped(mbc.Metrics.WasmRuntimeVMNetworkPacketDropped),
 		metricWasmRuntimeVMSeccompFaults:                newMetricWasmRuntimeVMSeccompFaults(mbc.Metrics.WasmRuntimeVMSeccompFaults),
+		metricWasmRuntimeVMState:                        newMetricWasmRuntimeVMState(mbc.Metrics.WasmRuntimeVMState),
+		metricWasmRuntimeVMVcpuCount:                    newMetricWasmRuntimeVMVcpuCount(mbc.Metrics.WasmRuntimeVMVcpuCount),
 		metricWasmRuntimeVMVcpuGuestTime:                newMetricWasmRuntimeVMVcpuGuestTime(mbc.Metrics.WasmRuntimeVMVcpuGuestTime),
 		metricWasmRuntimeVMVcpuTime:                     newMetricWasmRuntimeVMVcpuTime(mbc.Metrics.WasmRuntimeVMVcpuTime),
 		metricWasmRuntimeVMVcpuTimeslices:               newMetricWasmRuntimeVMVcpuTimeslices(mbc.Metrics.WasmRuntimeVMVcpuTimeslices),
@@ -5652,12 +5904,15 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricWasmRuntimeVMKvmHaltPolls.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMKvmHaltWaitTime.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMMemoryBalloon.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMMemorySize.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMMemoryUsage.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMNetworkErrors.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMNetworkIO.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMNetworkPacketCount.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMNetworkPacketDropped.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMSeccompFaults.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMState.emit(ils.Metrics())
+	mb.metricWasmRuntimeVMVcpuCount.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMVcpuGuestTime.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMVcpuTime.emit(ils.Metrics())
 	mb.metricWasmRuntimeVMVcpuTimeslices.emit(ils.Metrics())
@@ -6002,6 +6257,11 @@ func (mb *MetricsBuilder) RecordWasmRuntimeVMMemoryBalloonDataPoint(ts pcommon.T
 	mb.metricWasmRuntimeVMMemoryBalloon.recordDataPoint(mb.startTime, ts, val, vmBalloonStateAttributeValue.String(), options...)
 }
 
+// RecordWasmRuntimeVMMemorySizeDataPoint adds a data point to wasm_runtime.vm.memory.size metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMMemorySizeDataPoint(ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMMemorySize.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
 // RecordWasmRuntimeVMMemoryUsageDataPoint adds a data point to wasm_runtime.vm.memory.usage metric.
 func (mb *MetricsBuilder) RecordWasmRuntimeVMMemoryUsageDataPoint(ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
 	mb.metricWasmRuntimeVMMemoryUsage.recordDataPoint(mb.startTime, ts, val, options...)
@@ -6030,6 +6290,16 @@ func (mb *MetricsBuilder) RecordWasmRuntimeVMNetworkPacketDroppedDataPoint(ts pc
 // RecordWasmRuntimeVMSeccompFaultsDataPoint adds a data point to wasm_runtime.vm.seccomp.faults metric.
 func (mb *MetricsBuilder) RecordWasmRuntimeVMSeccompFaultsDataPoint(ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
 	mb.metricWasmRuntimeVMSeccompFaults.recordDataPoint(mb.startTime, ts, val, options...)
+}
+
+// RecordWasmRuntimeVMStateDataPoint adds a data point to wasm_runtime.vm.state metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMStateDataPoint(ts pcommon.Timestamp, val int64, vmStateAttributeValue AttributeVMState, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMState.recordDataPoint(mb.startTime, ts, val, vmStateAttributeValue.String(), options...)
+}
+
+// RecordWasmRuntimeVMVcpuCountDataPoint adds a data point to wasm_runtime.vm.vcpu.count metric.
+func (mb *MetricsBuilder) RecordWasmRuntimeVMVcpuCountDataPoint(ts pcommon.Timestamp, val int64, options ...MetricAttributeOption) {
+	mb.metricWasmRuntimeVMVcpuCount.recordDataPoint(mb.startTime, ts, val, options...)
 }
 
 // RecordWasmRuntimeVMVcpuGuestTimeDataPoint adds a data point to wasm_runtime.vm.vcpu.guest.time metric.

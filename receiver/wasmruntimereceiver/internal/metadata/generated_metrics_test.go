@@ -222,6 +222,9 @@ func TestMetricsBuilder(t *testing.T) {
 			enabled["wasm_runtime.vm.memory.balloon"] = cfg.Metrics.WasmRuntimeVMMemoryBalloon.Enabled
 			assert.Equal(t, cfg.Metrics.WasmRuntimeVMMemoryBalloon.Enabled, mb.Enabled("wasm_runtime.vm.memory.balloon"))
 			mb.RecordWasmRuntimeVMMemoryBalloonDataPoint(ts, 1, AttributeVMBalloonStateCurrent)
+			enabled["wasm_runtime.vm.memory.size"] = cfg.Metrics.WasmRuntimeVMMemorySize.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMMemorySize.Enabled, mb.Enabled("wasm_runtime.vm.memory.size"))
+			mb.RecordWasmRuntimeVMMemorySizeDataPoint(ts, 1)
 			enabled["wasm_runtime.vm.memory.usage"] = cfg.Metrics.WasmRuntimeVMMemoryUsage.Enabled
 			assert.Equal(t, cfg.Metrics.WasmRuntimeVMMemoryUsage.Enabled, mb.Enabled("wasm_runtime.vm.memory.usage"))
 			mb.RecordWasmRuntimeVMMemoryUsageDataPoint(ts, 1)
@@ -240,6 +243,12 @@ func TestMetricsBuilder(t *testing.T) {
 			enabled["wasm_runtime.vm.seccomp.faults"] = cfg.Metrics.WasmRuntimeVMSeccompFaults.Enabled
 			assert.Equal(t, cfg.Metrics.WasmRuntimeVMSeccompFaults.Enabled, mb.Enabled("wasm_runtime.vm.seccomp.faults"))
 			mb.RecordWasmRuntimeVMSeccompFaultsDataPoint(ts, 1)
+			enabled["wasm_runtime.vm.state"] = cfg.Metrics.WasmRuntimeVMState.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMState.Enabled, mb.Enabled("wasm_runtime.vm.state"))
+			mb.RecordWasmRuntimeVMStateDataPoint(ts, 1, AttributeVMStateNostate)
+			enabled["wasm_runtime.vm.vcpu.count"] = cfg.Metrics.WasmRuntimeVMVcpuCount.Enabled
+			assert.Equal(t, cfg.Metrics.WasmRuntimeVMVcpuCount.Enabled, mb.Enabled("wasm_runtime.vm.vcpu.count"))
+			mb.RecordWasmRuntimeVMVcpuCountDataPoint(ts, 1)
 			enabled["wasm_runtime.vm.vcpu.guest.time"] = cfg.Metrics.WasmRuntimeVMVcpuGuestTime.Enabled
 			assert.Equal(t, cfg.Metrics.WasmRuntimeVMVcpuGuestTime.Enabled, mb.Enabled("wasm_runtime.vm.vcpu.guest.time"))
 			mb.RecordWasmRuntimeVMVcpuGuestTimeDataPoint(ts, 1, int64(7))
@@ -274,7 +283,6 @@ func TestMetricsBuilder(t *testing.T) {
 			rb.SetWasmRuntimeVMID("wasm_runtime.vm.id-val")
 			rb.SetWasmRuntimeVMMemorySize(int64(7))
 			rb.SetWasmRuntimeVMName("wasm_runtime.vm.name-val")
-			rb.SetWasmRuntimeVMState("wasm_runtime.vm.state-val")
 			rb.SetWasmRuntimeVMVcpus(int64(7))
 			rb.SetWasmRuntimeVMM("wasm_runtime.vmm-val")
 			rb.SetWasmRuntimeWasmModule("wasm_runtime.wasm.module-val")
@@ -368,11 +376,6 @@ func TestMetricsBuilder(t *testing.T) {
 				wantRes++
 				_, ok := rm.Resource().Attributes().Get("wasm_runtime.vm.name")
 				assert.True(t, ok, "resource attribute wasm_runtime.vm.name")
-			}
-			if cfg.ResourceAttributes.WasmRuntimeVMState.Enabled {
-				wantRes++
-				_, ok := rm.Resource().Attributes().Get("wasm_runtime.vm.state")
-				assert.True(t, ok, "resource attribute wasm_runtime.vm.state")
 			}
 			if cfg.ResourceAttributes.WasmRuntimeVMVcpus.Enabled {
 				wantRes++
@@ -1391,7 +1394,7 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, 0, dp.Attributes().Len())
 				case "wasm_runtime.vm.memory.balloon":
-					assert.Equal(t, "Memory figures of a libvirt domain's balloon (balloon.*, KiB scaled to bytes).", m.Description())
+					assert.Equal(t, "Memory figures of a VM's balloon (libvirt balloon.*, KiB scaled to bytes; Cloud Hypervisor memory_actual_size, the memory less the balloon, as current).", m.Description())
 					assert.Equal(t, "By", m.Unit())
 					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
 					dps = m.Gauge().DataPoints()
@@ -1405,6 +1408,18 @@ func TestMetricsBuilder(t *testing.T) {
 					if v, ok := dp.Attributes().Get("wasm_runtime.vm.balloon.state"); assert.True(t, ok) {
 						assert.EqualValues(t, "current", v.AsRaw())
 					}
+				case "wasm_runtime.vm.memory.size":
+					assert.Equal(t, "Guest memory of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, hot-plugged memory included; Firecracker machine-config mem_size_mib), else as given at boot (the resource's wasm_runtime.vm.memory_size).", m.Description())
+					assert.Equal(t, "By", m.Unit())
+					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+					dps = m.Gauge().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 0, dp.Attributes().Len())
 				case "wasm_runtime.vm.memory.usage":
 					assert.Equal(t, "Memory of a Xen domain (xl list Mem, MiB scaled to bytes).", m.Description())
 					assert.Equal(t, "By", m.Unit())
@@ -1516,6 +1531,33 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, true, m.Sum().IsMonotonic())
 					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality())
 					dps = m.Sum().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 0, dp.Attributes().Len())
+				case "wasm_runtime.vm.state":
+					assert.Equal(t, "1 for the state the VM is in and 0 for each other state its source reports (libvirt, Xen, Cloud Hypervisor vm.info, Firecracker's API), so that every state keeps a series; absent for a VM no such source was read for. A state, unlike the VM's identity, changes during its life, so it is a metric and not on the resource.", m.Description())
+					assert.Equal(t, "1", m.Unit())
+					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+					dps = m.Gauge().DataPoints()
+					require.Equal(t, 1, dps.Len())
+					dp := dps.At(0)
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, 1, dp.Attributes().Len())
+					if v, ok := dp.Attributes().Get("wasm_runtime.vm.state"); assert.True(t, ok) {
+						assert.EqualValues(t, "nostate", v.AsRaw())
+					}
+				case "wasm_runtime.vm.vcpu.count":
+					assert.Equal(t, "vCPUs of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, which vm.resize changes; Firecracker machine-config), else as given at boot (the resource's wasm_runtime.vm.vcpus). A VM configured only through its API (Kata, firecracker-containerd) has its size here alone.", m.Description())
+					assert.Equal(t, "{vcpu}", m.Unit())
+					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+					dps = m.Gauge().DataPoints()
 					require.Equal(t, 1, dps.Len())
 					dp := dps.At(0)
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
@@ -1703,12 +1745,15 @@ func allMetricsBuilderConfig(on bool) func() MetricsBuilderConfig {
 		cfg.Metrics.WasmRuntimeVMKvmHaltPolls.Enabled = on
 		cfg.Metrics.WasmRuntimeVMKvmHaltWaitTime.Enabled = on
 		cfg.Metrics.WasmRuntimeVMMemoryBalloon.Enabled = on
+		cfg.Metrics.WasmRuntimeVMMemorySize.Enabled = on
 		cfg.Metrics.WasmRuntimeVMMemoryUsage.Enabled = on
 		cfg.Metrics.WasmRuntimeVMNetworkErrors.Enabled = on
 		cfg.Metrics.WasmRuntimeVMNetworkIO.Enabled = on
 		cfg.Metrics.WasmRuntimeVMNetworkPacketCount.Enabled = on
 		cfg.Metrics.WasmRuntimeVMNetworkPacketDropped.Enabled = on
 		cfg.Metrics.WasmRuntimeVMSeccompFaults.Enabled = on
+		cfg.Metrics.WasmRuntimeVMState.Enabled = on
+		cfg.Metrics.WasmRuntimeVMVcpuCount.Enabled = on
 		cfg.Metrics.WasmRuntimeVMVcpuGuestTime.Enabled = on
 		cfg.Metrics.WasmRuntimeVMVcpuTime.Enabled = on
 		cfg.Metrics.WasmRuntimeVMVcpuTimeslices.Enabled = on
@@ -1730,7 +1775,6 @@ func allMetricsBuilderConfig(on bool) func() MetricsBuilderConfig {
 		cfg.ResourceAttributes.WasmRuntimeVMID.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeVMMemorySize.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeVMName.Enabled = on
-		cfg.ResourceAttributes.WasmRuntimeVMState.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeVMVcpus.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeVMM.Enabled = on
 		cfg.ResourceAttributes.WasmRuntimeWasmModule.Enabled = on
@@ -1808,4 +1852,8 @@ func TestAttributeEnums(t *testing.T) {
 		assert.Equal(t, s, v.String())
 	}
 	assert.Len(t, MapAttributeVMLatencyStat, 3)
+	for s, v := range MapAttributeVMState {
+		assert.Equal(t, s, v.String())
+	}
+	assert.Len(t, MapAttributeVMState, 12)
 }

@@ -126,13 +126,6 @@ func (rb *ResourceBuilder) SetWasmRuntimeVMName(val string) {
 	}
 }
 
-// SetWasmRuntimeVMState sets provided value as "wasm_runtime.vm.state" attribute.
-func (rb *ResourceBuilder) SetWasmRuntimeVMState(val string) {
-	if rb.config.WasmRuntimeVMState.Enabled {
-		rb.res.Attributes().PutStr("wasm_runtime.vm.state", val)
-	}
-}
-
 // SetWasmRuntimeVMVcpus sets provided value as "wasm_runtime.vm.vcpus" attribute.
 func (rb *ResourceBuilder) SetWasmRuntimeVMVcpus(val int64) {
 	if rb.config.WasmRuntimeVMVcpus.Enabled {

@@ -1,0 +1,119 @@
+package wasmruntimereceiver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/firecracker"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/unixapi"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/vmmargs"
+	m "github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
+)
+
+// vmmAPI is a VMM's API socket asked once per scrape.
+type vmmAPI interface {
+	ask(ctx context.Context) error
+	// foundOnCommandLine reports a socket found on the VMM's command line, whose absence is a
+	// path the VMM has not created yet (counted as missing) rather than a failure.
+	foundOnCommandLine() bool
+}
+
+// maxVMMRequests bounds the API sockets asked at once: each request waits up to its timeout
+// on a VMM that may be stuck, so they are not asked one after another.
+const maxVMMRequests = 16
+
+// askVMMs asks every API, several at a time, and counts the failures once all have answered.
+func (s *scraperImpl) askVMMs(ctx context.Context, apis []vmmAPI) {
+	errs := make([]error, len(apis))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxVMMRequests)
+	for i, a := range apis {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = a.ask(ctx)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case apis[i].foundOnCommandLine():
+			s.failFound(err)
+		default:
+			s.errs.Fail(err)
+		}
+	}
+}
+
+func (c *chSource) ask(ctx context.Context) error { return readCloudHypervisor(ctx, c) }
+func (c *chSource) foundOnCommandLine() bool      { return c.root != nil }
+
+// fcAPI is one Firecracker's API socket: its state at every scrape, and its machine
+// configuration until the VM has started (Firecracker refuses to change it afterwards, so
+// the last answer stands for the VMM's life).
+type fcAPI struct {
+	socket  string
+	timeout time.Duration
+	root    *vmmargs.Root // set when the socket was found on the VMM's command line
+
+	info    *firecracker.InstanceInfo // nil when the last request failed
+	machine *firecracker.MachineConfig
+	fixed   bool // machine was read from a started VM
+}
+
+func (a *fcAPI) foundOnCommandLine() bool { return a.root != nil }
+
+func (a *fcAPI) ask(ctx context.Context) error {
+	timeout := a.timeout
+	if timeout <= 0 {
+		timeout = unixapi.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cl := firecracker.APIClient{Socket: a.socket, Timeout: timeout}
+	if root := a.root; root != nil {
+		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, a.socket) }
+	}
+	info, err := cl.InstanceInfo(ctx)
+	if err != nil {
+		a.info = nil
+		if !a.fixed {
+			a.machine = nil
+		}
+		return fmt.Errorf("vm.firecracker: %w", err)
+	}
+	a.info = &info
+	if !a.fixed {
+		mc, err := cl.MachineConfig(ctx)
+		if err != nil {
+			a.machine = nil
+			return fmt.Errorf("vm.firecracker: %w", err)
+		}
+		// Asked after the state: a VM seen started was started when its size was read.
+		a.machine, a.fixed = &mc, info.Started()
+	}
+	return nil
+}
+
+// fcState names Firecracker's VmState as the attribute does ("Not started": not_started).
+func fcState(s string) string { return strings.ReplaceAll(strings.ToLower(s), " ", "_") }
+
+// record records the VM's state and returns its size, or size unchanged when the machine
+// configuration was never read.
+func (a *fcAPI) record(mb *m.MetricsBuilder, ts pcommon.Timestamp, size vmSize) vmSize {
+	if a.info != nil {
+		recordVMState(mb, ts, fcStateSet, fcState(a.info.State))
+	}
+	if mc := a.machine; mc != nil && mc.VCPUs > 0 {
+		return vmSize{vcpus: int64(mc.VCPUs), memory: int64(mc.MemSizeMiB) << 20}
+	}
+	return size
+}
