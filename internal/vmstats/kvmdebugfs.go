@@ -41,6 +41,29 @@ var kvmStatFiles = [...]string{
 	"halt_wakeup", "halt_poll_success_ns", "halt_poll_fail_ns", "halt_wait_ns",
 }
 
+// KVMStatNames are the statistics KVMStats holds, as KVM names them in debugfs and in its
+// binary statistics (which QEMU's query-stats relays).
+func KVMStatNames() []string { return kvmStatFiles[:] }
+
+// Set stores the statistic of that name; it reports false for a name KVMStats does not hold.
+func (s *KVMStats) Set(name string, v uint64) bool {
+	for i, n := range kvmStatFiles {
+		if n == name {
+			*kvmStatDst(s)[i] = v
+			return true
+		}
+	}
+	return false
+}
+
+// Add sums o into s (a VM's statistics are its vCPUs').
+func (s *KVMStats) Add(o *KVMStats) {
+	dst, src := kvmStatDst(s), kvmStatDst(o)
+	for i := range dst {
+		*dst[i] += *src[i]
+	}
+}
+
 func kvmStatDst(s *KVMStats) [len(kvmStatFiles)]*uint64 {
 	return [...]*uint64{&s.Exits, &s.HaltExits, &s.HaltSuccessfulPoll, &s.HaltAttemptedPoll,
 		&s.HaltPollInvalid, &s.HaltWakeup, &s.HaltPollSuccessNS, &s.HaltPollFailNS, &s.HaltWaitNS}

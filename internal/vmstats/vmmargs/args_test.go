@@ -110,7 +110,7 @@ func FuzzCommandLines(f *testing.F) {
 	f.Add(cmdline("cloud-hypervisor", "--api-socket", `path="/a,b",fd=`))
 	f.Add(cmdline("firecracker", "--metrics-path", "/m", "--"))
 	f.Fuzz(func(t *testing.T, cl []byte) {
-		for _, parse := range []func([]byte) (string, error){CloudHypervisorAPISocket, FirecrackerMetricsPath, FirecrackerAPISocket} {
+		for _, parse := range []func([]byte) (string, error){CloudHypervisorAPISocket, FirecrackerMetricsPath, FirecrackerAPISocket, QEMUQMPSocket} {
 			p, err := parse(cl)
 			if err == nil && (p == "" || strings.IndexByte(p, 0) >= 0 || len(p) > maxPath) {
 				t.Fatalf("accepted %q", p)
@@ -145,4 +145,26 @@ func TestFirecrackerConfigFile(t *testing.T) {
 	assert.Equal(t, "vm.json", got)
 	_, err = FirecrackerConfigFileOf(nil)
 	assert.ErrorIs(t, err, ErrNotNamed)
+}
+
+func TestQEMUQMPSocket(t *testing.T) {
+	q := func(args ...string) []byte { return cmdline(append([]string{"/usr/bin/qemu-system-x86_64"}, args...)...) }
+	checkCases(t, QEMUQMPSocket, []argCase{
+		{"-qmp unix, server", q("-qmp", "unix:/run/vm1.qmp,server=on,wait=off"), "/run/vm1.qmp", nil},
+		{"legacy flags", q("-qmp", "unix:/run/vm1.qmp,server,nowait"), "/run/vm1.qmp", nil},
+		{"--qmp-pretty", q("--qmp-pretty", "unix:/run/p.qmp,server=on"), "/run/p.qmp", nil},
+		{"a client socket is not served", q("-qmp", "unix:/run/vm1.qmp"), "", ErrNotNamed},
+		// Proxmox VE (qemu-server PVE/QemuServer.pm): the control monitor on a listening
+		// chardev, and a second one that connects out to qmeventd.
+		{"Proxmox", q("-id", "104", "-chardev", "socket,id=qmp,path=/var/run/qemu-server/104.qmp,server=on,wait=off", "-mon", "chardev=qmp,mode=control",
+			"-chardev", "socket,id=qmp-event,path=/var/run/qmeventd.sock,reconnect=5", "-mon", "chardev=qmp-event,mode=control"), "/var/run/qemu-server/104.qmp", nil},
+		{"-mon with chardev implied", q("-chardev", "socket,path=/run/m.sock,server=on,id=m", "-mon", "m,mode=control"), "/run/m.sock", nil},
+		{"-qmp chardev:", q("-chardev", "socket,id=c,path=/run/c.sock,server=on", "-qmp", "chardev:c"), "/run/c.sock", nil},
+		{"an HMP monitor is not QMP", q("-chardev", "socket,id=h,path=/run/h.sock,server=on", "-mon", "chardev=h"), "", ErrNotNamed},
+		// libvirt: the monitor is a descriptor libvirtd passed and holds.
+		{"libvirt", q("-chardev", "socket,id=charmonitor,fd=31,server=on,wait=off", "-mon", "chardev=charmonitor,id=monitor,mode=control"), "", ErrNotNamed},
+		{"a comma in the path", q("-qmp", "unix:/run/a,,b.qmp,server=on"), "/run/a,b.qmp", nil},
+		{"tcp", q("-qmp", "tcp:127.0.0.1:4444,server=on"), "", ErrNotNamed},
+		{"none", q("-smp", "2"), "", ErrNotNamed},
+	})
 }

@@ -1,0 +1,87 @@
+package qmp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startQEMU runs a VM with no disk (its firmware finds nothing to boot and waits, halting
+// its vCPUs now and then) and a QMP socket.
+func startQEMU(t *testing.T, accel string) (sock string, pid int) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: starts QEMU")
+	}
+	bin, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		t.Skip("qemu-system-x86_64 not installed (make deps installs qemu-system-x86)")
+	}
+	if accel == "kvm" {
+		f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+		if err != nil {
+			t.Skipf("/dev/kvm: %v (no usable KVM on this host)", err)
+		}
+		f.Close()
+	}
+	sock = filepath.Join(t.TempDir(), "vm.qmp")
+	cmd := exec.Command(bin, "-accel", accel, "-smp", "2", "-m", "64", "-nodefaults", "-display", "none",
+		"-name", "guest=qmp-"+accel+",debug-threads=on", "-qmp", "unix:"+sock+",server=on,wait=off")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	require.Eventually(t, func() bool { _, err := os.Stat(sock); return err == nil }, 20*time.Second, 50*time.Millisecond, "QMP socket: %s", &stderr)
+	return sock, cmd.Process.Pid
+}
+
+// TestLiveKVM asks a real KVM guest's monitor: two vCPUs whose thread ids are QEMU's "CPU n/KVM"
+// threads, and exits that grow while the firmware runs. With QMP_CAPTURE=<dir> it writes the
+// exchange's lines into <dir> (the fixtures of qmp_test.go).
+func TestLiveKVM(t *testing.T) {
+	sock, pid := startQEMU(t, "kvm")
+	var lines [][]byte
+	c := Client{Socket: sock, record: func(l []byte) { lines = append(lines, bytes.Clone(l)) }}
+	first, err := c.KVMStats(context.Background())
+	require.NoError(t, err)
+	require.Len(t, first, 2)
+	for i, v := range first {
+		assert.Equal(t, i, v.Index)
+		comm, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "task", strconv.Itoa(v.ThreadID), "comm"))
+		require.NoError(t, err, "vCPU %d's thread is QEMU's", i)
+		assert.Equal(t, "CPU "+strconv.Itoa(i)+"/KVM", strings.TrimSpace(string(comm)))
+	}
+	require.Greater(t, first[0].Stats.Exits, uint64(0), "the boot vCPU has exited to the host")
+	var second []VCPU
+	time.Sleep(time.Second) // the firmware runs on
+	require.Eventually(t, func() bool {
+		lines = lines[:0]
+		second, err = c.KVMStats(context.Background())
+		return err == nil && second[0].Stats.Exits > first[0].Stats.Exits
+	}, 10*time.Second, 200*time.Millisecond, "KVM exits increase")
+	t.Logf("vCPU 0 exits %d -> %d, halt exits %d -> %d", first[0].Stats.Exits, second[0].Stats.Exits, first[0].Stats.HaltExits, second[0].Stats.HaltExits)
+	assert.GreaterOrEqual(t, second[0].Stats.HaltExits, first[0].Stats.HaltExits, "cumulative")
+	if dir := os.Getenv("QMP_CAPTURE"); dir != "" {
+		require.Len(t, lines, 4)
+		for i, name := range []string{"greeting.json", "qmp_capabilities.json", "query-cpus-fast.json", "query-stats.json"} {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), append(lines[i], '\n'), 0o644))
+		}
+	}
+}
+
+// A TCG guest keeps no KVM statistics: ErrNotKVM, which the receiver does not report.
+func TestLiveTCG(t *testing.T) {
+	sock, _ := startQEMU(t, "tcg")
+	_, err := Client{Socket: sock}.KVMStats(context.Background())
+	assert.True(t, errors.Is(err, ErrNotKVM), "%v", err)
+}

@@ -1,0 +1,148 @@
+package qmp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats"
+)
+
+// maxCPUs bounds the vCPUs taken from one answer (QEMU's x86 maximum is 4096 with x2APIC).
+const maxCPUs = 4096
+
+// ParseGreeting checks the greeting QEMU sends on connect ({"QMP": {"version": ...,
+// "capabilities": [...]}}).
+func ParseGreeting(line []byte) error {
+	var g struct {
+		QMP *struct {
+			Version struct {
+				QEMU struct{ Major, Minor, Micro int } `json:"qemu"`
+			} `json:"version"`
+		} `json:"QMP"`
+	}
+	if err := json.Unmarshal(line, &g); err != nil {
+		return fmt.Errorf("not a QMP greeting: %w", err)
+	}
+	if g.QMP == nil {
+		return errors.New("not a QMP greeting (an HMP monitor, or not QEMU)")
+	}
+	if v := g.QMP.Version.QEMU; v.Major < 7 || (v.Major == 7 && v.Minor < 1) {
+		return fmt.Errorf("QEMU %d.%d has no query-stats (7.1 and later)", v.Major, v.Minor)
+	}
+	return nil
+}
+
+// parseAnswer decodes one line of the monitor: an event (isEvent), the answer of command id
+// (its "return" member), or that command's error.
+func parseAnswer(line []byte, id int) (ret []byte, isEvent bool, err error) {
+	var a struct {
+		Event  *string          `json:"event"`
+		Return json.RawMessage  `json:"return"`
+		ID     *json.RawMessage `json:"id"`
+		Error  *struct {
+			Class string `json:"class"`
+			Desc  string `json:"desc"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(line, &a); err != nil {
+		return nil, false, fmt.Errorf("not a QMP answer: %w", err)
+	}
+	if a.Event != nil {
+		return nil, true, nil
+	}
+	if a.ID == nil || string(*a.ID) != fmt.Sprint(id) {
+		return nil, false, errors.New("an answer to another command")
+	}
+	if a.Error != nil {
+		return nil, false, fmt.Errorf("%s: %.200s", a.Error.Class, a.Error.Desc)
+	}
+	if a.Return == nil {
+		return nil, false, errors.New("an answer without return")
+	}
+	return a.Return, false, nil
+}
+
+// StatsResult is one entry of query-stats (qapi/stats.json StatsResult): the statistics of
+// one target object from one provider.
+type statsResult struct {
+	Provider string `json:"provider"`
+	QOMPath  string `json:"qom-path"`
+	Stats    []struct {
+		Name  string          `json:"name"`
+		Value json.RawMessage `json:"value"`
+	} `json:"stats"`
+}
+
+// ErrNotKVM is returned when query-stats has no KVM statistics at all: the VM runs under TCG
+// (or another accelerator), which keeps none. It is not a failure to report.
+var ErrNotKVM = errors.New("query-stats has no KVM statistics (the VM is not accelerated by KVM)")
+
+// ParseVCPUStats joins the return of query-cpus-fast and of query-stats (target vcpu) by QOM
+// path. A statistic that is not an unsigned integer (a histogram, a boolean) is refused for
+// the names KVMStats holds and ignored for the others; a vCPU query-stats has no entry for is
+// an error, not zeros.
+func ParseVCPUStats(cpusRet, statsRet []byte) ([]VCPU, error) {
+	var cpus []CPU
+	if err := json.Unmarshal(cpusRet, &cpus); err != nil {
+		return nil, fmt.Errorf("query-cpus-fast: %w", err)
+	}
+	if len(cpus) == 0 || len(cpus) > maxCPUs {
+		return nil, fmt.Errorf("query-cpus-fast: %d vCPUs", len(cpus))
+	}
+	var results []statsResult
+	if err := json.Unmarshal(statsRet, &results); err != nil {
+		return nil, fmt.Errorf("query-stats: %w", err)
+	}
+	if len(results) > maxCPUs {
+		return nil, fmt.Errorf("query-stats: %d results", len(results))
+	}
+	byPath := make(map[string]int, len(cpus))
+	out := make([]VCPU, len(cpus))
+	for i, c := range cpus {
+		if _, dup := byPath[c.QOMPath]; dup || c.QOMPath == "" || c.Index < 0 {
+			return nil, fmt.Errorf("query-cpus-fast: vCPU %d with QOM path %q", c.Index, c.QOMPath)
+		}
+		byPath[c.QOMPath] = i
+		out[i].CPU = c
+	}
+	seen := make([]bool, len(cpus))
+	kvm := 0
+	for _, r := range results {
+		if r.Provider != "kvm" {
+			continue
+		}
+		i, ok := byPath[r.QOMPath]
+		if !ok {
+			return nil, fmt.Errorf("query-stats: %q is no vCPU of query-cpus-fast", r.QOMPath)
+		}
+		seen[i] = true
+		kvm++
+		for _, st := range r.Stats {
+			var v uint64
+			if err := json.Unmarshal(st.Value, &v); err != nil {
+				if slices.Contains(vmstats.KVMStatNames(), st.Name) {
+					return nil, fmt.Errorf("query-stats: %s of %s: not an unsigned integer", st.Name, r.QOMPath)
+				}
+				continue
+			}
+			if v > math.MaxInt64 {
+				return nil, fmt.Errorf("query-stats: %s of %s past 2^63", st.Name, r.QOMPath)
+			}
+			out[i].Stats.Set(st.Name, v)
+		}
+	}
+	if kvm == 0 {
+		return nil, ErrNotKVM
+	}
+	for i, ok := range seen {
+		if !ok {
+			return nil, fmt.Errorf("query-stats: no KVM statistics for vCPU %d (%s); is the VM accelerated by KVM?", out[i].Index, out[i].QOMPath)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Index < out[b].Index })
+	return out, nil
+}

@@ -1,0 +1,170 @@
+// Package qmp asks a QEMU monitor (QMP, docs/interop/qmp-spec.rst) for the KVM statistics of
+// each vCPU: query-stats (QEMU 7.1 and later) relays KVM's binary statistics, which need no
+// debugfs and stay readable under kernel lockdown, and query-cpus-fast maps each vCPU's QOM
+// path to its index and thread. A monitor serves one client at a time and is reached through
+// a socket its VMM, possibly taken over by its guest, writes to: every line is bounded, the
+// whole exchange has one deadline, and events in between are skipped up to a limit.
+package qmp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats"
+)
+
+// DefaultMaxLineBytes bounds one line of the monitor when Client.MaxLineBytes is 0 (a
+// query-stats answer of 64 vCPUs for the names asked is about 10 KiB).
+const DefaultMaxLineBytes = 1 << 20
+
+// maxEvents bounds the events skipped while waiting for one answer.
+const maxEvents = 256
+
+// ErrLineTooLong is returned for a line past the limit: the exchange is abandoned.
+var ErrLineTooLong = errors.New("QMP line past the configured limit")
+
+// CPU is one entry of query-cpus-fast (qapi/machine.json CpuInfoFast).
+type CPU struct {
+	Index    int    `json:"cpu-index"`
+	QOMPath  string `json:"qom-path"`
+	ThreadID int    `json:"thread-id"`
+}
+
+// VCPU is one vCPU's KVM statistics.
+type VCPU struct {
+	CPU
+	Stats vmstats.KVMStats
+}
+
+// Client asks one monitor socket.
+type Client struct {
+	Socket       string
+	Timeout      time.Duration // the whole exchange; 0: 2 s
+	MaxLineBytes int           // 0: DefaultMaxLineBytes
+	// Dial, when set, connects inside the VMM's root (vmmargs.Root.DialUnix).
+	Dial func(ctx context.Context) (net.Conn, error)
+	// record, when set, receives every line read (the capture of the live test).
+	record func(line []byte)
+}
+
+// KVMStats negotiates capabilities and asks query-cpus-fast and query-stats, returning the
+// vCPUs sorted by index.
+func (c Client) KVMStats(ctx context.Context) ([]VCPU, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var conn net.Conn
+	var err error
+	if c.Dial != nil {
+		conn, err = c.Dial(ctx)
+	} else {
+		conn, err = (&net.Dialer{}).DialContext(ctx, "unix", c.Socket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("QMP socket %s: %w", c.Socket, err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	max := c.MaxLineBytes
+	if max <= 0 {
+		max = DefaultMaxLineBytes
+	}
+	s := session{conn: conn, r: bufio.NewReaderSize(conn, 4096), max: max, record: c.record}
+	greeting, err := s.line()
+	if err != nil {
+		return nil, c.fail("greeting", err)
+	}
+	if err := ParseGreeting(greeting); err != nil {
+		return nil, c.fail("greeting", err)
+	}
+	if _, err := s.execute("qmp_capabilities", nil); err != nil {
+		return nil, c.fail("qmp_capabilities", err)
+	}
+	cpus, err := s.execute("query-cpus-fast", nil)
+	if err != nil {
+		return nil, c.fail("query-cpus-fast", err)
+	}
+	stats, err := s.execute("query-stats", map[string]any{
+		"target": "vcpu", "providers": []any{map[string]any{"provider": "kvm", "names": vmstats.KVMStatNames()}},
+	})
+	if err != nil {
+		return nil, c.fail("query-stats", err)
+	}
+	return ParseVCPUStats(cpus, stats)
+}
+
+func (c Client) fail(step string, err error) error {
+	return fmt.Errorf("QMP socket %s, %s: %w", c.Socket, step, err)
+}
+
+type session struct {
+	conn   net.Conn
+	r      *bufio.Reader
+	max    int
+	id     int
+	buf    []byte
+	record func([]byte)
+}
+
+// line reads one line of at most max bytes.
+func (s *session) line() ([]byte, error) {
+	s.buf = s.buf[:0]
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if len(s.buf)+len(chunk) > s.max {
+			return nil, ErrLineTooLong
+		}
+		s.buf = append(s.buf, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		line := bytes.TrimSpace(s.buf)
+		if s.record != nil {
+			s.record(line)
+		}
+		return line, nil
+	}
+}
+
+// execute sends a command with an id and returns the "return" member of its answer (the
+// whole line, to be parsed by the caller), skipping events.
+func (s *session) execute(cmd string, args any) ([]byte, error) {
+	s.id++
+	req := map[string]any{"execute": cmd, "id": s.id}
+	if args != nil {
+		req["arguments"] = args
+	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.conn.Write(append(b, '\n')); err != nil {
+		return nil, err
+	}
+	for range maxEvents {
+		line, err := s.line()
+		if err != nil {
+			return nil, err
+		}
+		ret, isEvent, err := parseAnswer(line, s.id)
+		if isEvent {
+			continue
+		}
+		return ret, err
+	}
+	return nil, fmt.Errorf("more than %d events before the answer", maxEvents)
+}

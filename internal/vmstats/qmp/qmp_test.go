@@ -1,0 +1,134 @@
+package qmp
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func fixture(t testing.TB, name string) string {
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	return strings.TrimSpace(string(data))
+}
+
+func returnOf(t testing.TB, name string) []byte {
+	var a struct{ Return json.RawMessage }
+	require.NoError(t, json.Unmarshal([]byte(fixture(t, name)), &a))
+	return a.Return
+}
+
+func TestParseCapture(t *testing.T) {
+	require.NoError(t, ParseGreeting([]byte(fixture(t, "greeting.json"))))
+	vcpus, err := ParseVCPUStats(returnOf(t, "query-cpus-fast.json"), returnOf(t, "query-stats.json"))
+	require.NoError(t, err)
+	require.Len(t, vcpus, 2)
+	// query-stats lists vCPU 1 first; they are joined by QOM path and sorted by index.
+	assert.Equal(t, 0, vcpus[0].Index)
+	assert.Equal(t, "/machine/unattached/device[0]", vcpus[0].QOMPath)
+	assert.Equal(t, 25129, vcpus[0].ThreadID)
+	assert.Equal(t, uint64(2154), vcpus[0].Stats.Exits)
+	assert.Equal(t, uint64(1), vcpus[1].Stats.HaltExits)
+	assert.Equal(t, uint64(715585037), vcpus[1].Stats.HaltWaitNS)
+	assert.Equal(t, uint64(23), vcpus[1].Stats.HaltWakeup)
+}
+
+func TestParseRejects(t *testing.T) {
+	cpus := returnOf(t, "query-cpus-fast.json")
+	for name, stats := range map[string]string{
+		"a vCPU missing":     `[{"provider":"kvm","qom-path":"/machine/unattached/device[0]","stats":[{"name":"exits","value":1}]}]`,
+		"an unknown vCPU":    `[{"provider":"kvm","qom-path":"/machine/peripheral/x","stats":[]}]`,
+		"a negative count":   `[{"provider":"kvm","qom-path":"/machine/unattached/device[0]","stats":[{"name":"exits","value":-1}]},{"provider":"kvm","qom-path":"/machine/unattached/device[2]","stats":[]}]`,
+		"a histogram as one": `[{"provider":"kvm","qom-path":"/machine/unattached/device[0]","stats":[{"name":"exits","value":[1,2]}]},{"provider":"kvm","qom-path":"/machine/unattached/device[2]","stats":[]}]`,
+		"past int64":         `[{"provider":"kvm","qom-path":"/machine/unattached/device[0]","stats":[{"name":"exits","value":9223372036854775808}]},{"provider":"kvm","qom-path":"/machine/unattached/device[2]","stats":[]}]`,
+		"not a list":         `{}`,
+	} {
+		_, err := ParseVCPUStats(cpus, []byte(stats))
+		assert.Error(t, err, name)
+	}
+	// A histogram or flag of a name KVMStats does not hold is ignored.
+	_, err := ParseVCPUStats(cpus, []byte(`[{"provider":"kvm","qom-path":"/machine/unattached/device[0]","stats":[{"name":"blocking","value":false},{"name":"halt_wait_hist","value":[0,1]}]},{"provider":"kvm","qom-path":"/machine/unattached/device[2]","stats":[]}]`))
+	assert.NoError(t, err)
+	_, err = ParseVCPUStats(cpus, []byte(`[]`))
+	assert.ErrorIs(t, err, ErrNotKVM, "TCG: nothing to report, not a failure")
+	_, err = ParseVCPUStats([]byte(`[{"cpu-index":0,"qom-path":"/a"},{"cpu-index":1,"qom-path":"/a"}]`), []byte(`[]`))
+	assert.Error(t, err, "two vCPUs on one QOM path")
+	assert.Error(t, ParseGreeting([]byte(`{"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 7}}}}`)), "QEMU 7.0: no query-stats")
+	assert.Error(t, ParseGreeting([]byte(`QEMU 7.2.22 monitor - type 'help' for more information`)), "an HMP monitor")
+}
+
+// serveTranscript is a monitor that answers from the capture, with events in between, and
+// lets a test change what it sends for one command.
+func serveTranscript(t *testing.T, override map[string]string) string {
+	sock := filepath.Join(t.TempDir(), "qmp.sock")
+	l, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	answers := map[string]string{
+		"greeting": fixture(t, "greeting.json"), "qmp_capabilities": fixture(t, "qmp_capabilities.json"),
+		"query-cpus-fast": fixture(t, "query-cpus-fast.json"), "query-stats": fixture(t, "query-stats.json"),
+	}
+	for k, v := range override {
+		answers[k] = v
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				w := bufio.NewWriter(c)
+				w.WriteString(answers["greeting"] + "\r\n")
+				w.Flush()
+				r := bufio.NewScanner(c)
+				for r.Scan() {
+					var req struct{ Execute string }
+					if json.Unmarshal(r.Bytes(), &req) != nil {
+						return
+					}
+					w.WriteString(`{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "RTC_CHANGE", "data": {"offset": 0}}` + "\r\n")
+					w.WriteString(answers[req.Execute] + "\r\n")
+					w.Flush()
+				}
+			}()
+		}
+	}()
+	return sock
+}
+
+func TestClientTranscript(t *testing.T) {
+	vcpus, err := Client{Socket: serveTranscript(t, nil)}.KVMStats(context.Background())
+	require.NoError(t, err)
+	require.Len(t, vcpus, 2)
+	assert.Equal(t, uint64(2154), vcpus[0].Stats.Exits)
+
+	for name, o := range map[string]map[string]string{
+		"QEMU 7.0 has no query-stats": {"query-stats": `{"id": 3, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
+		"an answer to another id":     {"query-cpus-fast": strings.Replace(fixture(t, "query-cpus-fast.json"), `"id": 2`, `"id": 7`, 1)},
+		"a line past the limit":       {"query-stats": `{"id": 3, "return": [` + strings.Repeat(" ", 2<<20) + `]}`},
+		"truncated":                   {"query-stats": fixture(t, "query-stats.json")[:300]},
+	} {
+		_, err := Client{Socket: serveTranscript(t, o)}.KVMStats(context.Background())
+		assert.Error(t, err, name)
+	}
+}
+
+func FuzzParseVCPUStats(f *testing.F) {
+	f.Add(returnOf(f, "query-cpus-fast.json"), returnOf(f, "query-stats.json"))
+	f.Fuzz(func(t *testing.T, cpus, stats []byte) {
+		v, err := ParseVCPUStats(cpus, stats)
+		if err == nil && (len(v) == 0 || len(v) > maxCPUs) {
+			t.Fatalf("%d vCPUs accepted", len(v))
+		}
+	})
+}
