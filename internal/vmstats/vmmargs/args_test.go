@@ -148,7 +148,9 @@ func TestFirecrackerConfigFile(t *testing.T) {
 }
 
 func TestQEMUQMPSocket(t *testing.T) {
-	q := func(args ...string) []byte { return cmdline(append([]string{"/usr/bin/qemu-system-x86_64"}, args...)...) }
+	q := func(args ...string) []byte {
+		return cmdline(append([]string{"/usr/bin/qemu-system-x86_64"}, args...)...)
+	}
 	checkCases(t, QEMUQMPSocket, []argCase{
 		{"-qmp unix, server", q("-qmp", "unix:/run/vm1.qmp,server=on,wait=off"), "/run/vm1.qmp", nil},
 		{"legacy flags", q("-qmp", "unix:/run/vm1.qmp,server,nowait"), "/run/vm1.qmp", nil},
