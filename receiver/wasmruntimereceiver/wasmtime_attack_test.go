@@ -113,7 +113,7 @@ func TestWasmtimeFileSpam(t *testing.T) {
 	entries, err := os.ReadDir(h.started[0].Dir)
 	require.NoError(t, err)
 	assert.Len(t, entries, 300)
-	assertDiskIOMatchesKernel(t, g, rm)
+	assertDiskIOMatchesKernel(t, g, s, h.pid)
 	lim := mustValue(t, rm, "wasm_runtime.file_descriptor.limit")
 	assert.Equal(t, float64(softNoFile(t, h.pid)), lim)
 	fds := mustValue(t, rm, "wasm_runtime.file_descriptor.count")
