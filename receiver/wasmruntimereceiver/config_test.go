@@ -58,6 +58,7 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, KVMDebugfsConfig{Enabled: true, Path: "/sys/kernel/debug/kvm"}, cfg.VM.KVMDebugfs)
 				assert.Equal(t, []FirecrackerSource{{MetricsPath: "/run/firecracker/fc1/metrics.fifo", VMID: "fc1", MaxLineBytes: 65536, APISocket: "/run/firecracker/fc1/api.sock", Timeout: 500 * time.Millisecond}}, cfg.VM.Firecracker)
 				assert.Equal(t, []CloudHypervisorSource{{APISocket: "/run/cloud-hypervisor/ch1.sock", Timeout: time.Second}}, cfg.VM.CloudHypervisor)
+				assert.Equal(t, []QEMUQMPSource{{Socket: "/var/run/qemu-server/104.qmp", Timeout: time.Second}, {VMID: "105"}}, cfg.VM.QEMUQMP)
 				assert.Equal(t, LibvirtConfig{Enabled: true}, cfg.VM.Libvirt)
 				assert.Equal(t, XenConfig{Enabled: true, XLPath: "/usr/sbin/xl"}, cfg.VM.Xen)
 			},
@@ -79,6 +80,7 @@ func TestLoadConfig(t *testing.T) {
 			},
 		},
 		{id: component.NewIDWithName(Type, "vm_fc_api_conflict"), wantErr: `vm.firecracker[0]: no_api is set and api_socket "/run/fc/api.sock" too; drop one`},
+		{id: component.NewIDWithName(Type, "vm_qmp_bad_line"), wantErr: "vm.qemu_qmp[0].max_line_bytes: must be between 0 (1 MiB) and"},
 		{id: component.NewIDWithName(Type, "vm_fc_relative_api"), wantErr: `vm.firecracker[0].api_socket: must be an absolute path, got "fc.sock"`},
 		{id: component.NewIDWithName(Type, "vm_duplicate_discovery"), wantErr: `vm.cloud_hypervisor[1]: vm.cloud_hypervisor[0], like it, has no api_socket and the same vm_id ""`},
 		{id: component.NewIDWithName(Type, "vm_slow_socket"), wantErr: "vm.cloud_hypervisor[0].timeout: 10s is not shorter than collection_interval 10s"},

@@ -2,6 +2,7 @@ package wasmruntimereceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -10,7 +11,9 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/firecracker"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/qmp"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/unixapi"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/vmmargs"
 	m "github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
@@ -100,6 +103,37 @@ func (a *fcAPI) ask(ctx context.Context) error {
 		// Asked after the state: a VM seen started was started when its size was read.
 		a.machine, a.fixed = &mc, info.Started()
 	}
+	return nil
+}
+
+// qmpSource is one qemu's QMP monitor, asked for KVM's per-vCPU statistics.
+type qmpSource struct {
+	cfg  QEMUQMPSource
+	root *vmmargs.Root // set when the socket was found on the VMM's command line
+
+	stats *vmstats.KVMStats // the vCPUs' sum; nil when the last exchange failed or the VM is not on KVM
+}
+
+func (q *qmpSource) foundOnCommandLine() bool { return q.root != nil }
+
+func (q *qmpSource) ask(ctx context.Context) error {
+	cl := qmp.Client{Socket: q.cfg.Socket, Timeout: q.cfg.Timeout, MaxLineBytes: q.cfg.MaxLineBytes}
+	if root := q.root; root != nil {
+		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, q.cfg.Socket) }
+	}
+	vcpus, err := cl.KVMStats(ctx)
+	q.stats = nil
+	if errors.Is(err, qmp.ErrNotKVM) {
+		return nil // TCG keeps no KVM statistics: nothing to report
+	}
+	if err != nil {
+		return fmt.Errorf("vm.qemu_qmp: %w", err)
+	}
+	var sum vmstats.KVMStats
+	for i := range vcpus {
+		sum.Add(&vcpus[i].Stats)
+	}
+	q.stats = &sum
 	return nil
 }
 

@@ -32,6 +32,11 @@ type VMConfig struct {
 	// vm_id) whose command line names --api-socket (a path, or fd=<n>: the path that socket
 	// is bound to).
 	CloudHypervisor []CloudHypervisorSource `mapstructure:"cloud_hypervisor"`
+	// QEMUQMP are QMP sockets of qemu VMMs, asked for KVM's per-vCPU statistics (query-stats,
+	// QEMU 7.1 and later): the exits and halt polling of vm.kvm_debugfs without debugfs, and
+	// under kernel lockdown. An entry without socket discovers them: each qemu instance (or
+	// the one of its vm_id) whose command line serves a QMP monitor on a Unix socket.
+	QEMUQMP []QEMUQMPSource `mapstructure:"qemu_qmp"`
 	// Libvirt reads the domain statistics of libvirtd.
 	Libvirt LibvirtConfig `mapstructure:"libvirt"`
 	// Xen reports one instance per Xen domain, from `xl list -v` in dom0.
@@ -86,6 +91,21 @@ type CloudHypervisorSource struct {
 	Timeout time.Duration `mapstructure:"timeout"`
 	// MaxBodyBytes bounds the answer (0: 1 MiB); a larger one is refused whole.
 	MaxBodyBytes int64 `mapstructure:"max_body_bytes"`
+}
+
+// QEMUQMPSource is one vm::qemu_qmp entry.
+type QEMUQMPSource struct {
+	// Socket is the monitor's socket as the collector sees it; empty: the one on each qemu
+	// instance's command line, resolved inside that VMM's root.
+	Socket string `mapstructure:"socket"`
+	// VMID is the instance the statistics belong to; empty: the qemu instance whose command
+	// line names socket.
+	VMID string `mapstructure:"vm_id"`
+	// Timeout bounds one scrape's exchange (0: 2s). A monitor serves one client at a time:
+	// another client (a management tool) waits for at most this long.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxLineBytes bounds one line of the monitor (0: 1 MiB); a longer answer is refused.
+	MaxLineBytes int `mapstructure:"max_line_bytes"`
 }
 
 // LibvirtConfig is vm::libvirt.
@@ -194,6 +214,19 @@ func (c *VMConfig) validate(interval time.Duration) []error {
 		timeout(field+".timeout", ch.Timeout)
 		if ch.MaxBodyBytes < 0 || ch.MaxBodyBytes > maxVMMSourceBody {
 			errs = append(errs, fmt.Errorf("%s.max_body_bytes: must be between 0 (1 MiB) and %d, got %d", field, maxVMMSourceBody, ch.MaxBodyBytes))
+		}
+	}
+	for i, q := range c.QEMUQMP {
+		field := fmt.Sprintf("vm.qemu_qmp[%d]", i)
+		abs(field+".socket", q.Socket, "/var/run/qemu-server/104.qmp")
+		if q.Socket != "" {
+			dup(field+".socket", q.Socket)
+		} else {
+			discovery(field, "socket", "qmp", q.VMID)
+		}
+		timeout(field+".timeout", q.Timeout)
+		if q.MaxLineBytes < 0 || q.MaxLineBytes > maxVMMSourceBody {
+			errs = append(errs, fmt.Errorf("%s.max_line_bytes: must be between 0 (1 MiB) and %d, got %d", field, maxVMMSourceBody, q.MaxLineBytes))
 		}
 	}
 	abs("vm.libvirt.socket", c.Libvirt.Socket, "/var/run/libvirt/libvirt-sock")

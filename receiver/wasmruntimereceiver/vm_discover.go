@@ -19,6 +19,7 @@ import (
 type vmmDiscovery struct {
 	fc     []FirecrackerSource
 	ch     []CloudHypervisorSource
+	qmp    []QEMUQMPSource
 	found  map[string]*foundSources
 	gen    uint64
 	warned bool
@@ -33,6 +34,7 @@ type foundSources struct {
 	seen  uint64
 	fc    *fcSource
 	ch    *chSource
+	qmp   *qmpSource
 }
 
 func (f *foundSources) close() {
@@ -63,7 +65,7 @@ func discoveryFor[S any](entries []S, vmID func(*S) string, in *inventory.Instan
 func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []vmmAPI {
 	v := &s.vm.sources
 	d := &v.discovery
-	if len(d.fc)+len(d.ch) == 0 {
+	if len(d.fc)+len(d.ch)+len(d.qmp) == 0 {
 		return nil
 	}
 	var apis []vmmAPI
@@ -73,18 +75,19 @@ func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []vmmAPI {
 	}
 	for i := range snap.Instances {
 		in := &snap.Instances[i]
-		var fcCfg *FirecrackerSource
-		var chCfg *CloudHypervisorSource
+		var want wantedSources
 		switch in.Identity.VMM {
 		case "firecracker":
-			fcCfg = discoveryFor(d.fc, func(f *FirecrackerSource) string { return f.VMID }, in)
+			want.fc = discoveryFor(d.fc, func(f *FirecrackerSource) string { return f.VMID }, in)
 		case "cloud_hypervisor":
-			chCfg = discoveryFor(d.ch, func(c *CloudHypervisorSource) string { return c.VMID }, in)
+			want.ch = discoveryFor(d.ch, func(c *CloudHypervisorSource) string { return c.VMID }, in)
+		case "qemu":
+			want.qmp = discoveryFor(d.qmp, func(q *QEMUQMPSource) string { return q.VMID }, in)
 		}
-		if fcCfg == nil && chCfg == nil {
+		if want.fc == nil && want.ch == nil && want.qmp == nil {
 			continue
 		}
-		if o := v.owned[in.Key]; o != nil && len(o.fc)+len(o.ch) > 0 {
+		if o := v.owned[in.Key]; o != nil && len(o.fc)+len(o.ch)+len(o.qmp) > 0 {
 			continue // a configured path covers it
 		}
 		p := vmmBinary(in)
@@ -101,7 +104,7 @@ func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []vmmAPI {
 				}
 				continue
 			}
-			f = s.findSources(in, p, fcCfg, chCfg)
+			f = s.findSources(in, p, want)
 			d.found[in.Key] = f
 		}
 		f.seen = d.gen
@@ -117,6 +120,10 @@ func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []vmmAPI {
 		if f.ch != nil {
 			apis = append(apis, f.ch)
 			v.ownedBy(in.Key).ch = append(v.ownedBy(in.Key).ch, f.ch)
+		}
+		if f.qmp != nil {
+			apis = append(apis, f.qmp)
+			v.ownedBy(in.Key).qmp = append(v.ownedBy(in.Key).qmp, f.qmp)
 		}
 	}
 	for key, f := range d.found {
@@ -143,7 +150,14 @@ func (s *scraperImpl) failFound(err error) {
 // names, to be opened inside the VMM's root (<proc>/<pid>/root: a jailed Firecracker's
 // chroot, a containerised VMM's mount namespace) or, for a relative path, beneath its working
 // directory, and nowhere else.
-func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, fcCfg *FirecrackerSource, chCfg *CloudHypervisorSource) *foundSources {
+// wantedSources are the discovering entries that apply to one instance (nil: none).
+type wantedSources struct {
+	fc  *FirecrackerSource
+	ch  *CloudHypervisorSource
+	qmp *QEMUQMPSource
+}
+
+func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, want wantedSources) *foundSources {
 	f := &foundSources{pid: p.PID, start: p.Start}
 	cmdline, err := s.r.Read(p.Dir + "cmdline")
 	if err != nil {
@@ -156,10 +170,19 @@ func (s *scraperImpl) findSources(in *inventory.Instance, p *inventory.Process, 
 			s.errs.Fail(fmt.Errorf("%s discovery, instance %s (pid %d): %w", field, in.Key, p.PID, err))
 		}
 	}
-	if fcCfg != nil {
-		f.fc = s.findFirecracker(cmdline, root, *fcCfg, failed)
+	if want.fc != nil {
+		f.fc = s.findFirecracker(cmdline, root, *want.fc, failed)
 	}
-	if chCfg != nil {
+	if want.qmp != nil {
+		if path, err := vmmargs.QEMUQMPSocket(cmdline); err != nil {
+			failed("vm.qemu_qmp", err)
+		} else {
+			cfg := *want.qmp
+			cfg.Socket = path
+			f.qmp = &qmpSource{cfg: cfg, root: &root}
+		}
+	}
+	if chCfg := want.ch; chCfg != nil {
 		path, err := vmmargs.CloudHypervisorAPISocket(cmdline)
 		if d := (*vmmargs.DescriptorError)(nil); errors.As(err, &d) {
 			path, err = s.socketOfDescriptor(p, d)

@@ -30,6 +30,7 @@ type vmSources struct {
 	kvmOff     bool                    // refused under lockdown: not tried again
 	fc         []*fcSource
 	ch         []*chSource
+	qmp        []*qmpSource
 	libvirt    map[string]*libvirtstats.Domain // by UUID and by name, this scrape
 	cmdlines   map[string][]byte               // VMM command line by instance key
 	owned      map[string]*ownedSources        // by instance key, this scrape
@@ -38,8 +39,9 @@ type vmSources struct {
 }
 
 type ownedSources struct {
-	fc []*fcSource
-	ch []*chSource
+	fc  []*fcSource
+	ch  []*chSource
+	qmp []*qmpSource
 }
 
 type fcSource struct {
@@ -85,6 +87,13 @@ func newVMSources(cfg *VMConfig) vmSources {
 			fc.api = &fcAPI{socket: f.APISocket, timeout: f.Timeout}
 		}
 		v.fc = append(v.fc, fc)
+	}
+	for _, q := range cfg.QEMUQMP {
+		if q.Socket == "" {
+			v.discovery.qmp = append(v.discovery.qmp, q)
+			continue
+		}
+		v.qmp = append(v.qmp, &qmpSource{cfg: q})
 	}
 	for _, c := range cfg.CloudHypervisor {
 		if c.APISocket == "" {
@@ -145,13 +154,16 @@ func (s *scraperImpl) beginSources(ctx context.Context, snap *inventory.Snapshot
 			apis = append(apis, f.api)
 		}
 	}
+	for _, q := range v.qmp {
+		apis = append(apis, q)
+	}
 	s.askVMMs(ctx, apis)
 }
 
 // ownConfiguredSources gives each source configured with its path to its instance.
 func (s *scraperImpl) ownConfiguredSources(snap *inventory.Snapshot) {
 	v := &s.vm.sources
-	if len(v.fc)+len(v.ch) == 0 {
+	if len(v.fc)+len(v.ch)+len(v.qmp) == 0 {
 		return
 	}
 	cmdlines := make(map[string][]byte, len(v.cmdlines))
@@ -167,6 +179,11 @@ func (s *scraperImpl) ownConfiguredSources(snap *inventory.Snapshot) {
 	for _, c := range v.ch {
 		if key, ok := s.sourceOwner(snap, c.cfg.VMID, c.cfg.APISocket, "cloud_hypervisor", cmdlines); ok {
 			v.ownedBy(key).ch = append(v.ownedBy(key).ch, c)
+		}
+	}
+	for _, q := range v.qmp {
+		if key, ok := s.sourceOwner(snap, q.cfg.VMID, q.cfg.Socket, "qemu", cmdlines); ok {
+			v.ownedBy(key).qmp = append(v.ownedBy(key).qmp, q)
 		}
 	}
 	v.cmdlines = cmdlines // instances gone since drop out
@@ -292,10 +309,20 @@ func (s *scraperImpl) collectLibvirt(ctx context.Context) {
 func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Process, ts pcommon.Timestamp) {
 	v := &s.vm.sources
 	size := vmSize{vcpus: in.Identity.VCPUs, memory: in.Identity.MemorySize}
-	if kvms := v.kvm[p.PID]; len(kvms) > 0 && !v.kvmOff {
+	o := v.owned[in.Key]
+	fromQMP := false
+	if o != nil {
+		for _, q := range o.qmp {
+			if q.stats != nil && !fromQMP {
+				recordKVMStats(s.mb, q.stats, ts)
+				fromQMP = true
+			}
+		}
+	}
+	if kvms := v.kvm[p.PID]; len(kvms) > 0 && !v.kvmOff && !fromQMP {
 		s.recordKVM(kvms, ts)
 	}
-	if o := v.owned[in.Key]; o != nil {
+	if o != nil {
 		for _, f := range o.fc {
 			if f.src != nil {
 				recordFirecracker(s.mb, f.src.Accumulator(), ts)
@@ -324,6 +351,7 @@ func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Proce
 }
 
 // recordKVM sums the statistics of the VMs a VMM created (one, unless it recreated its VM).
+// A QMP answer for the same VMM is preferred: it is the same counters, read without debugfs.
 func (s *scraperImpl) recordKVM(kvms []vmstats.KVMVM, ts pcommon.Timestamp) {
 	var sum vmstats.KVMStats
 	for i := range kvms {
@@ -338,16 +366,13 @@ func (s *scraperImpl) recordKVM(kvms []vmstats.KVMVM, ts pcommon.Timestamp) {
 			s.errs.Fail(err)
 			return
 		}
-		sum.Exits += ks.Exits
-		sum.HaltExits += ks.HaltExits
-		sum.HaltSuccessfulPoll += ks.HaltSuccessfulPoll
-		sum.HaltAttemptedPoll += ks.HaltAttemptedPoll
-		sum.HaltPollInvalid += ks.HaltPollInvalid
-		sum.HaltPollSuccessNS += ks.HaltPollSuccessNS
-		sum.HaltPollFailNS += ks.HaltPollFailNS
-		sum.HaltWaitNS += ks.HaltWaitNS
+		sum.Add(&ks)
 	}
-	mb := s.mb
+	recordKVMStats(s.mb, &sum, ts)
+}
+
+// recordKVMStats records a VM's KVM statistics, from debugfs or QMP.
+func recordKVMStats(mb *m.MetricsBuilder, sum *vmstats.KVMStats, ts pcommon.Timestamp) {
 	mb.RecordWasmRuntimeVMKvmExitsDataPoint(ts, int64(sum.Exits))
 	mb.RecordWasmRuntimeVMKvmHaltExitsDataPoint(ts, int64(sum.HaltExits))
 	mb.RecordWasmRuntimeVMKvmHaltPollsDataPoint(ts, int64(sum.HaltSuccessfulPoll), m.AttributeVMKvmPollResultSuccess)

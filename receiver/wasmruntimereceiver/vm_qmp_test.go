@@ -1,0 +1,103 @@
+package wasmruntimereceiver
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// qmpFixture is the capture of a real KVM guest's monitor (its ORIGIN says how).
+const qmpFixture = "../../internal/vmstats/qmp/testdata/"
+
+// serveQMP replays the captured monitor on sock, the query-stats answer replaced by *stats
+// when set.
+func serveQMP(t *testing.T, sock string, stats *atomic.Pointer[string]) {
+	t.Helper()
+	read := func(name string) string {
+		data, err := os.ReadFile(qmpFixture + name)
+		require.NoError(t, err)
+		return strings.TrimSpace(string(data))
+	}
+	answers := map[string]string{"qmp_capabilities": read("qmp_capabilities.json"), "query-cpus-fast": read("query-cpus-fast.json"), "query-stats": read("query-stats.json")}
+	greeting := read("greeting.json")
+	l, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = c.Write([]byte(greeting + "\r\n"))
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					var req struct{ Execute string }
+					if json.Unmarshal(sc.Bytes(), &req) != nil {
+						return
+					}
+					a := answers[req.Execute]
+					if p := stats.Load(); p != nil && req.Execute == "query-stats" {
+						a = *p
+					}
+					_, _ = c.Write([]byte(a + "\r\n"))
+				}
+			}()
+		}
+	}()
+}
+
+// TestQMPThroughReceiver: a Proxmox VM's monitor (qemu-server gives each VM a listening QMP
+// chardev at /var/run/qemu-server/<vmid>.qmp) found on its command line inside its root,
+// answering as the captured KVM guest did: KVM's counters summed over the vCPUs land on the
+// VM's instance; a refused answer is counted and reports nothing.
+func TestQMPThroughReceiver(t *testing.T) {
+	root := t.TempDir()
+	fx := proxmoxScenario()
+	fx.procs[0].args = append(fx.procs[0].args,
+		"-chardev", "socket,id=qmp,path=/var/run/qemu-server/104.qmp,server=on,wait=off", "-mon", "chardev=qmp,mode=control",
+		"-chardev", "socket,id=qmp-event,path=/var/run/qmeventd.sock,reconnect=5", "-mon", "chardev=qmp-event,mode=control")
+	fx.write(t, root)
+	dir := filepath.Join(root, "proc", "9100", "root", "var", "run", "qemu-server")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	var stats atomic.Pointer[string]
+	serveQMP(t, dir+"/104.qmp", &stats)
+
+	cfg := testConfig()
+	cfg.RootPath = root
+	cfg.VM.QEMUQMP = []QEMUQMPSource{{}}
+	s := newTestScraper(t, cfg)
+	md, err := scrapeFresh(s)
+	require.NoError(t, err)
+	rm := mustResource(t, md, "9100")
+	assert.Equal(t, 2155.0, mustValue(t, rm, "wasm_runtime.vm.kvm.exits"), "2154 + 1: the vCPUs' sum")
+	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.exits"))
+	assert.InDelta(t, 0.715585037, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.wait.time"), 1e-12)
+
+	bad := `{"return": [{"provider": "kvm", "stats": [{"name": "exits", "value": -3}], "qom-path": "/machine/unattached/device[0]"}], "id": 3}`
+	stats.Store(&bad)
+	md, err = scrapeFresh(s)
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "vm.qemu_qmp")
+	rm = mustResource(t, md, "9100")
+	_, ok := value(rm, "wasm_runtime.vm.kvm.exits")
+	assert.False(t, ok, "nothing from a refused answer")
+
+	// Under TCG QEMU keeps no KVM statistics: nothing reported, nothing counted.
+	tcg := `{"return": [], "id": 3}`
+	stats.Store(&tcg)
+	md, err = scrapeFresh(s)
+	require.NoError(t, err)
+	_, ok = value(mustResource(t, md, "9100"), "wasm_runtime.vm.kvm.exits")
+	assert.False(t, ok)
+}
