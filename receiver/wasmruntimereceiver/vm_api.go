@@ -2,7 +2,6 @@ package wasmruntimereceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -106,12 +105,14 @@ func (a *fcAPI) ask(ctx context.Context) error {
 	return nil
 }
 
-// qmpSource is one qemu's QMP monitor, asked for KVM's per-vCPU statistics.
+// qmpSource is one qemu's QMP monitor, asked for KVM's per-vCPU statistics and its disks'
+// counters.
 type qmpSource struct {
 	cfg  QEMUQMPSource
 	root *vmmargs.Root // set when the socket was found on the VMM's command line
 
-	stats *vmstats.KVMStats // the vCPUs' sum; nil when the last exchange failed or the VM is not on KVM
+	stats  *vmstats.KVMStats // the vCPUs' sum; nil when the last exchange failed or the VM is not on KVM
+	blocks []qmp.Block       // nil when the last exchange failed
 }
 
 func (q *qmpSource) foundOnCommandLine() bool { return q.root != nil }
@@ -121,20 +122,28 @@ func (q *qmpSource) ask(ctx context.Context) error {
 	if root := q.root; root != nil {
 		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, q.cfg.Socket) }
 	}
-	vcpus, err := cl.KVMStats(ctx)
-	q.stats = nil
-	if errors.Is(err, qmp.ErrNotKVM) {
-		return nil // TCG keeps no KVM statistics: nothing to report
-	}
+	st, err := cl.Query(ctx)
+	q.stats, q.blocks = nil, nil
 	if err != nil {
 		return fmt.Errorf("vm.qemu_qmp: %w", err)
 	}
+	q.blocks = st.Blocks
+	if st.NotKVM {
+		return nil // TCG keeps no KVM statistics: nothing to report
+	}
 	var sum vmstats.KVMStats
-	for i := range vcpus {
-		sum.Add(&vcpus[i].Stats)
+	for i := range st.VCPUs {
+		sum.Add(&st.VCPUs[i].Stats)
 	}
 	q.stats = &sum
 	return nil
+}
+
+// record records the VM's disks as QEMU counts them.
+func (q *qmpSource) record(mb *m.MetricsBuilder, ts pcommon.Timestamp) {
+	for _, b := range q.blocks {
+		recordBlock(mb, ts, b.Device, m.AttributeVMCounterSourceQemu, b.RdBytes, b.WrBytes, b.RdOps, b.WrOps)
+	}
 }
 
 // fcState names Firecracker's VmState as the attribute does ("Not started": not_started).

@@ -96,8 +96,11 @@ func TestKVMQEMUPerVCPUMetrics(t *testing.T) {
 	requireKVM(t)
 	ns := guesttest.NewNetNS(t, "wrtk-"+strconv.Itoa(os.Getpid()))
 	mountDebugfs(t)
-	qmpSock := filepath.Join(t.TempDir(), "wasmrt-kvm.qmp")
+	dir := t.TempDir()
+	qmpSock, disk := filepath.Join(dir, "wasmrt-kvm.qmp"), filepath.Join(dir, "disk.img")
+	require.NoError(t, os.WriteFile(disk, make([]byte, 1<<20), 0o644)) // blank: the firmware reads its boot sector
 	q := guesttest.StartQEMU(t, ns, "-accel", "kvm", "-smp", "2", "-m", "64",
+		"-drive", "file="+disk+",format=raw,if=none,id=disk0", "-device", "virtio-blk-pci,drive=disk0,bootindex=1",
 		"-netdev", "tap,id=n0,ifname="+ns.Tap+",script=no,downscript=no", "-device", "virtio-net-pci,netdev=n0",
 		"-name", "guest=wasmrt-kvm,debug-threads=on", "-qmp", "unix:"+qmpSock+",server=on,wait=off")
 	pid := q.Cmd.Process.Pid
@@ -166,6 +169,15 @@ func TestKVMQEMUPerVCPUMetrics(t *testing.T) {
 	later := mustValue(t, rm, "wasm_runtime.vm.kvm.exits")
 	assert.Greater(t, later, exits, "KVM exits increase")
 	t.Logf("KVM exits through QMP: %.0f -> %.0f", exits, later)
+	// And its disk as QEMU counts it: the firmware's boot-sector reads, 512 bytes each.
+	require.Eventually(t, func() bool {
+		md, _ = scrapeFresh(s)
+		rm, _ = findResource(md, "process.pid", strconv.Itoa(pid))
+		ops, ok := value(rm, "wasm_runtime.vm.block.operations", "wasm_runtime.vm.device", "disk0", "disk.io.direction", "read", "wasm_runtime.vm.counter.source", "qemu")
+		return ok && ops > 0
+	}, 30*time.Second, 250*time.Millisecond, "the boot sector read")
+	ops := mustValue(t, rm, "wasm_runtime.vm.block.operations", "wasm_runtime.vm.device", "disk0", "disk.io.direction", "read")
+	assert.Equal(t, 512*ops, mustValue(t, rm, "wasm_runtime.vm.block.io", "wasm_runtime.vm.device", "disk0", "disk.io.direction", "read"))
 }
 
 // checkTap compares the tap's counters on rm, read at a scrape, with netlink's read after it

@@ -26,7 +26,8 @@ func serveQMP(t *testing.T, sock string, stats *atomic.Pointer[string]) {
 		require.NoError(t, err)
 		return strings.TrimSpace(string(data))
 	}
-	answers := map[string]string{"qmp_capabilities": read("qmp_capabilities.json"), "query-cpus-fast": read("query-cpus-fast.json"), "query-stats": read("query-stats.json")}
+	answers := map[string]string{"qmp_capabilities": read("qmp_capabilities.json"), "query-cpus-fast": read("query-cpus-fast.json"),
+		"query-stats": read("query-stats.json"), "query-blockstats": read("query-blockstats.json")}
 	greeting := read("greeting.json")
 	l, err := net.Listen("unix", sock)
 	require.NoError(t, err)
@@ -80,9 +81,11 @@ func TestQMPThroughReceiver(t *testing.T) {
 	md, err := scrapeFresh(s)
 	require.NoError(t, err)
 	rm := mustResource(t, md, "9100")
-	assert.Equal(t, 2155.0, mustValue(t, rm, "wasm_runtime.vm.kvm.exits"), "2154 + 1: the vCPUs' sum")
-	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.exits"))
-	assert.InDelta(t, 0.715585037, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.wait.time"), 1e-12)
+	assert.Equal(t, 6800.0, mustValue(t, rm, "wasm_runtime.vm.kvm.exits"), "6799 + 1: the vCPUs' sum")
+	assert.Equal(t, 57.0, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.exits"))
+	assert.InDelta(t, 3.293043988+0.056360303, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.wait.time"), 1e-9)
+	assert.Equal(t, 512.0, mustValue(t, rm, "wasm_runtime.vm.block.io", "wasm_runtime.vm.device", "disk0", "disk.io.direction", "read", "wasm_runtime.vm.counter.source", "qemu"))
+	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.vm.block.operations", "wasm_runtime.vm.device", "disk0", "disk.io.direction", "read"))
 
 	bad := `{"return": [{"provider": "kvm", "stats": [{"name": "exits", "value": -3}], "qom-path": "/machine/unattached/device[0]"}], "id": 3}`
 	stats.Store(&bad)
@@ -93,11 +96,13 @@ func TestQMPThroughReceiver(t *testing.T) {
 	_, ok := value(rm, "wasm_runtime.vm.kvm.exits")
 	assert.False(t, ok, "nothing from a refused answer")
 
-	// Under TCG QEMU keeps no KVM statistics: nothing reported, nothing counted.
+	// Under TCG QEMU keeps no KVM statistics: none reported, nothing counted; the disks stay.
 	tcg := `{"return": [], "id": 3}`
 	stats.Store(&tcg)
 	md, err = scrapeFresh(s)
 	require.NoError(t, err)
-	_, ok = value(mustResource(t, md, "9100"), "wasm_runtime.vm.kvm.exits")
+	rm = mustResource(t, md, "9100")
+	_, ok = value(rm, "wasm_runtime.vm.kvm.exits")
 	assert.False(t, ok)
+	mustValue(t, rm, "wasm_runtime.vm.block.io", "wasm_runtime.vm.device", "disk0", "disk.io.direction", "read")
 }

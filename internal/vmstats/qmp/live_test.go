@@ -3,7 +3,6 @@ package qmp
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startQEMU runs a VM with no disk (its firmware finds nothing to boot and waits, halting
-// its vCPUs now and then) and a QMP socket.
+// startQEMU runs a VM with a blank disk (its firmware finds nothing to boot and waits,
+// halting its vCPUs now and then) and a QMP socket.
 func startQEMU(t *testing.T, accel string) (sock string, pid int) {
 	t.Helper()
 	if testing.Short() {
@@ -34,8 +33,12 @@ func startQEMU(t *testing.T, accel string) (sock string, pid int) {
 		}
 		f.Close()
 	}
-	sock = filepath.Join(t.TempDir(), "vm.qmp")
+	dir := t.TempDir()
+	sock = filepath.Join(dir, "vm.qmp")
+	disk := filepath.Join(dir, "disk.img") // blank: the firmware reads its boot sector and gives up
+	require.NoError(t, os.WriteFile(disk, make([]byte, 1<<20), 0o644))
 	cmd := exec.Command(bin, "-accel", accel, "-smp", "2", "-m", "64", "-nodefaults", "-display", "none",
+		"-drive", "file="+disk+",format=raw,if=none,id=disk0", "-device", "virtio-blk-pci,drive=disk0,bootindex=1",
 		"-name", "guest=qmp-"+accel+",debug-threads=on", "-qmp", "unix:"+sock+",server=on,wait=off")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -52,8 +55,9 @@ func TestLiveKVM(t *testing.T) {
 	sock, pid := startQEMU(t, "kvm")
 	var lines [][]byte
 	c := Client{Socket: sock, record: func(l []byte) { lines = append(lines, bytes.Clone(l)) }}
-	first, err := c.KVMStats(context.Background())
+	st, err := c.Query(context.Background())
 	require.NoError(t, err)
+	first := st.VCPUs
 	require.Len(t, first, 2)
 	for i, v := range first {
 		assert.Equal(t, i, v.Index)
@@ -66,22 +70,38 @@ func TestLiveKVM(t *testing.T) {
 	time.Sleep(time.Second) // the firmware runs on
 	require.Eventually(t, func() bool {
 		lines = lines[:0]
-		second, err = c.KVMStats(context.Background())
-		return err == nil && second[0].Stats.Exits > first[0].Stats.Exits
-	}, 10*time.Second, 200*time.Millisecond, "KVM exits increase")
+		st, err = c.Query(context.Background())
+		second = st.VCPUs
+		return err == nil && len(second) == 2 && second[0].Stats.Exits > first[0].Stats.Exits &&
+			len(st.Blocks) == 1 && st.Blocks[0].RdOps > 0
+	}, 30*time.Second, 200*time.Millisecond, "KVM exits increase, and the firmware reads the boot sector")
 	t.Logf("vCPU 0 exits %d -> %d, halt exits %d -> %d", first[0].Stats.Exits, second[0].Stats.Exits, first[0].Stats.HaltExits, second[0].Stats.HaltExits)
 	assert.GreaterOrEqual(t, second[0].Stats.HaltExits, first[0].Stats.HaltExits, "cumulative")
+	// The firmware read the disk's boot sector: one 512-byte request (more if it retried).
+	require.Len(t, st.Blocks, 1)
+	assert.Equal(t, "disk0", st.Blocks[0].Device)
+	assert.GreaterOrEqual(t, st.Blocks[0].RdOps, uint64(1))
+	assert.Equal(t, 512*st.Blocks[0].RdOps, st.Blocks[0].RdBytes)
+	assert.Zero(t, st.Blocks[0].WrBytes)
 	if dir := os.Getenv("QMP_CAPTURE"); dir != "" {
-		require.Len(t, lines, 4)
-		for i, name := range []string{"greeting.json", "qmp_capabilities.json", "query-cpus-fast.json", "query-stats.json"} {
+		require.Len(t, lines, 5)
+		for i, name := range []string{"greeting.json", "qmp_capabilities.json", "query-cpus-fast.json", "query-stats.json", "query-blockstats.json"} {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, name), append(lines[i], '\n'), 0o644))
 		}
 	}
 }
 
-// A TCG guest keeps no KVM statistics: ErrNotKVM, which the receiver does not report.
+// A TCG guest keeps no KVM statistics (NotKVM, which the receiver does not report), and its
+// disks are counted all the same.
 func TestLiveTCG(t *testing.T) {
 	sock, _ := startQEMU(t, "tcg")
-	_, err := Client{Socket: sock}.KVMStats(context.Background())
-	assert.True(t, errors.Is(err, ErrNotKVM), "%v", err)
+	var st Stats
+	require.Eventually(t, func() bool {
+		var err error
+		st, err = Client{Socket: sock}.Query(context.Background())
+		require.NoError(t, err)
+		return len(st.Blocks) == 1 && st.Blocks[0].RdOps > 0
+	}, 20*time.Second, 200*time.Millisecond, "the boot sector read")
+	assert.True(t, st.NotKVM)
+	assert.Nil(t, st.VCPUs)
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats"
 )
@@ -144,5 +145,66 @@ func ParseVCPUStats(cpusRet, statsRet []byte) ([]VCPU, error) {
 		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Index < out[b].Index })
+	return out, nil
+}
+
+// maxBlocks bounds the block devices taken from one answer.
+const maxBlocks = 1024
+
+// Block is one entry of query-blockstats (qapi/block-core.json BlockStats): a virtual disk's
+// bytes and requests as QEMU counts them, since the VM started.
+type Block struct {
+	// Device names the disk: the drive id (-drive id=, libvirt's drive-virtio-disk0), else
+	// the id of its -device (the QOM path /machine/peripheral/<id>/...), else its node name.
+	Device           string
+	RdBytes, WrBytes uint64
+	RdOps, WrOps     uint64
+}
+
+// ParseBlockStats decodes the return of query-blockstats; a counter that is not an unsigned
+// integer refuses the answer.
+func ParseBlockStats(ret []byte) ([]Block, error) {
+	var raw []struct {
+		Device   string `json:"device"`
+		QDev     string `json:"qdev"`
+		NodeName string `json:"node-name"`
+		Stats    *struct {
+			RdBytes *uint64 `json:"rd_bytes"`
+			WrBytes *uint64 `json:"wr_bytes"`
+			RdOps   *uint64 `json:"rd_operations"`
+			WrOps   *uint64 `json:"wr_operations"`
+		} `json:"stats"`
+	}
+	if err := json.Unmarshal(ret, &raw); err != nil {
+		return nil, fmt.Errorf("query-blockstats: %w", err)
+	}
+	if len(raw) > maxBlocks {
+		return nil, fmt.Errorf("query-blockstats: %d devices, more than %d", len(raw), maxBlocks)
+	}
+	out := make([]Block, 0, len(raw))
+	for _, r := range raw {
+		st := r.Stats
+		if st == nil || st.RdBytes == nil || st.WrBytes == nil || st.RdOps == nil || st.WrOps == nil {
+			return nil, fmt.Errorf("query-blockstats: device %q without its counters", r.Device)
+		}
+		name := r.Device
+		if name == "" {
+			if id, ok := strings.CutPrefix(r.QDev, "/machine/peripheral/"); ok {
+				name, _, _ = strings.Cut(id, "/")
+			}
+		}
+		if name == "" {
+			name = r.NodeName
+		}
+		if name == "" || len(name) > 256 {
+			return nil, fmt.Errorf("query-blockstats: a device without a usable name (%q)", r.QDev)
+		}
+		for _, v := range []uint64{*st.RdBytes, *st.WrBytes, *st.RdOps, *st.WrOps} {
+			if v > math.MaxInt64 {
+				return nil, fmt.Errorf("query-blockstats: %s: a counter past 2^63", name)
+			}
+		}
+		out = append(out, Block{Device: name, RdBytes: *st.RdBytes, WrBytes: *st.WrBytes, RdOps: *st.RdOps, WrOps: *st.WrOps})
+	}
 	return out, nil
 }

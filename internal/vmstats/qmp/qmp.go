@@ -1,5 +1,5 @@
 // Package qmp asks a QEMU monitor (QMP, docs/interop/qmp-spec.rst) for the KVM statistics of
-// each vCPU: query-stats (QEMU 7.1 and later) relays KVM's binary statistics, which need no
+// each vCPU and the counters of each virtual disk (query-blockstats): query-stats (QEMU 7.1 and later) relays KVM's binary statistics, which need no
 // debugfs and stay readable under kernel lockdown, and query-cpus-fast maps each vCPU's QOM
 // path to its index and thread. A monitor serves one client at a time and is reached through
 // a socket its VMM, possibly taken over by its guest, writes to: every line is bounded, the
@@ -53,9 +53,18 @@ type Client struct {
 	record func(line []byte)
 }
 
-// KVMStats negotiates capabilities and asks query-cpus-fast and query-stats, returning the
-// vCPUs sorted by index.
-func (c Client) KVMStats(ctx context.Context) ([]VCPU, error) {
+// Stats is what one exchange with the monitor gives.
+type Stats struct {
+	// VCPUs are the vCPUs sorted by index with their KVM statistics; nil with NotKVM.
+	VCPUs []VCPU
+	// NotKVM is set when the VM keeps no KVM statistics (TCG).
+	NotKVM bool
+	// Blocks are the virtual disks.
+	Blocks []Block
+}
+
+// Query negotiates capabilities and asks query-cpus-fast, query-stats and query-blockstats.
+func (c Client) Query(ctx context.Context) (Stats, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Second
@@ -70,7 +79,7 @@ func (c Client) KVMStats(ctx context.Context) ([]VCPU, error) {
 		conn, err = (&net.Dialer{}).DialContext(ctx, "unix", c.Socket)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("QMP socket %s: %w", c.Socket, err)
+		return Stats{}, fmt.Errorf("QMP socket %s: %w", c.Socket, err)
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -83,25 +92,40 @@ func (c Client) KVMStats(ctx context.Context) ([]VCPU, error) {
 	s := session{conn: conn, r: bufio.NewReaderSize(conn, 4096), max: max, record: c.record}
 	greeting, err := s.line()
 	if err != nil {
-		return nil, c.fail("greeting", err)
+		return Stats{}, c.fail("greeting", err)
 	}
 	if err := ParseGreeting(greeting); err != nil {
-		return nil, c.fail("greeting", err)
+		return Stats{}, c.fail("greeting", err)
 	}
 	if _, err := s.execute("qmp_capabilities", nil); err != nil {
-		return nil, c.fail("qmp_capabilities", err)
+		return Stats{}, c.fail("qmp_capabilities", err)
 	}
 	cpus, err := s.execute("query-cpus-fast", nil)
 	if err != nil {
-		return nil, c.fail("query-cpus-fast", err)
+		return Stats{}, c.fail("query-cpus-fast", err)
 	}
 	stats, err := s.execute("query-stats", map[string]any{
 		"target": "vcpu", "providers": []any{map[string]any{"provider": "kvm", "names": vmstats.KVMStatNames()}},
 	})
 	if err != nil {
-		return nil, c.fail("query-stats", err)
+		return Stats{}, c.fail("query-stats", err)
 	}
-	return ParseVCPUStats(cpus, stats)
+	var out Stats
+	out.VCPUs, err = ParseVCPUStats(cpus, stats)
+	if errors.Is(err, ErrNotKVM) {
+		out.VCPUs, out.NotKVM, err = nil, true, nil
+	}
+	if err != nil {
+		return Stats{}, c.fail("query-stats", err)
+	}
+	blocks, err := s.execute("query-blockstats", nil)
+	if err != nil {
+		return Stats{}, c.fail("query-blockstats", err)
+	}
+	if out.Blocks, err = ParseBlockStats(blocks); err != nil {
+		return Stats{}, c.fail("query-blockstats", err)
+	}
+	return out, nil
 }
 
 func (c Client) fail(step string, err error) error {

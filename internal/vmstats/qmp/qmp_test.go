@@ -34,11 +34,12 @@ func TestParseCapture(t *testing.T) {
 	// query-stats lists vCPU 1 first; they are joined by QOM path and sorted by index.
 	assert.Equal(t, 0, vcpus[0].Index)
 	assert.Equal(t, "/machine/unattached/device[0]", vcpus[0].QOMPath)
-	assert.Equal(t, 25129, vcpus[0].ThreadID)
-	assert.Equal(t, uint64(2154), vcpus[0].Stats.Exits)
+	assert.Equal(t, 30143, vcpus[0].ThreadID)
+	assert.Equal(t, uint64(6799), vcpus[0].Stats.Exits)
+	assert.Equal(t, uint64(56), vcpus[0].Stats.HaltExits)
 	assert.Equal(t, uint64(1), vcpus[1].Stats.HaltExits)
-	assert.Equal(t, uint64(715585037), vcpus[1].Stats.HaltWaitNS)
-	assert.Equal(t, uint64(23), vcpus[1].Stats.HaltWakeup)
+	assert.Equal(t, uint64(3293043988), vcpus[1].Stats.HaltWaitNS)
+	assert.Equal(t, uint64(37), vcpus[1].Stats.HaltWakeup)
 }
 
 func TestParseRejects(t *testing.T) {
@@ -75,6 +76,7 @@ func serveTranscript(t *testing.T, override map[string]string) string {
 	answers := map[string]string{
 		"greeting": fixture(t, "greeting.json"), "qmp_capabilities": fixture(t, "qmp_capabilities.json"),
 		"query-cpus-fast": fixture(t, "query-cpus-fast.json"), "query-stats": fixture(t, "query-stats.json"),
+		"query-blockstats": fixture(t, "query-blockstats.json"),
 	}
 	for k, v := range override {
 		answers[k] = v
@@ -107,19 +109,38 @@ func serveTranscript(t *testing.T, override map[string]string) string {
 }
 
 func TestClientTranscript(t *testing.T) {
-	vcpus, err := Client{Socket: serveTranscript(t, nil)}.KVMStats(context.Background())
+	st, err := Client{Socket: serveTranscript(t, nil)}.Query(context.Background())
 	require.NoError(t, err)
-	require.Len(t, vcpus, 2)
-	assert.Equal(t, uint64(2154), vcpus[0].Stats.Exits)
+	require.Len(t, st.VCPUs, 2)
+	assert.Equal(t, uint64(6799), st.VCPUs[0].Stats.Exits)
+	assert.Equal(t, []Block{{Device: "disk0", RdBytes: 512, RdOps: 1}}, st.Blocks)
+
+	st, err = Client{Socket: serveTranscript(t, map[string]string{"query-stats": `{"return": [], "id": 3}`})}.Query(context.Background())
+	require.NoError(t, err, "TCG")
+	assert.True(t, st.NotKVM)
+	assert.Len(t, st.Blocks, 1, "disks are counted under TCG too")
 
 	for name, o := range map[string]map[string]string{
 		"QEMU 7.0 has no query-stats": {"query-stats": `{"id": 3, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
 		"an answer to another id":     {"query-cpus-fast": strings.Replace(fixture(t, "query-cpus-fast.json"), `"id": 2`, `"id": 7`, 1)},
 		"a line past the limit":       {"query-stats": `{"id": 3, "return": [` + strings.Repeat(" ", 2<<20) + `]}`},
 		"truncated":                   {"query-stats": fixture(t, "query-stats.json")[:300]},
+		"a disk without counters":     {"query-blockstats": `{"return": [{"device": "d", "stats": {"rd_bytes": 1}}], "id": 4}`},
 	} {
-		_, err := Client{Socket: serveTranscript(t, o)}.KVMStats(context.Background())
+		_, err := Client{Socket: serveTranscript(t, o)}.Query(context.Background())
 		assert.Error(t, err, name)
+	}
+}
+
+func TestParseBlockStats(t *testing.T) {
+	blocks, err := ParseBlockStats([]byte(`[{"device": "", "qdev": "/machine/peripheral/vdb/virtio-backend", "node-name": "f2", "stats": {"rd_bytes": 4096, "wr_bytes": 8192, "rd_operations": 1, "wr_operations": 2}},
+		{"device": "", "qdev": "/machine/peripheral-anon/device[3]/virtio-backend", "node-name": "#block143", "stats": {"rd_bytes": 0, "wr_bytes": 0, "rd_operations": 0, "wr_operations": 0}}]`))
+	require.NoError(t, err)
+	assert.Equal(t, []Block{{Device: "vdb", RdBytes: 4096, WrBytes: 8192, RdOps: 1, WrOps: 2}, {Device: "#block143"}}, blocks,
+		"a -blockdev disk is named by its -device id, else its node name")
+	for _, bad := range []string{`{}`, `[{"device": "d", "stats": {"rd_bytes": -1, "wr_bytes": 0, "rd_operations": 0, "wr_operations": 0}}]`, `[{"stats": {"rd_bytes": 0, "wr_bytes": 0, "rd_operations": 0, "wr_operations": 0}}]`} {
+		_, err := ParseBlockStats([]byte(bad))
+		assert.Error(t, err, bad)
 	}
 }
 

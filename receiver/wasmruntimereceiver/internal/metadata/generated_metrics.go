@@ -438,6 +438,7 @@ const (
 	AttributeVMCounterSourceFirecracker
 	AttributeVMCounterSourceCloudHypervisor
 	AttributeVMCounterSourceLibvirt
+	AttributeVMCounterSourceQemu
 )
 
 // String returns the string representation of the AttributeVMCounterSource.
@@ -451,6 +452,8 @@ func (av AttributeVMCounterSource) String() string {
 		return "cloud_hypervisor"
 	case AttributeVMCounterSourceLibvirt:
 		return "libvirt"
+	case AttributeVMCounterSourceQemu:
+		return "qemu"
 	}
 	return ""
 }
@@ -461,6 +464,7 @@ var MapAttributeVMCounterSource = map[string]AttributeVMCounterSource{
 	"firecracker":      AttributeVMCounterSourceFirecracker,
 	"cloud_hypervisor": AttributeVMCounterSourceCloudHypervisor,
 	"libvirt":          AttributeVMCounterSourceLibvirt,
+	"qemu":             AttributeVMCounterSourceQemu,
 }
 
 // AttributeVMExitReason specifies the value wasm_runtime.vm.exit.reason attribute.
@@ -3921,7 +3925,7 @@ type metricWasmRuntimeVMBlockIO struct {
 // init fills wasm_runtime.vm.block.io metric with initial data.
 func (m *metricWasmRuntimeVMBlockIO) init() {
 	m.data.SetName("wasm_runtime.vm.block.io")
-	m.data.SetDescription("Bytes read and written on each virtual disk, as the VMM counts them (Firecracker block_<id>, Cloud Hypervisor vm.counters, libvirt block.<n>).")
+	m.data.SetDescription("Bytes read and written on each virtual disk, as the VMM counts them (Firecracker block_<id>, Cloud Hypervisor vm.counters, libvirt block.<n>, qemu query-blockstats).")
 	m.data.SetUnit("By")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)

@@ -1155,7 +1155,7 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, 0, dp.Attributes().Len())
 				case "wasm_runtime.vm.block.io":
-					assert.Equal(t, "Bytes read and written on each virtual disk, as the VMM counts them (Firecracker block_<id>, Cloud Hypervisor vm.counters, libvirt block.<n>).", m.Description())
+					assert.Equal(t, "Bytes read and written on each virtual disk, as the VMM counts them (Firecracker block_<id>, Cloud Hypervisor vm.counters, libvirt block.<n>, qemu query-blockstats).", m.Description())
 					assert.Equal(t, "By", m.Unit())
 					require.Equal(t, pmetric.MetricTypeSum, m.Type())
 					assert.Equal(t, true, m.Sum().IsMonotonic())
@@ -1839,7 +1839,7 @@ func TestAttributeEnums(t *testing.T) {
 	for s, v := range MapAttributeVMCounterSource {
 		assert.Equal(t, s, v.String())
 	}
-	assert.Len(t, MapAttributeVMCounterSource, 4)
+	assert.Len(t, MapAttributeVMCounterSource, 5)
 	for s, v := range MapAttributeVMExitReason {
 		assert.Equal(t, s, v.String())
 	}
