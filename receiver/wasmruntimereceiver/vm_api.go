@@ -113,6 +113,8 @@ type qmpSource struct {
 
 	stats  *vmstats.KVMStats // the vCPUs' sum; nil when the last exchange failed or the VM is not on KVM
 	blocks []qmp.Block       // nil when the last exchange failed
+	status string            // RunState; "" when the last exchange failed
+	size   vmSize
 }
 
 func (q *qmpSource) foundOnCommandLine() bool { return q.root != nil }
@@ -123,11 +125,12 @@ func (q *qmpSource) ask(ctx context.Context) error {
 		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, q.cfg.Socket) }
 	}
 	st, err := cl.Query(ctx)
-	q.stats, q.blocks = nil, nil
+	q.stats, q.blocks, q.status, q.size = nil, nil, "", vmSize{}
 	if err != nil {
 		return fmt.Errorf("vm.qemu_qmp: %w", err)
 	}
-	q.blocks = st.Blocks
+	q.blocks, q.status = st.Blocks, st.Status
+	q.size = vmSize{vcpus: int64(st.CPUs), memory: int64(st.MemoryBytes)}
 	if st.NotKVM {
 		return nil // TCG keeps no KVM statistics: nothing to report
 	}
@@ -139,11 +142,34 @@ func (q *qmpSource) ask(ctx context.Context) error {
 	return nil
 }
 
-// record records the VM's disks as QEMU counts them.
-func (q *qmpSource) record(mb *m.MetricsBuilder, ts pcommon.Timestamp) {
+// record records the VM's state and disks as QEMU reports them, and returns its size now
+// (vCPUs hot-plugged and memory plugged included), or size when the exchange failed.
+func (q *qmpSource) record(mb *m.MetricsBuilder, ts pcommon.Timestamp, size vmSize) vmSize {
 	for _, b := range q.blocks {
 		recordBlock(mb, ts, b.Device, m.AttributeVMCounterSourceQemu, b.RdBytes, b.WrBytes, b.RdOps, b.WrOps)
 	}
+	if q.status != "" {
+		recordVMState(mb, ts, libvirtStateSet, qemuState(q.status))
+	}
+	if q.size.vcpus > 0 {
+		return q.size
+	}
+	return size
+}
+
+// qemuState names a QEMU RunState in virDomainState's words, as libvirt reports a qemu domain
+// (its qemu driver maps every RunState of a stopped VM, prelaunch, migration, I/O error,
+// watchdog and the rest, to paused with a reason; qemuMonitorVMStatusToPausedReason).
+func qemuState(runState string) string {
+	switch runState {
+	case "running", "shutdown":
+		return runState
+	case "guest-panicked":
+		return "crashed"
+	case "suspended":
+		return "pmsuspended"
+	}
+	return "paused"
 }
 
 // fcState names Firecracker's VmState as the attribute does ("Not started": not_started).

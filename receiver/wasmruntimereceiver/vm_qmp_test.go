@@ -27,7 +27,8 @@ func serveQMP(t *testing.T, sock string, stats *atomic.Pointer[string]) {
 		return strings.TrimSpace(string(data))
 	}
 	answers := map[string]string{"qmp_capabilities": read("qmp_capabilities.json"), "query-cpus-fast": read("query-cpus-fast.json"),
-		"query-stats": read("query-stats.json"), "query-blockstats": read("query-blockstats.json")}
+		"query-stats": read("query-stats.json"), "query-blockstats": read("query-blockstats.json"),
+		"query-status": read("query-status.json"), "query-memory-size-summary": read("query-memory-size-summary.json")}
 	greeting := read("greeting.json")
 	l, err := net.Listen("unix", sock)
 	require.NoError(t, err)
@@ -81,13 +82,21 @@ func TestQMPThroughReceiver(t *testing.T) {
 	md, err := scrapeFresh(s)
 	require.NoError(t, err)
 	rm := mustResource(t, md, "9100")
-	assert.Equal(t, 6800.0, mustValue(t, rm, "wasm_runtime.vm.kvm.exits"), "6799 + 1: the vCPUs' sum")
+	assert.Equal(t, 6782.0, mustValue(t, rm, "wasm_runtime.vm.kvm.exits"), "6781 + 1: the vCPUs' sum")
 	assert.Equal(t, 57.0, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.exits"))
-	assert.InDelta(t, 3.293043988+0.056360303, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.wait.time"), 1e-9)
+	assert.InDelta(t, 3.296867991+0.060771875, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.wait.time"), 1e-9)
+	// State and size as the monitor reports them now. The capture is of a 2-vCPU, 64 MiB VM:
+	// its answer, not the command line's -smp 4 -m 8192 (still the resource's boot values), is
+	// the size now, as after a hot-unplug.
+	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.vm.state", "wasm_runtime.vm.state", "running"))
+	assert.Len(t, points(rm, "wasm_runtime.vm.state"), 8, "virDomainState's words")
+	assert.Equal(t, 2.0, mustValue(t, rm, "wasm_runtime.vm.vcpu.count"))
+	assert.Equal(t, float64(64<<20), mustValue(t, rm, "wasm_runtime.vm.memory.size"))
+	assert.Equal(t, "4", resAttr(rm, "wasm_runtime.vm.vcpus"))
 	assert.Equal(t, 512.0, mustValue(t, rm, "wasm_runtime.vm.block.io", "wasm_runtime.vm.device", "disk0", "disk.io.direction", "read", "wasm_runtime.vm.counter.source", "qemu"))
 	assert.Equal(t, 1.0, mustValue(t, rm, "wasm_runtime.vm.block.operations", "wasm_runtime.vm.device", "disk0", "disk.io.direction", "read"))
 
-	bad := `{"return": [{"provider": "kvm", "stats": [{"name": "exits", "value": -3}], "qom-path": "/machine/unattached/device[0]"}], "id": 3}`
+	bad := `{"return": [{"provider": "kvm", "stats": [{"name": "exits", "value": -3}], "qom-path": "/machine/unattached/device[0]"}], "id": 5}`
 	stats.Store(&bad)
 	md, err = scrapeFresh(s)
 	require.Error(t, err)
@@ -95,9 +104,12 @@ func TestQMPThroughReceiver(t *testing.T) {
 	rm = mustResource(t, md, "9100")
 	_, ok := value(rm, "wasm_runtime.vm.kvm.exits")
 	assert.False(t, ok, "nothing from a refused answer")
+	_, ok = value(rm, "wasm_runtime.vm.state")
+	assert.False(t, ok, "no state from a refused exchange")
+	assert.Equal(t, 4.0, mustValue(t, rm, "wasm_runtime.vm.vcpu.count"), "the boot size again")
 
 	// Under TCG QEMU keeps no KVM statistics: none reported, nothing counted; the disks stay.
-	tcg := `{"return": [], "id": 3}`
+	tcg := `{"return": [], "id": 5}`
 	stats.Store(&tcg)
 	md, err = scrapeFresh(s)
 	require.NoError(t, err)

@@ -317,7 +317,7 @@ func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Proce
 				recordKVMStats(s.mb, q.stats, ts)
 				fromQMP = true
 			}
-			q.record(s.mb, ts)
+			size = q.record(s.mb, ts, size)
 		}
 	}
 	if kvms := v.kvm[p.PID]; len(kvms) > 0 && !v.kvmOff && !fromQMP {

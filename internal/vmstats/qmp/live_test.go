@@ -77,6 +77,9 @@ func TestLiveKVM(t *testing.T) {
 	}, 30*time.Second, 200*time.Millisecond, "KVM exits increase, and the firmware reads the boot sector")
 	t.Logf("vCPU 0 exits %d -> %d, halt exits %d -> %d", first[0].Stats.Exits, second[0].Stats.Exits, first[0].Stats.HaltExits, second[0].Stats.HaltExits)
 	assert.GreaterOrEqual(t, second[0].Stats.HaltExits, first[0].Stats.HaltExits, "cumulative")
+	assert.Equal(t, "running", st.Status)
+	assert.Equal(t, 2, st.CPUs)
+	assert.Equal(t, uint64(64<<20), st.MemoryBytes, "-m 64")
 	// The firmware read the disk's boot sector: one 512-byte request (more if it retried).
 	require.Len(t, st.Blocks, 1)
 	assert.Equal(t, "disk0", st.Blocks[0].Device)
@@ -84,8 +87,8 @@ func TestLiveKVM(t *testing.T) {
 	assert.Equal(t, 512*st.Blocks[0].RdOps, st.Blocks[0].RdBytes)
 	assert.Zero(t, st.Blocks[0].WrBytes)
 	if dir := os.Getenv("QMP_CAPTURE"); dir != "" {
-		require.Len(t, lines, 5)
-		for i, name := range []string{"greeting.json", "qmp_capabilities.json", "query-cpus-fast.json", "query-stats.json", "query-blockstats.json"} {
+		require.Len(t, lines, 7)
+		for i, name := range []string{"greeting.json", "qmp_capabilities.json", "query-status.json", "query-memory-size-summary.json", "query-cpus-fast.json", "query-stats.json", "query-blockstats.json"} {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, name), append(lines[i], '\n'), 0o644))
 		}
 	}

@@ -82,6 +82,18 @@ type statsResult struct {
 // (or another accelerator), which keeps none. It is not a failure to report.
 var ErrNotKVM = errors.New("query-stats has no KVM statistics (the VM is not accelerated by KVM)")
 
+// countCPUs is the number of vCPUs in the return of query-cpus-fast.
+func countCPUs(ret []byte) (int, error) {
+	var cpus []json.RawMessage
+	if err := json.Unmarshal(ret, &cpus); err != nil {
+		return 0, err
+	}
+	if len(cpus) == 0 || len(cpus) > maxCPUs {
+		return 0, fmt.Errorf("%d vCPUs", len(cpus))
+	}
+	return len(cpus), nil
+}
+
 // ParseVCPUStats joins the return of query-cpus-fast and of query-stats (target vcpu) by QOM
 // path. A statistic that is not an unsigned integer (a histogram, a boolean) is refused for
 // the names KVMStats holds and ignored for the others; a vCPU query-stats has no entry for is
@@ -207,4 +219,42 @@ func ParseBlockStats(ret []byte) ([]Block, error) {
 		out = append(out, Block{Device: name, RdBytes: *st.RdBytes, WrBytes: *st.WrBytes, RdOps: *st.RdOps, WrOps: *st.WrOps})
 	}
 	return out, nil
+}
+
+// RunStates are QEMU's RunState values (qapi/run-state.json).
+var RunStates = [...]string{"debug", "inmigrate", "internal-error", "io-error", "paused", "postmigrate",
+	"prelaunch", "finish-migrate", "restore-vm", "running", "save-vm", "shutdown", "suspended",
+	"watchdog", "guest-panicked", "colo"}
+
+// ParseStatus decodes the return of query-status: the VM's RunState.
+func ParseStatus(ret []byte) (string, error) {
+	var st struct {
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(ret, &st); err != nil {
+		return "", fmt.Errorf("query-status: %w", err)
+	}
+	if !slices.Contains(RunStates[:], st.Status) {
+		return "", fmt.Errorf("query-status: unknown RunState %.64q", st.Status)
+	}
+	return st.Status, nil
+}
+
+// ParseMemorySize decodes the return of query-memory-size-summary: the boot memory and what
+// was plugged since (DIMMs, virtio-mem), in bytes.
+func ParseMemorySize(ret []byte) (base, plugged uint64, err error) {
+	var m struct {
+		Base    *uint64 `json:"base-memory"`
+		Plugged uint64  `json:"plugged-memory"`
+	}
+	if err := json.Unmarshal(ret, &m); err != nil {
+		return 0, 0, fmt.Errorf("query-memory-size-summary: %w", err)
+	}
+	if m.Base == nil {
+		return 0, 0, errors.New("query-memory-size-summary: no base-memory")
+	}
+	if *m.Base > math.MaxInt64/2 || m.Plugged > math.MaxInt64/2 {
+		return 0, 0, errors.New("query-memory-size-summary: a size past 2^62 bytes")
+	}
+	return *m.Base, m.Plugged, nil
 }

@@ -61,9 +61,16 @@ type Stats struct {
 	NotKVM bool
 	// Blocks are the virtual disks.
 	Blocks []Block
+	// Status is the VM's RunState (query-status).
+	Status string
+	// CPUs are the vCPUs present now (query-cpus-fast: hot-plugged ones included).
+	CPUs int
+	// MemoryBytes is the guest memory now: base-memory plus plugged-memory.
+	MemoryBytes uint64
 }
 
-// Query negotiates capabilities and asks query-cpus-fast, query-stats and query-blockstats.
+// Query negotiates capabilities and asks query-status, query-memory-size-summary,
+// query-cpus-fast, query-stats and query-blockstats.
 func (c Client) Query(ctx context.Context) (Stats, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
@@ -100,6 +107,23 @@ func (c Client) Query(ctx context.Context) (Stats, error) {
 	if _, err := s.execute("qmp_capabilities", nil); err != nil {
 		return Stats{}, c.fail("qmp_capabilities", err)
 	}
+	var out Stats
+	status, err := s.execute("query-status", nil)
+	if err == nil {
+		out.Status, err = ParseStatus(status)
+	}
+	if err != nil {
+		return Stats{}, c.fail("query-status", err)
+	}
+	mem, err := s.execute("query-memory-size-summary", nil)
+	if err == nil {
+		var base, plugged uint64
+		base, plugged, err = ParseMemorySize(mem)
+		out.MemoryBytes = base + plugged
+	}
+	if err != nil {
+		return Stats{}, c.fail("query-memory-size-summary", err)
+	}
 	cpus, err := s.execute("query-cpus-fast", nil)
 	if err != nil {
 		return Stats{}, c.fail("query-cpus-fast", err)
@@ -110,7 +134,11 @@ func (c Client) Query(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, c.fail("query-stats", err)
 	}
-	var out Stats
+	n, err := countCPUs(cpus)
+	if err != nil {
+		return Stats{}, c.fail("query-cpus-fast", err)
+	}
+	out.CPUs = n
 	out.VCPUs, err = ParseVCPUStats(cpus, stats)
 	if errors.Is(err, ErrNotKVM) {
 		out.VCPUs, out.NotKVM, err = nil, true, nil

@@ -34,11 +34,11 @@ func TestParseCapture(t *testing.T) {
 	// query-stats lists vCPU 1 first; they are joined by QOM path and sorted by index.
 	assert.Equal(t, 0, vcpus[0].Index)
 	assert.Equal(t, "/machine/unattached/device[0]", vcpus[0].QOMPath)
-	assert.Equal(t, 30143, vcpus[0].ThreadID)
-	assert.Equal(t, uint64(6799), vcpus[0].Stats.Exits)
+	assert.Equal(t, 4809, vcpus[0].ThreadID)
+	assert.Equal(t, uint64(6781), vcpus[0].Stats.Exits)
 	assert.Equal(t, uint64(56), vcpus[0].Stats.HaltExits)
 	assert.Equal(t, uint64(1), vcpus[1].Stats.HaltExits)
-	assert.Equal(t, uint64(3293043988), vcpus[1].Stats.HaltWaitNS)
+	assert.Equal(t, uint64(3296867991), vcpus[1].Stats.HaltWaitNS)
 	assert.Equal(t, uint64(37), vcpus[1].Stats.HaltWakeup)
 }
 
@@ -76,7 +76,8 @@ func serveTranscript(t *testing.T, override map[string]string) string {
 	answers := map[string]string{
 		"greeting": fixture(t, "greeting.json"), "qmp_capabilities": fixture(t, "qmp_capabilities.json"),
 		"query-cpus-fast": fixture(t, "query-cpus-fast.json"), "query-stats": fixture(t, "query-stats.json"),
-		"query-blockstats": fixture(t, "query-blockstats.json"),
+		"query-blockstats": fixture(t, "query-blockstats.json"), "query-status": fixture(t, "query-status.json"),
+		"query-memory-size-summary": fixture(t, "query-memory-size-summary.json"),
 	}
 	for k, v := range override {
 		answers[k] = v
@@ -112,20 +113,24 @@ func TestClientTranscript(t *testing.T) {
 	st, err := Client{Socket: serveTranscript(t, nil)}.Query(context.Background())
 	require.NoError(t, err)
 	require.Len(t, st.VCPUs, 2)
-	assert.Equal(t, uint64(6799), st.VCPUs[0].Stats.Exits)
+	assert.Equal(t, uint64(6781), st.VCPUs[0].Stats.Exits)
 	assert.Equal(t, []Block{{Device: "disk0", RdBytes: 512, RdOps: 1}}, st.Blocks)
+	assert.Equal(t, "running", st.Status)
+	assert.Equal(t, 2, st.CPUs)
+	assert.Equal(t, uint64(64<<20), st.MemoryBytes)
 
-	st, err = Client{Socket: serveTranscript(t, map[string]string{"query-stats": `{"return": [], "id": 3}`})}.Query(context.Background())
+	st, err = Client{Socket: serveTranscript(t, map[string]string{"query-stats": `{"return": [], "id": 5}`})}.Query(context.Background())
 	require.NoError(t, err, "TCG")
 	assert.True(t, st.NotKVM)
 	assert.Len(t, st.Blocks, 1, "disks are counted under TCG too")
 
 	for name, o := range map[string]map[string]string{
-		"QEMU 7.0 has no query-stats": {"query-stats": `{"id": 3, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
-		"an answer to another id":     {"query-cpus-fast": strings.Replace(fixture(t, "query-cpus-fast.json"), `"id": 2`, `"id": 7`, 1)},
-		"a line past the limit":       {"query-stats": `{"id": 3, "return": [` + strings.Repeat(" ", 2<<20) + `]}`},
+		"QEMU 7.0 has no query-stats": {"query-stats": `{"id": 5, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
+		"an answer to another id":     {"query-cpus-fast": strings.Replace(fixture(t, "query-cpus-fast.json"), `"id": 4`, `"id": 7`, 1)},
+		"a line past the limit":       {"query-stats": `{"id": 5, "return": [` + strings.Repeat(" ", 2<<20) + `]}`},
 		"truncated":                   {"query-stats": fixture(t, "query-stats.json")[:300]},
-		"a disk without counters":     {"query-blockstats": `{"return": [{"device": "d", "stats": {"rd_bytes": 1}}], "id": 4}`},
+		"an unknown RunState":         {"query-status": `{"return": {"status": "exploded", "running": false}, "id": 2}`},
+		"a disk without counters":     {"query-blockstats": `{"return": [{"device": "d", "stats": {"rd_bytes": 1}}], "id": 6}`},
 	} {
 		_, err := Client{Socket: serveTranscript(t, o)}.Query(context.Background())
 		assert.Error(t, err, name)
@@ -142,6 +147,19 @@ func TestParseBlockStats(t *testing.T) {
 		_, err := ParseBlockStats([]byte(bad))
 		assert.Error(t, err, bad)
 	}
+}
+
+func TestParseStatusAndMemory(t *testing.T) {
+	st, err := ParseStatus([]byte(`{"status": "paused", "singlestep": false, "running": false}`))
+	require.NoError(t, err)
+	assert.Equal(t, "paused", st)
+	base, plugged, err := ParseMemorySize([]byte(`{"base-memory": 67108864, "plugged-memory": 134217728}`))
+	require.NoError(t, err)
+	assert.Equal(t, [2]uint64{64 << 20, 128 << 20}, [2]uint64{base, plugged}, "a 128 MiB pc-dimm plugged")
+	_, _, err = ParseMemorySize([]byte(`{"plugged-memory": 0}`))
+	assert.Error(t, err)
+	_, _, err = ParseMemorySize([]byte(`{"base-memory": 9223372036854775807}`))
+	assert.Error(t, err)
 }
 
 func FuzzParseVCPUStats(f *testing.F) {

@@ -4768,7 +4768,7 @@ type metricWasmRuntimeVMMemorySize struct {
 // init fills wasm_runtime.vm.memory.size metric with initial data.
 func (m *metricWasmRuntimeVMMemorySize) init() {
 	m.data.SetName("wasm_runtime.vm.memory.size")
-	m.data.SetDescription("Guest memory of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, hot-plugged memory included; Firecracker machine-config mem_size_mib), else as given at boot (the resource's wasm_runtime.vm.memory_size).")
+	m.data.SetDescription("Guest memory of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, hot-plugged memory included; Firecracker machine-config mem_size_mib; qemu query-memory-size-summary, base and plugged), else as given at boot (the resource's wasm_runtime.vm.memory_size).")
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
@@ -5169,7 +5169,7 @@ type metricWasmRuntimeVMState struct {
 // init fills wasm_runtime.vm.state metric with initial data.
 func (m *metricWasmRuntimeVMState) init() {
 	m.data.SetName("wasm_runtime.vm.state")
-	m.data.SetDescription("1 for the state the VM is in and 0 for each other state its source reports (libvirt, Xen, Cloud Hypervisor vm.info, Firecracker's API), so that every state keeps a series; absent for a VM no such source was read for. A state, unlike the VM's identity, changes during its life, so it is a metric and not on the resource.")
+	m.data.SetDescription("1 for the state the VM is in and 0 for each other state its source reports (libvirt, Xen, Cloud Hypervisor vm.info, Firecracker's API, qemu's QMP monitor), so that every state keeps a series; absent for a VM no such source was read for. A state, unlike the VM's identity, changes during its life, so it is a metric and not on the resource.")
 	m.data.SetUnit("1")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
@@ -5223,7 +5223,7 @@ type metricWasmRuntimeVMVcpuCount struct {
 // init fills wasm_runtime.vm.vcpu.count metric with initial data.
 func (m *metricWasmRuntimeVMVcpuCount) init() {
 	m.data.SetName("wasm_runtime.vm.vcpu.count")
-	m.data.SetDescription("vCPUs of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, which vm.resize changes; Firecracker machine-config), else as given at boot (the resource's wasm_runtime.vm.vcpus). A VM configured only through its API (Kata, firecracker-containerd) has its size here alone.")
+	m.data.SetDescription("vCPUs of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, which vm.resize changes; Firecracker machine-config; qemu query-cpus-fast, hot-plugged vCPUs included), else as given at boot (the resource's wasm_runtime.vm.vcpus). A VM configured only through its API (Kata, firecracker-containerd) has its size here alone.")
 	m.data.SetUnit("{vcpu}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)

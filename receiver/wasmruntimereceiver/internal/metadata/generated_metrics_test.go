@@ -1409,7 +1409,7 @@ func TestMetricsBuilder(t *testing.T) {
 						assert.EqualValues(t, "current", v.AsRaw())
 					}
 				case "wasm_runtime.vm.memory.size":
-					assert.Equal(t, "Guest memory of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, hot-plugged memory included; Firecracker machine-config mem_size_mib), else as given at boot (the resource's wasm_runtime.vm.memory_size).", m.Description())
+					assert.Equal(t, "Guest memory of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, hot-plugged memory included; Firecracker machine-config mem_size_mib; qemu query-memory-size-summary, base and plugged), else as given at boot (the resource's wasm_runtime.vm.memory_size).", m.Description())
 					assert.Equal(t, "By", m.Unit())
 					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
 					dps = m.Gauge().DataPoints()
@@ -1539,7 +1539,7 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, 0, dp.Attributes().Len())
 				case "wasm_runtime.vm.state":
-					assert.Equal(t, "1 for the state the VM is in and 0 for each other state its source reports (libvirt, Xen, Cloud Hypervisor vm.info, Firecracker's API), so that every state keeps a series; absent for a VM no such source was read for. A state, unlike the VM's identity, changes during its life, so it is a metric and not on the resource.", m.Description())
+					assert.Equal(t, "1 for the state the VM is in and 0 for each other state its source reports (libvirt, Xen, Cloud Hypervisor vm.info, Firecracker's API, qemu's QMP monitor), so that every state keeps a series; absent for a VM no such source was read for. A state, unlike the VM's identity, changes during its life, so it is a metric and not on the resource.", m.Description())
 					assert.Equal(t, "1", m.Unit())
 					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
 					dps = m.Gauge().DataPoints()
@@ -1554,7 +1554,7 @@ func TestMetricsBuilder(t *testing.T) {
 						assert.EqualValues(t, "nostate", v.AsRaw())
 					}
 				case "wasm_runtime.vm.vcpu.count":
-					assert.Equal(t, "vCPUs of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, which vm.resize changes; Firecracker machine-config), else as given at boot (the resource's wasm_runtime.vm.vcpus). A VM configured only through its API (Kata, firecracker-containerd) has its size here alone.", m.Description())
+					assert.Equal(t, "vCPUs of the VM now, from its VMM's API where it was asked (Cloud Hypervisor vm.info, which vm.resize changes; Firecracker machine-config; qemu query-cpus-fast, hot-plugged vCPUs included), else as given at boot (the resource's wasm_runtime.vm.vcpus). A VM configured only through its API (Kata, firecracker-containerd) has its size here alone.", m.Description())
 					assert.Equal(t, "{vcpu}", m.Unit())
 					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
 					dps = m.Gauge().DataPoints()
