@@ -5170,7 +5170,7 @@ type metricWasmRuntimeVMState struct {
 func (m *metricWasmRuntimeVMState) init() {
 	m.data.SetName("wasm_runtime.vm.state")
 	m.data.SetDescription("1 for the state the VM is in and 0 for each other state its source reports (libvirt, Xen, Cloud Hypervisor vm.info, Firecracker's API, qemu's QMP monitor), so that every state keeps a series; absent for a VM no such source was read for. A state, unlike the VM's identity, changes during its life, so it is a metric and not on the resource.")
-	m.data.SetUnit("1")
+	m.data.SetUnit("{state}")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
 }
