@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.uber.org/zap"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/inventory"
 	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
@@ -20,7 +18,6 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/libvirtstats"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/unixapi"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/vmmargs"
-	m "github.com/otelcol-virt/otelcol-virt/receiver/wasmruntimereceiver/internal/metadata"
 )
 
 // vmSources are the opt-in sources of vm:, read once per scrape and attached to the VM
@@ -280,30 +277,6 @@ func namesPath(cmdline []byte, path string) bool {
 	return false
 }
 
-// collectLibvirt fetches the domain stats of every active domain.
-func (s *scraperImpl) collectLibvirt(ctx context.Context) {
-	cfg := s.cfg.VM.Libvirt
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = 2 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	doms, err := libvirtstats.Client{Socket: cfg.Socket, Timeout: timeout}.Collect(ctx)
-	if err != nil {
-		s.errs.Fail(fmt.Errorf("vm.libvirt: %w", err))
-		return
-	}
-	s.vm.sources.libvirt = make(map[string]*libvirtstats.Domain, 2*len(doms))
-	for i := range doms {
-		d := &doms[i]
-		if d.UUID != "" {
-			s.vm.sources.libvirt["uuid:"+strings.ToLower(d.UUID)] = d
-		}
-		s.vm.sources.libvirt["name:"+d.Name] = d
-	}
-}
-
 // recordVMSources records what the opt-in sources hold for this instance, and its size: as
 // given at boot, or as its VMM's API answered.
 func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Process, ts pcommon.Timestamp) {
@@ -349,37 +322,4 @@ func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Proce
 		}
 	}
 	size.record(s.mb, ts)
-}
-
-// recordKVM sums the statistics of the VMs a VMM created (one, unless it recreated its VM).
-// A QMP answer for the same VMM is preferred: it is the same counters, read without debugfs.
-func (s *scraperImpl) recordKVM(kvms []vmstats.KVMVM, ts pcommon.Timestamp) {
-	var sum vmstats.KVMStats
-	for i := range kvms {
-		ks, err := vmstats.ReadKVMStats(s.r, &kvms[i])
-		if errors.Is(err, vmstats.ErrLockdown) {
-			s.vm.sources.kvmOff = true
-			s.errs.Count(linuxfs.Permission, err)
-			s.logger.Warn("vm.kvm_debugfs: the kernel refuses KVM's debugfs statistics (lockdown); not trying again, disable vm.kvm_debugfs", zap.Error(err))
-			return
-		}
-		if err != nil {
-			s.errs.Fail(err)
-			return
-		}
-		sum.Add(&ks)
-	}
-	recordKVMStats(s.mb, &sum, ts)
-}
-
-// recordKVMStats records a VM's KVM statistics, from debugfs or QMP.
-func recordKVMStats(mb *m.MetricsBuilder, sum *vmstats.KVMStats, ts pcommon.Timestamp) {
-	mb.RecordWasmRuntimeVMKvmExitsDataPoint(ts, int64(sum.Exits))
-	mb.RecordWasmRuntimeVMKvmHaltExitsDataPoint(ts, int64(sum.HaltExits))
-	mb.RecordWasmRuntimeVMKvmHaltPollsDataPoint(ts, int64(sum.HaltSuccessfulPoll), m.AttributeVMKvmPollResultSuccess)
-	mb.RecordWasmRuntimeVMKvmHaltPollsDataPoint(ts, int64(sum.HaltAttemptedPoll), m.AttributeVMKvmPollResultAttempted)
-	mb.RecordWasmRuntimeVMKvmHaltPollsDataPoint(ts, int64(sum.HaltPollInvalid), m.AttributeVMKvmPollResultInvalid)
-	mb.RecordWasmRuntimeVMKvmHaltPollTimeDataPoint(ts, float64(sum.HaltPollSuccessNS)/1e9, m.AttributeVMKvmPollResultSuccess)
-	mb.RecordWasmRuntimeVMKvmHaltPollTimeDataPoint(ts, float64(sum.HaltPollFailNS)/1e9, m.AttributeVMKvmPollResultFail)
-	mb.RecordWasmRuntimeVMKvmHaltWaitTimeDataPoint(ts, float64(sum.HaltWaitNS)/1e9)
 }

@@ -1,6 +1,11 @@
 package wasmruntimereceiver
 
 import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/cloudhypervisor"
@@ -74,6 +79,30 @@ func recordCloudHypervisor(mb *m.MetricsBuilder, devs []cloudhypervisor.Device, 
 				mb.RecordWasmRuntimeVMBlockLatencyDataPoint(ts, float64(us)/1e6, d.ID, l.dir, l.stat)
 			}
 		}
+	}
+}
+
+// collectLibvirt fetches the domain stats of every active domain.
+func (s *scraperImpl) collectLibvirt(ctx context.Context) {
+	cfg := s.cfg.VM.Libvirt
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	doms, err := libvirtstats.Client{Socket: cfg.Socket, Timeout: timeout}.Collect(ctx)
+	if err != nil {
+		s.errs.Fail(fmt.Errorf("vm.libvirt: %w", err))
+		return
+	}
+	s.vm.sources.libvirt = make(map[string]*libvirtstats.Domain, 2*len(doms))
+	for i := range doms {
+		d := &doms[i]
+		if d.UUID != "" {
+			s.vm.sources.libvirt["uuid:"+strings.ToLower(d.UUID)] = d
+		}
+		s.vm.sources.libvirt["name:"+d.Name] = d
 	}
 }
 
