@@ -125,3 +125,28 @@ func TestLibvirtDomainThroughTheReceiver(t *testing.T) {
 	assert.GreaterOrEqual(t, virsh["block.0.rd.bytes"], uint64(4<<20), "and read them back")
 	assert.Greater(t, virsh["vcpu.0.time"], 2*virsh["vcpu.1.time"], "vCPU 0 burns")
 }
+
+// A libvirt KVM domain's KVM statistics, relayed by libvirt from QEMU (libvirt holds the
+// domain's monitor), land on its qemu instance without debugfs, and grow.
+func TestLibvirtKVMDomainThroughTheReceiver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a libvirt domain")
+	}
+	requireKVM(t)
+	dom := guesttest.StartLibvirtKVMDomain(t, fmt.Sprintf("wasmrt-kvm-%d", os.Getpid()))
+	pid := strconv.Itoa(dom.PID(t))
+	cfg := testConfig()
+	cfg.VM.Libvirt.Enabled = true
+	s := newTestScraper(t, cfg)
+	exits := func() (float64, bool) {
+		md, _ := scrapeFresh(s) // other processes' read errors on a shared host do not matter here
+		rm, ok := findResource(md, "process.pid", pid)
+		if !ok {
+			return 0, false
+		}
+		return value(rm, "wasm_runtime.vm.kvm.exits")
+	}
+	var first float64
+	require.Eventually(t, func() bool { v, ok := exits(); first = v; return ok && v > 0 }, 30*time.Second, 250*time.Millisecond, "KVM exits from libvirt")
+	require.Eventually(t, func() bool { v, ok := exits(); return ok && v > first }, 30*time.Second, 250*time.Millisecond, "KVM exits grow")
+}

@@ -283,17 +283,32 @@ func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Proce
 	v := &s.vm.sources
 	size := vmSize{vcpus: in.Identity.VCPUs, memory: in.Identity.MemorySize}
 	o := v.owned[in.Key]
-	fromQMP := false
+	// KVM's statistics from one source: the VM's monitor, else libvirt (which relays the
+	// monitor's), else debugfs.
+	kvmDone := false
 	if o != nil {
 		for _, q := range o.qmp {
-			if q.stats != nil && !fromQMP {
+			if q.stats != nil && !kvmDone {
 				recordKVMStats(s.mb, q.stats, ts)
-				fromQMP = true
+				kvmDone = true
 			}
 			size = q.record(s.mb, ts, size)
 		}
 	}
-	if kvms := v.kvm[p.PID]; len(kvms) > 0 && !v.kvmOff && !fromQMP {
+	if v.libvirt != nil {
+		d := v.libvirt["uuid:"+strings.ToLower(in.VMID())]
+		if d == nil && in.VMName() != "" {
+			d = v.libvirt["name:"+in.VMName()]
+		}
+		if d != nil {
+			recordLibvirt(s.mb, d, ts)
+			if d.HasKVM && !kvmDone {
+				recordKVMStats(s.mb, &d.KVM, ts)
+				kvmDone = true
+			}
+		}
+	}
+	if kvms := v.kvm[p.PID]; len(kvms) > 0 && !v.kvmOff && !kvmDone {
 		s.recordKVM(kvms, ts)
 	}
 	if o != nil {
@@ -310,15 +325,6 @@ func (s *scraperImpl) recordVMSources(in *inventory.Instance, p *inventory.Proce
 			if c.info != nil {
 				size = recordCloudHypervisorInfo(s.mb, ts, c.info)
 			}
-		}
-	}
-	if v.libvirt != nil {
-		d := v.libvirt["uuid:"+strings.ToLower(in.VMID())]
-		if d == nil && in.VMName() != "" {
-			d = v.libvirt["name:"+in.VMName()]
-		}
-		if d != nil {
-			recordLibvirt(s.mb, d, ts)
 		}
 	}
 	size.record(s.mb, ts)

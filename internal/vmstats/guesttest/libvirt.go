@@ -102,8 +102,8 @@ type LibvirtDomain struct {
 	Console string // the serial console's log file
 }
 
-// StartLibvirtDomain creates a transient QEMU TCG domain (type 'qemu': libvirt's qemu user
-// cannot open /dev/kvm here, and stock guest kernels stall under this host's nested KVM) of
+// StartLibvirtDomain creates a transient QEMU TCG domain (type 'qemu': stock guest kernels
+// stall in their decompressor under this host's nested KVM) of
 // two vCPUs booting k with initrd, with an 8 MiB raw disk as vda, its serial console to a
 // file and a virtio balloon, and destroys it when the test ends. name must be unique on the
 // host.
@@ -145,6 +145,31 @@ func StartLibvirtDomain(t testing.TB, k Kernel, initrd, name string) LibvirtDoma
 	}
 	t.Cleanup(func() { exec.Command("virsh", "-c", "qemu:///system", "destroy", name).Run() })
 	return d
+}
+
+// StartLibvirtKVMDomain starts libvirtd if it is not running and a transient KVM domain
+// (type 'kvm') of that name with two vCPUs and no disk: its firmware runs under this host's
+// nested KVM, finds nothing to boot and waits, so that KVM counts exits and halts. It is
+// destroyed when the test ends.
+func StartLibvirtKVMDomain(t testing.TB, name string) LibvirtDomain {
+	t.Helper()
+	EnsureLibvirtd(t)
+	dir := t.TempDir()
+	xml := fmt.Sprintf(`<domain type='kvm'>
+  <name>%s</name>
+  <memory unit='MiB'>48</memory>
+  <vcpu>2</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+</domain>`, name)
+	xmlPath := filepath.Join(dir, "domain.xml")
+	if err := os.WriteFile(xmlPath, []byte(xml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("virsh", "-c", "qemu:///system", "create", xmlPath).CombinedOutput(); err != nil {
+		t.Fatalf("virsh create: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("virsh", "-c", "qemu:///system", "destroy", name).Run() })
+	return LibvirtDomain{Name: name}
 }
 
 // WaitConsole waits until the domain's console shows marker.

@@ -99,3 +99,47 @@ func TestLibvirtDomainStats(t *testing.T) {
 	assert.Equal(t, uint64(8<<20), after.Blocks[0].CapacityBytes)
 	assert.Greater(t, after.Balloon.CurrentKiB, uint64(0))
 }
+
+// TestLibvirtKVMStats runs a real libvirt KVM domain (firmware only, see
+// guesttest.StartLibvirtKVMDomain) and checks the KVM statistics libvirt relays per vCPU
+// (vcpu.<n>.exits.sum and the rest), summed over the vCPUs, against `virsh domstats` taken
+// between two of our readings; the exits grow.
+func TestLibvirtKVMStats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a libvirt domain")
+	}
+	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err != nil {
+		t.Skipf("/dev/kvm: %v (no usable KVM on this host)", err)
+	} else {
+		f.Close()
+	}
+	dom := guesttest.StartLibvirtKVMDomain(t, fmt.Sprintf("vmstats-kvm-%d", os.Getpid()))
+	c := Client{}
+	find := func() Domain {
+		doms, err := c.Collect(context.Background())
+		require.NoError(t, err)
+		for _, d := range doms {
+			if d.Name == dom.Name {
+				return d
+			}
+		}
+		t.Fatalf("domain %s not in the stats", dom.Name)
+		return Domain{}
+	}
+	var before Domain
+	require.Eventually(t, func() bool { before = find(); return before.HasKVM && before.KVM.Exits > 0 }, 30*time.Second, 200*time.Millisecond,
+		"libvirt relays KVM statistics for a KVM domain")
+	virsh := dom.Domstats(t)
+	after := find()
+	var exits, haltWait uint64
+	for i := range after.VCPUs {
+		exits += virsh["vcpu."+strconv.Itoa(i)+".exits.sum"]
+		haltWait += virsh["vcpu."+strconv.Itoa(i)+".halt_wait_ns.sum"]
+	}
+	assert.Len(t, after.VCPUs, 2)
+	assert.GreaterOrEqual(t, exits, before.KVM.Exits, "virsh read after our first reading")
+	assert.LessOrEqual(t, exits, after.KVM.Exits, "and before our second")
+	assert.GreaterOrEqual(t, haltWait, before.KVM.HaltWaitNS)
+	assert.LessOrEqual(t, haltWait, after.KVM.HaltWaitNS)
+	require.Eventually(t, func() bool { return find().KVM.Exits > after.KVM.Exits }, 30*time.Second, 200*time.Millisecond, "exits grow")
+}

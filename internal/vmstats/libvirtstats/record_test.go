@@ -48,3 +48,23 @@ func TestFromRecord(t *testing.T) {
 	assert.Empty(t, d.VCPUs, "an index past the cap is ignored")
 	assert.Empty(t, d.Blocks)
 }
+
+// vcpu.<n>.<name>.sum of a KVM domain: the names KVMStats holds are summed over the vCPUs,
+// the others (and .cur values) ignored, a wrong type refused.
+func TestRecordKVMStats(t *testing.T) {
+	d, err := FromRecord(libvirt.DomainStatsRecord{Dom: libvirt.Domain{Name: "k"}, Params: []libvirt.TypedParam{
+		param("vcpu.0.time", uint64(5)), param("vcpu.0.exits.sum", uint64(6000)), param("vcpu.1.exits.sum", uint64(2)),
+		param("vcpu.0.halt_wait_ns.sum", uint64(100)), param("vcpu.1.halt_wait_ns.sum", uint64(3000000)),
+		param("vcpu.0.insn_emulation.sum", uint64(9)), param("vcpu.0.guest_mode.cur", false),
+	}})
+	require.NoError(t, err)
+	assert.True(t, d.HasKVM)
+	assert.Equal(t, uint64(6002), d.KVM.Exits)
+	assert.Equal(t, uint64(3000100), d.KVM.HaltWaitNS)
+	assert.Equal(t, uint64(6000), d.VCPUs[0].KVM.Exits)
+	_, err = FromRecord(libvirt.DomainStatsRecord{Params: []libvirt.TypedParam{param("vcpu.0.exits.sum", "many")}})
+	assert.Error(t, err)
+	tcg, err := FromRecord(libvirt.DomainStatsRecord{Params: []libvirt.TypedParam{param("vcpu.0.time", uint64(5))}})
+	require.NoError(t, err)
+	assert.False(t, tcg.HasKVM, "TCG: none relayed")
+}

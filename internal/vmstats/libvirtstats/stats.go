@@ -8,6 +8,7 @@ package libvirtstats
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 	"github.com/digitalocean/go-libvirt/socket/dialers"
+
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats"
 )
 
 // Domain is one domain's statistics. Times are nanoseconds, memory KiB, as libvirt reports.
@@ -30,6 +33,11 @@ type Domain struct {
 	Balloon                     Balloon
 	Blocks                      []Block
 	Nets                        []Net
+	// KVM sums the vCPUs' KVM statistics (vcpu.<n>.<name>.sum, which libvirt 8.9 and later
+	// relays from QEMU's query-stats for a KVM domain); HasKVM is false without them (TCG, an
+	// older libvirt or QEMU).
+	KVM    vmstats.KVMStats
+	HasKVM bool
 }
 
 // VCPU is vcpu.<n>.*: state, time (host CPU of the vCPU thread), wait (time waiting on I/O,
@@ -41,6 +49,9 @@ type VCPU struct {
 	TimeNS, WaitNS    uint64
 	DelayNS           uint64
 	HasWait, HasDelay bool
+	// KVM holds vcpu.<n>.<name>.sum for the names vmstats.KVMStats has.
+	KVM    vmstats.KVMStats
+	HasKVM bool
 }
 
 // Balloon is balloon.*: current and maximum memory, and what the guest's balloon driver
@@ -134,6 +145,14 @@ func FromRecord(rec libvirt.DomainStatsRecord) (Domain, error) {
 			case "delay":
 				v.DelayNS, err = asU64(p)
 				v.HasDelay = true
+			default:
+				if name, ok := strings.CutSuffix(field, ".sum"); ok && slices.Contains(vmstats.KVMStatNames(), name) {
+					var x uint64
+					if x, err = asU64(p); err == nil {
+						v.KVM.Set(name, x)
+						v.HasKVM = true
+					}
+				}
 			}
 		case "block":
 			idx, field, ok := indexed(rest, maxDevices)
@@ -182,7 +201,12 @@ func FromRecord(rec libvirt.DomainStatsRecord) (Domain, error) {
 		}
 	}
 	for _, i := range sortedKeys(vcpus) {
-		d.VCPUs = append(d.VCPUs, *vcpus[i])
+		v := vcpus[i]
+		d.VCPUs = append(d.VCPUs, *v)
+		if v.HasKVM {
+			d.KVM.Add(&v.KVM)
+			d.HasKVM = true
+		}
 	}
 	for _, i := range sortedKeys(blocks) {
 		d.Blocks = append(d.Blocks, *blocks[i])

@@ -4437,7 +4437,7 @@ type metricWasmRuntimeVMKvmExits struct {
 // init fills wasm_runtime.vm.kvm.exits metric with initial data.
 func (m *metricWasmRuntimeVMKvmExits) init() {
 	m.data.SetName("wasm_runtime.vm.kvm.exits")
-	m.data.SetDescription("VM exits of every reason (KVM's exits statistic, summed over the vCPUs): from the VM's QMP monitor with vm.qemu_qmp (QEMU 7.1+ query-stats; no debugfs, readable under lockdown), else from debugfs kvm/<pid>-<fd>/exits with vm.kvm_debugfs (root and debugfs, refused under kernel lockdown).")
+	m.data.SetDescription("VM exits of every reason (KVM's exits statistic, summed over the vCPUs): from the VM's QMP monitor with vm.qemu_qmp (QEMU 7.1+ query-stats; no debugfs, readable under lockdown), else from libvirt's relay of the same (vm.libvirt, a KVM domain), else from debugfs kvm/<pid>-<fd>/exits with vm.kvm_debugfs (root and debugfs, refused under kernel lockdown).")
 	m.data.SetUnit("{exit}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -4492,7 +4492,7 @@ type metricWasmRuntimeVMKvmHaltExits struct {
 // init fills wasm_runtime.vm.kvm.halt.exits metric with initial data.
 func (m *metricWasmRuntimeVMKvmHaltExits) init() {
 	m.data.SetName("wasm_runtime.vm.kvm.halt.exits")
-	m.data.SetDescription("VM exits on a guest HLT (halt_exits). From vm.qemu_qmp or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.")
+	m.data.SetDescription("VM exits on a guest HLT (halt_exits). From vm.qemu_qmp, vm.libvirt or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.")
 	m.data.SetUnit("{exit}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -4547,7 +4547,7 @@ type metricWasmRuntimeVMKvmHaltPollTime struct {
 // init fills wasm_runtime.vm.kvm.halt.poll.time metric with initial data.
 func (m *metricWasmRuntimeVMKvmHaltPollTime) init() {
 	m.data.SetName("wasm_runtime.vm.kvm.halt.poll.time")
-	m.data.SetDescription("Time spent halt polling, ended by a wake-up (success) or not (fail) (halt_poll_success_ns, halt_poll_fail_ns). From vm.qemu_qmp or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.")
+	m.data.SetDescription("Time spent halt polling, ended by a wake-up (success) or not (fail) (halt_poll_success_ns, halt_poll_fail_ns). From vm.qemu_qmp, vm.libvirt or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.")
 	m.data.SetUnit("s")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -4603,7 +4603,7 @@ type metricWasmRuntimeVMKvmHaltPolls struct {
 // init fills wasm_runtime.vm.kvm.halt.polls metric with initial data.
 func (m *metricWasmRuntimeVMKvmHaltPolls) init() {
 	m.data.SetName("wasm_runtime.vm.kvm.halt.polls")
-	m.data.SetDescription("Halt polls (halt_successful_poll, halt_attempted_poll, halt_poll_invalid). From vm.qemu_qmp or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.")
+	m.data.SetDescription("Halt polls (halt_successful_poll, halt_attempted_poll, halt_poll_invalid). From vm.qemu_qmp, vm.libvirt or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.")
 	m.data.SetUnit("{poll}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
@@ -4659,7 +4659,7 @@ type metricWasmRuntimeVMKvmHaltWaitTime struct {
 // init fills wasm_runtime.vm.kvm.halt.wait.time metric with initial data.
 func (m *metricWasmRuntimeVMKvmHaltWaitTime) init() {
 	m.data.SetName("wasm_runtime.vm.kvm.halt.wait.time")
-	m.data.SetDescription("Time vCPUs slept in halt (halt_wait_ns). From vm.qemu_qmp or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.")
+	m.data.SetDescription("Time vCPUs slept in halt (halt_wait_ns). From vm.qemu_qmp, vm.libvirt or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.")
 	m.data.SetUnit("s")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)

@@ -1318,7 +1318,7 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, 0, dp.Attributes().Len())
 				case "wasm_runtime.vm.kvm.exits":
-					assert.Equal(t, "VM exits of every reason (KVM's exits statistic, summed over the vCPUs): from the VM's QMP monitor with vm.qemu_qmp (QEMU 7.1+ query-stats; no debugfs, readable under lockdown), else from debugfs kvm/<pid>-<fd>/exits with vm.kvm_debugfs (root and debugfs, refused under kernel lockdown).", m.Description())
+					assert.Equal(t, "VM exits of every reason (KVM's exits statistic, summed over the vCPUs): from the VM's QMP monitor with vm.qemu_qmp (QEMU 7.1+ query-stats; no debugfs, readable under lockdown), else from libvirt's relay of the same (vm.libvirt, a KVM domain), else from debugfs kvm/<pid>-<fd>/exits with vm.kvm_debugfs (root and debugfs, refused under kernel lockdown).", m.Description())
 					assert.Equal(t, "{exit}", m.Unit())
 					require.Equal(t, pmetric.MetricTypeSum, m.Type())
 					assert.Equal(t, true, m.Sum().IsMonotonic())
@@ -1332,7 +1332,7 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, 0, dp.Attributes().Len())
 				case "wasm_runtime.vm.kvm.halt.exits":
-					assert.Equal(t, "VM exits on a guest HLT (halt_exits). From vm.qemu_qmp or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.", m.Description())
+					assert.Equal(t, "VM exits on a guest HLT (halt_exits). From vm.qemu_qmp, vm.libvirt or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.", m.Description())
 					assert.Equal(t, "{exit}", m.Unit())
 					require.Equal(t, pmetric.MetricTypeSum, m.Type())
 					assert.Equal(t, true, m.Sum().IsMonotonic())
@@ -1346,7 +1346,7 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, 0, dp.Attributes().Len())
 				case "wasm_runtime.vm.kvm.halt.poll.time":
-					assert.Equal(t, "Time spent halt polling, ended by a wake-up (success) or not (fail) (halt_poll_success_ns, halt_poll_fail_ns). From vm.qemu_qmp or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.", m.Description())
+					assert.Equal(t, "Time spent halt polling, ended by a wake-up (success) or not (fail) (halt_poll_success_ns, halt_poll_fail_ns). From vm.qemu_qmp, vm.libvirt or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.", m.Description())
 					assert.Equal(t, "s", m.Unit())
 					require.Equal(t, pmetric.MetricTypeSum, m.Type())
 					assert.Equal(t, true, m.Sum().IsMonotonic())
@@ -1363,7 +1363,7 @@ func TestMetricsBuilder(t *testing.T) {
 						assert.EqualValues(t, "success", v.AsRaw())
 					}
 				case "wasm_runtime.vm.kvm.halt.polls":
-					assert.Equal(t, "Halt polls (halt_successful_poll, halt_attempted_poll, halt_poll_invalid). From vm.qemu_qmp or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.", m.Description())
+					assert.Equal(t, "Halt polls (halt_successful_poll, halt_attempted_poll, halt_poll_invalid). From vm.qemu_qmp, vm.libvirt or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.", m.Description())
 					assert.Equal(t, "{poll}", m.Unit())
 					require.Equal(t, pmetric.MetricTypeSum, m.Type())
 					assert.Equal(t, true, m.Sum().IsMonotonic())
@@ -1380,7 +1380,7 @@ func TestMetricsBuilder(t *testing.T) {
 						assert.EqualValues(t, "success", v.AsRaw())
 					}
 				case "wasm_runtime.vm.kvm.halt.wait.time":
-					assert.Equal(t, "Time vCPUs slept in halt (halt_wait_ns). From vm.qemu_qmp or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.", m.Description())
+					assert.Equal(t, "Time vCPUs slept in halt (halt_wait_ns). From vm.qemu_qmp, vm.libvirt or vm.kvm_debugfs, as wasm_runtime.vm.kvm.exits.", m.Description())
 					assert.Equal(t, "s", m.Unit())
 					require.Equal(t, pmetric.MetricTypeSum, m.Type())
 					assert.Equal(t, true, m.Sum().IsMonotonic())
