@@ -15,26 +15,37 @@ import (
 // maxCPUs bounds the vCPUs taken from one answer (QEMU's x86 maximum is 4096 with x2APIC).
 const maxCPUs = 4096
 
+// Version is QEMU's version from the greeting.
+type Version struct{ Major, Minor, Micro int }
+
+// HasQueryStats reports QEMU 7.1 or later, which has query-stats.
+func (v Version) HasQueryStats() bool { return v.Major > 7 || (v.Major == 7 && v.Minor >= 1) }
+
+// minVersion is the oldest QEMU asked: query-cpus-fast, the newest command used otherwise,
+// came with 2.12.
+var minVersion = Version{2, 12, 0}
+
 // ParseGreeting checks the greeting QEMU sends on connect ({"QMP": {"version": ...,
-// "capabilities": [...]}}).
-func ParseGreeting(line []byte) error {
+// "capabilities": [...]}}) and returns QEMU's version.
+func ParseGreeting(line []byte) (Version, error) {
 	var g struct {
 		QMP *struct {
 			Version struct {
-				QEMU struct{ Major, Minor, Micro int } `json:"qemu"`
+				QEMU Version `json:"qemu"`
 			} `json:"version"`
 		} `json:"QMP"`
 	}
 	if err := json.Unmarshal(line, &g); err != nil {
-		return fmt.Errorf("not a QMP greeting: %w", err)
+		return Version{}, fmt.Errorf("not a QMP greeting: %w", err)
 	}
 	if g.QMP == nil {
-		return errors.New("not a QMP greeting (an HMP monitor, or not QEMU)")
+		return Version{}, errors.New("not a QMP greeting (an HMP monitor, or not QEMU)")
 	}
-	if v := g.QMP.Version.QEMU; v.Major < 7 || (v.Major == 7 && v.Minor < 1) {
-		return fmt.Errorf("QEMU %d.%d has no query-stats (7.1 and later)", v.Major, v.Minor)
+	v := g.QMP.Version.QEMU
+	if v.Major < minVersion.Major || (v.Major == minVersion.Major && v.Minor < minVersion.Minor) {
+		return v, fmt.Errorf("QEMU %d.%d is older than %d.%d (no query-cpus-fast)", v.Major, v.Minor, minVersion.Major, minVersion.Minor)
 	}
-	return nil
+	return v, nil
 }
 
 // parseAnswer decodes one line of the monitor: an event (isEvent), the answer of command id

@@ -57,7 +57,8 @@ type Client struct {
 type Stats struct {
 	// VCPUs are the vCPUs sorted by index with their KVM statistics; nil with NotKVM.
 	VCPUs []VCPU
-	// NotKVM is set when the VM keeps no KVM statistics (TCG).
+	// NotKVM is set when there are no KVM statistics to report: the VM runs under TCG, or
+	// QEMU is older than 7.1 (no query-stats).
 	NotKVM bool
 	// Blocks are the virtual disks.
 	Blocks []Block
@@ -101,7 +102,8 @@ func (c Client) Query(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, c.fail("greeting", err)
 	}
-	if err := ParseGreeting(greeting); err != nil {
+	version, err := ParseGreeting(greeting)
+	if err != nil {
 		return Stats{}, c.fail("greeting", err)
 	}
 	if _, err := s.execute("qmp_capabilities", nil); err != nil {
@@ -128,23 +130,27 @@ func (c Client) Query(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, c.fail("query-cpus-fast", err)
 	}
-	stats, err := s.execute("query-stats", map[string]any{
-		"target": "vcpu", "providers": []any{map[string]any{"provider": "kvm", "names": vmstats.KVMStatNames()}},
-	})
-	if err != nil {
-		return Stats{}, c.fail("query-stats", err)
-	}
 	n, err := countCPUs(cpus)
 	if err != nil {
 		return Stats{}, c.fail("query-cpus-fast", err)
 	}
 	out.CPUs = n
-	out.VCPUs, err = ParseVCPUStats(cpus, stats)
-	if errors.Is(err, ErrNotKVM) {
-		out.VCPUs, out.NotKVM, err = nil, true, nil
-	}
-	if err != nil {
-		return Stats{}, c.fail("query-stats", err)
+	if !version.HasQueryStats() {
+		out.NotKVM = true // QEMU before 7.1 relays no KVM statistics; the rest stands
+	} else {
+		stats, err := s.execute("query-stats", map[string]any{
+			"target": "vcpu", "providers": []any{map[string]any{"provider": "kvm", "names": vmstats.KVMStatNames()}},
+		})
+		if err != nil {
+			return Stats{}, c.fail("query-stats", err)
+		}
+		out.VCPUs, err = ParseVCPUStats(cpus, stats)
+		if errors.Is(err, ErrNotKVM) {
+			out.VCPUs, out.NotKVM, err = nil, true, nil
+		}
+		if err != nil {
+			return Stats{}, c.fail("query-stats", err)
+		}
 	}
 	blocks, err := s.execute("query-blockstats", nil)
 	if err != nil {

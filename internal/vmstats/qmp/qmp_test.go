@@ -27,7 +27,10 @@ func returnOf(t testing.TB, name string) []byte {
 }
 
 func TestParseCapture(t *testing.T) {
-	require.NoError(t, ParseGreeting([]byte(fixture(t, "greeting.json"))))
+	v, err := ParseGreeting([]byte(fixture(t, "greeting.json")))
+	require.NoError(t, err)
+	assert.Equal(t, Version{7, 2, 22}, v)
+	assert.True(t, v.HasQueryStats())
 	vcpus, err := ParseVCPUStats(returnOf(t, "query-cpus-fast.json"), returnOf(t, "query-stats.json"))
 	require.NoError(t, err)
 	require.Len(t, vcpus, 2)
@@ -62,8 +65,13 @@ func TestParseRejects(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotKVM, "TCG: nothing to report, not a failure")
 	_, err = ParseVCPUStats([]byte(`[{"cpu-index":0,"qom-path":"/a"},{"cpu-index":1,"qom-path":"/a"}]`), []byte(`[]`))
 	assert.Error(t, err, "two vCPUs on one QOM path")
-	assert.Error(t, ParseGreeting([]byte(`{"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 7}}}}`)), "QEMU 7.0: no query-stats")
-	assert.Error(t, ParseGreeting([]byte(`QEMU 7.2.22 monitor - type 'help' for more information`)), "an HMP monitor")
+	v, err := ParseGreeting([]byte(`{"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 7}}}}`))
+	require.NoError(t, err)
+	assert.False(t, v.HasQueryStats(), "QEMU 7.0: no query-stats")
+	_, err = ParseGreeting([]byte(`{"QMP": {"version": {"qemu": {"micro": 0, "minor": 11, "major": 2}}}}`))
+	assert.Error(t, err, "QEMU 2.11: no query-cpus-fast")
+	_, err = ParseGreeting([]byte(`QEMU 7.2.22 monitor - type 'help' for more information`))
+	assert.Error(t, err, "an HMP monitor")
 }
 
 // serveTranscript is a monitor that answers from the capture, with events in between, and
@@ -124,8 +132,19 @@ func TestClientTranscript(t *testing.T) {
 	assert.True(t, st.NotKVM)
 	assert.Len(t, st.Blocks, 1, "disks are counted under TCG too")
 
+	// QEMU 6.2 (Ubuntu 22.04, RHEL 8): no query-stats, which is not asked; the rest is
+	// answered. Its ids shift by one.
+	old := fixture(t, "greeting.json")
+	old = strings.Replace(old, `"minor": 2, "major": 7`, `"minor": 2, "major": 6`, 1)
+	st, err = Client{Socket: serveTranscript(t, map[string]string{"greeting": old,
+		"query-blockstats": strings.Replace(fixture(t, "query-blockstats.json"), `"id": 6`, `"id": 5`, 1)})}.Query(context.Background())
+	require.NoError(t, err)
+	assert.True(t, st.NotKVM)
+	assert.Len(t, st.Blocks, 1)
+	assert.Equal(t, 2, st.CPUs)
+
 	for name, o := range map[string]map[string]string{
-		"QEMU 7.0 has no query-stats": {"query-stats": `{"id": 5, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
+		"query-stats refused": {"query-stats": `{"id": 5, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
 		"an answer to another id":     {"query-cpus-fast": strings.Replace(fixture(t, "query-cpus-fast.json"), `"id": 4`, `"id": 7`, 1)},
 		"a line past the limit":       {"query-stats": `{"id": 5, "return": [` + strings.Repeat(" ", 2<<20) + `]}`},
 		"truncated":                   {"query-stats": fixture(t, "query-stats.json")[:300]},
