@@ -144,12 +144,12 @@ func TestClientTranscript(t *testing.T) {
 	assert.Equal(t, 2, st.CPUs)
 
 	for name, o := range map[string]map[string]string{
-		"query-stats refused": {"query-stats": `{"id": 5, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
-		"an answer to another id":     {"query-cpus-fast": strings.Replace(fixture(t, "query-cpus-fast.json"), `"id": 4`, `"id": 7`, 1)},
-		"a line past the limit":       {"query-stats": `{"id": 5, "return": [` + strings.Repeat(" ", 2<<20) + `]}`},
-		"truncated":                   {"query-stats": fixture(t, "query-stats.json")[:300]},
-		"an unknown RunState":         {"query-status": `{"return": {"status": "exploded", "running": false}, "id": 2}`},
-		"a disk without counters":     {"query-blockstats": `{"return": [{"device": "d", "stats": {"rd_bytes": 1}}], "id": 6}`},
+		"query-stats refused":     {"query-stats": `{"id": 5, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
+		"an answer to another id": {"query-cpus-fast": strings.Replace(fixture(t, "query-cpus-fast.json"), `"id": 4`, `"id": 7`, 1)},
+		"a line past the limit":   {"query-stats": `{"id": 5, "return": [` + strings.Repeat(" ", 2<<20) + `]}`},
+		"truncated":               {"query-stats": fixture(t, "query-stats.json")[:300]},
+		"an unknown RunState":     {"query-status": `{"return": {"status": "exploded", "running": false}, "id": 2}`},
+		"a disk without counters": {"query-blockstats": `{"return": [{"device": "d", "stats": {"rd_bytes": 1}}], "id": 6}`},
 	} {
 		_, err := Client{Socket: serveTranscript(t, o)}.Query(context.Background())
 		assert.Error(t, err, name)
