@@ -221,4 +221,17 @@ func TestVMMSourcesThroughReceiver(t *testing.T) {
 		_, ok = value(ch, metric)
 		assert.False(t, ok, "%s from a refused vm.info", metric)
 	}
+
+	// Created by vm.create, not booted: vm.counters would fail with VmNotRunning (here a 500
+	// for a missing body) and is not asked; the state and size are reported, no error.
+	created, gone := "vm.info.created.json", "no-such-body"
+	info.Store(&created)
+	body.Store(&gone)
+	md, err = scrapeFresh(s)
+	require.NoError(t, err)
+	ch = mustResource(t, md, "5100")
+	assert.Equal(t, 1.0, mustValue(t, ch, "wasm_runtime.vm.state", "wasm_runtime.vm.state", "created"))
+	assert.Equal(t, 2.0, mustValue(t, ch, "wasm_runtime.vm.vcpu.count"))
+	_, ok = value(ch, "wasm_runtime.vm.block.io")
+	assert.False(t, ok, "no devices before boot")
 }

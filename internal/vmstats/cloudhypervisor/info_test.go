@@ -16,6 +16,8 @@ func TestParseInfoFixtures(t *testing.T) {
 	for name, want := range map[string]Info{
 		// vm.resize to 2 of 4 vCPUs; 2 GiB + 512 MiB virtio-mem, a 256 MiB balloon.
 		"vm.info.json": {State: "Running", VCPUs: 2, MaxVCPUs: 4, MemoryBytes: 2*gib + gib/2, ActualBytes: 2*gib + gib/2 - gib/4},
+		// Not booted: the configured memory without what was hot-plugged.
+		"vm.info.created.json": {State: "Created", VCPUs: 2, MaxVCPUs: 4, MemoryBytes: 2*gib + gib/2, ActualBytes: 2 * gib},
 		// size=0 and two 1 GiB zones, one grown by 512 MiB.
 		"vm.info.zones.json": {State: "Paused", VCPUs: 1, MaxVCPUs: 1, MemoryBytes: 2*gib + gib/2, ActualBytes: 2*gib + gib/2},
 	} {
