@@ -430,7 +430,7 @@ func TestLiveLibvirtDomain(t *testing.T) {
 	guesttest.EnsureLibvirtd(t)
 	name := fmt.Sprintf("otelcol-virt-live-%d", os.Getpid())
 	xml := filepath.Join(t.TempDir(), "domain.xml")
-	// TCG: libvirt's qemu user cannot open /dev/kvm here.
+	// TCG, as the captured fixture of a libvirt domain (a KVM domain: TestLibvirtKVMDomainThroughTheReceiver).
 	require.NoError(t, os.WriteFile(xml, []byte(`<domain type='qemu'><name>`+name+`</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
 <os><type arch='x86_64'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>`), 0o644))
 	virsh := func(args ...string) string {

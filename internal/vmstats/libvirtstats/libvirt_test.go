@@ -15,8 +15,8 @@ import (
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/guesttest"
 )
 
-// TestLibvirtDomainStats runs a real libvirt domain (QEMU TCG: libvirt's qemu user cannot
-// open /dev/kvm here) booting Debian's kernel with a busybox initramfs that writes and reads
+// TestLibvirtDomainStats runs a real libvirt domain (QEMU TCG: a Linux guest stalls under
+// this host's nested KVM) booting Debian's kernel with a busybox initramfs that writes and reads
 // its disk once and then burns one vCPU (guesttest.DiskThenBurn: the disk's counters stand
 // still, a vCPU's grow), and checks the figures read over the libvirt socket
 // against `virsh domstats`, taken between two of our readings.
