@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/otelcol-virt/otelcol-virt/internal/cgroupid"
 	"github.com/otelcol-virt/otelcol-virt/internal/inventory"
 	"github.com/otelcol-virt/otelcol-virt/internal/linuxfs"
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/firecracker"
@@ -82,7 +83,10 @@ func (s *scraperImpl) discoverSources(snap *inventory.Snapshot) []vmmAPI {
 		case "cloud_hypervisor":
 			want.ch = discoveryFor(d.ch, func(c *CloudHypervisorSource) string { return c.VMID }, in)
 		case "qemu":
-			want.qmp = discoveryFor(d.qmp, func(q *QEMUQMPSource) string { return q.VMID }, in)
+			// A libvirt domain's monitor is libvirtd's: its figures come through vm.libvirt.
+			if in.Cgroup.Runtime != cgroupid.RuntimeLibvirt {
+				want.qmp = discoveryFor(d.qmp, func(q *QEMUQMPSource) string { return q.VMID }, in)
+			}
 		}
 		if want.fc == nil && want.ch == nil && want.qmp == nil {
 			continue

@@ -118,3 +118,38 @@ func TestQMPThroughReceiver(t *testing.T) {
 	assert.False(t, ok)
 	mustValue(t, rm, "wasm_runtime.vm.block.io", "wasm_runtime.vm.device", "disk0", "disk.io.direction", "read")
 }
+
+// A libvirt domain's qemu is left alone even with a listening QMP socket on its command line
+// (here one passed through qemu:commandline): libvirtd owns the domain's monitors, and its
+// figures come through vm.libvirt. Nothing connects to the socket.
+func TestQMPDiscoveryLeavesLibvirtDomains(t *testing.T) {
+	root := t.TempDir()
+	fx := libvirtSystemdScenario()
+	fx.procs[0].args = append(fx.procs[0].args, "-qmp", "unix:/run/extra.qmp,server=on,wait=off")
+	fx.write(t, root)
+	dir := filepath.Join(root, "proc", "3100", "root", "run")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	l, err := net.Listen("unix", dir+"/extra.qmp")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			_ = c.Close()
+		}
+	}()
+	cfg := testConfig()
+	cfg.RootPath = root
+	cfg.VM.QEMUQMP = []QEMUQMPSource{{}}
+	md, err := scrapeFresh(newTestScraper(t, cfg)) // the scenario lacks some v1 files: other errors
+	if err != nil {
+		assert.NotContains(t, err.Error(), "qemu_qmp")
+	}
+	mustResource(t, md, "3100")
+	assert.Zero(t, accepted.Load(), "libvirt's qemu not connected to")
+}

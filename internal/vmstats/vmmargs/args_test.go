@@ -165,6 +165,7 @@ func TestQEMUQMPSocket(t *testing.T) {
 		{"an HMP monitor is not QMP", q("-chardev", "socket,id=h,path=/run/h.sock,server=on", "-mon", "chardev=h"), "", ErrNotNamed},
 		// libvirt: the monitor is a descriptor libvirtd passed and holds.
 		{"libvirt", q("-chardev", "socket,id=charmonitor,fd=31,server=on,wait=off", "-mon", "chardev=charmonitor,id=monitor,mode=control"), "", ErrNotNamed},
+		{"libvirt before fd passing", q("-chardev", "socket,id=charmonitor,path=/var/lib/libvirt/qemu/domain-1-web/monitor.sock,server=on,wait=off", "-mon", "chardev=charmonitor,id=monitor,mode=control"), "", ErrNotNamed},
 		{"a comma in the path", q("-qmp", "unix:/run/a,,b.qmp,server=on"), "/run/a,b.qmp", nil},
 		{"tcp", q("-qmp", "tcp:127.0.0.1:4444,server=on"), "", ErrNotNamed},
 		{"none", q("-smp", "2"), "", ErrNotNamed},

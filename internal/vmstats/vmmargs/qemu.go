@@ -9,8 +9,8 @@ import "strings"
 // chardev/char.c, where "unix:<path>,<opts>" is a socket with path implied; -mon takes
 // QemuOpts with chardev implied and mode "readline" unless mode=control). Only a listening
 // socket (server=on) can be connected to: a monitor that connects out (a client chardev,
-// Proxmox's qmeventd) or was handed a descriptor (libvirt's fd=, whose monitor libvirtd
-// holds) is not. ErrNotNamed when there is none.
+// Proxmox's qmeventd) or was handed a descriptor is not, nor libvirt's own monitor, which
+// libvirtd holds (by fd= today, by path on older releases). ErrNotNamed when there is none.
 func QEMUQMPSocket(cmdline []byte) (string, error) {
 	args, err := split(cmdline)
 	if err != nil {
@@ -39,7 +39,10 @@ func QEMUQMPSocket(cmdline []byte) (string, error) {
 		case "-chardev":
 			i++
 			o := qemuOpts(val, "backend")
-			if o["backend"] == "socket" && o["id"] != "" && o["path"] != "" && qemuBool(o["server"]) {
+			// libvirt's own monitor (chardev id "charmonitor", qemuBuildMonitorCommandLine of
+			// its qemu driver) is libvirtd's, by path on older releases: a second client would
+			// wait until libvirtd let go, which it does not.
+			if o["backend"] == "socket" && o["id"] != "" && o["id"] != "charmonitor" && o["path"] != "" && qemuBool(o["server"]) {
 				chardevs[o["id"]] = o["path"]
 			}
 		case "-mon":
