@@ -74,13 +74,9 @@ type fcAPI struct {
 func (a *fcAPI) foundOnCommandLine() bool { return a.root != nil }
 
 func (a *fcAPI) ask(ctx context.Context) error {
-	timeout := a.timeout
-	if timeout <= 0 {
-		timeout = unixapi.DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := unixapi.WithTimeout(ctx, a.timeout) // both requests within one timeout
 	defer cancel()
-	cl := firecracker.APIClient{Socket: a.socket, Timeout: timeout}
+	cl := firecracker.APIClient{Socket: a.socket, Timeout: a.timeout}
 	if root := a.root; root != nil {
 		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, a.socket) }
 	}

@@ -191,13 +191,9 @@ func (s *scraperImpl) ownConfiguredSources(snap *inventory.Snapshot) {
 // inside its root when its socket was found on its command line. Both requests share one
 // timeout, which the configuration keeps below the collection interval.
 func readCloudHypervisor(ctx context.Context, c *chSource) error {
-	timeout := c.cfg.Timeout
-	if timeout <= 0 {
-		timeout = unixapi.DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := unixapi.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	cl := cloudhypervisor.Client{Socket: c.cfg.APISocket, Timeout: timeout, Limits: cloudhypervisor.Limits{MaxBodyBytes: c.cfg.MaxBodyBytes}}
+	cl := cloudhypervisor.Client{Socket: c.cfg.APISocket, Timeout: c.cfg.Timeout, Limits: cloudhypervisor.Limits{MaxBodyBytes: c.cfg.MaxBodyBytes}}
 	if root := c.root; root != nil {
 		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, c.cfg.APISocket) }
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/otelcol-virt/otelcol-virt/internal/vmstats"
+	"github.com/otelcol-virt/otelcol-virt/internal/vmstats/unixapi"
 )
 
 // DefaultMaxLineBytes bounds one line of the monitor when Client.MaxLineBytes is 0 (a
@@ -73,26 +74,13 @@ type Stats struct {
 // Query negotiates capabilities and asks query-status, query-memory-size-summary,
 // query-cpus-fast, query-stats and query-blockstats.
 func (c Client) Query(ctx context.Context) (Stats, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 2 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := unixapi.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	var conn net.Conn
-	var err error
-	if c.Dial != nil {
-		conn, err = c.Dial(ctx)
-	} else {
-		conn, err = (&net.Dialer{}).DialContext(ctx, "unix", c.Socket)
-	}
+	conn, err := unixapi.Dial(ctx, c.Socket, c.Dial)
 	if err != nil {
 		return Stats{}, fmt.Errorf("QMP socket %s: %w", c.Socket, err)
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
 	max := c.MaxLineBytes
 	if max <= 0 {
 		max = DefaultMaxLineBytes

@@ -31,32 +31,47 @@ type Client struct {
 	Dial func(ctx context.Context) (net.Conn, error)
 }
 
+// WithTimeout bounds ctx by timeout, DefaultTimeout when it is 0.
+func WithTimeout(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// Dial connects to socket, or through dial when it is set (a socket found on a VMM's command
+// line is opened inside that VMM's root), and gives the connection ctx's deadline: whatever
+// is read or written after it fails.
+func Dial(ctx context.Context, socket string, dial func(context.Context) (net.Conn, error)) (net.Conn, error) {
+	var conn net.Conn
+	var err error
+	if dial != nil {
+		conn, err = dial(ctx)
+	} else {
+		conn, err = (&net.Dialer{}).DialContext(ctx, "unix", socket)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	return conn, nil
+}
+
 // maxHeaderBytes bounds the status line and headers read before the body.
 const maxHeaderBytes = 16 << 10
 
 // Get performs GET path with Connection: close and returns the body of a 200 answer; any
 // other status is an error naming it.
 func (c Client) Get(ctx context.Context, path string) ([]byte, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	var conn net.Conn
-	var err error
-	if c.Dial != nil {
-		conn, err = c.Dial(ctx)
-	} else {
-		conn, err = (&net.Dialer{}).DialContext(ctx, "unix", c.Socket)
-	}
+	conn, err := Dial(ctx, c.Socket, c.Dial)
 	if err != nil {
 		return nil, fmt.Errorf("API socket %s: %w", c.Socket, err)
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
 	if _, err := io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nConnection: close\r\n\r\n"); err != nil {
 		return nil, fmt.Errorf("API socket %s: %w", c.Socket, err)
 	}
