@@ -111,6 +111,8 @@ type qmpSource struct {
 	blocks []qmp.Block       // nil when the last exchange failed
 	status string            // RunState; "" when the last exchange failed
 	size   vmSize
+	// balloon is query-balloon's actual; 0 without a balloon device or an answer.
+	balloon uint64
 }
 
 func (q *qmpSource) foundOnCommandLine() bool { return q.root != nil }
@@ -121,12 +123,15 @@ func (q *qmpSource) ask(ctx context.Context) error {
 		cl.Dial = func(ctx context.Context) (net.Conn, error) { return root.DialUnix(ctx, q.cfg.Socket) }
 	}
 	st, err := cl.Query(ctx)
-	q.stats, q.blocks, q.status, q.size = nil, nil, "", vmSize{}
+	q.stats, q.blocks, q.status, q.size, q.balloon = nil, nil, "", vmSize{}, 0
 	if err != nil {
 		return fmt.Errorf("vm.qemu_qmp: %w", err)
 	}
 	q.blocks, q.status = st.Blocks, st.Status
 	q.size = vmSize{vcpus: int64(st.CPUs), memory: int64(st.MemoryBytes)}
+	if st.HasBalloon {
+		q.balloon = st.BalloonBytes
+	}
 	if st.NotKVM {
 		return nil // TCG keeps no KVM statistics: nothing to report
 	}
@@ -146,6 +151,9 @@ func (q *qmpSource) record(mb *m.MetricsBuilder, ts pcommon.Timestamp, size vmSi
 	}
 	if q.status != "" {
 		recordVMState(mb, ts, libvirtStateSet, qemuState(q.status))
+	}
+	if q.balloon > 0 {
+		mb.RecordWasmRuntimeVMMemoryBalloonDataPoint(ts, int64(q.balloon), m.AttributeVMBalloonStateCurrent)
 	}
 	if q.size.vcpus > 0 {
 		return q.size

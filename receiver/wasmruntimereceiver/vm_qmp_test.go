@@ -28,7 +28,8 @@ func serveQMP(t *testing.T, sock string, stats *atomic.Pointer[string]) {
 	}
 	answers := map[string]string{"qmp_capabilities": read("qmp_capabilities.json"), "query-cpus-fast": read("query-cpus-fast.json"),
 		"query-stats": read("query-stats.json"), "query-blockstats": read("query-blockstats.json"),
-		"query-status": read("query-status.json"), "query-memory-size-summary": read("query-memory-size-summary.json")}
+		"query-status": read("query-status.json"), "query-memory-size-summary": read("query-memory-size-summary.json"),
+		"query-balloon": read("query-balloon.json")}
 	greeting := read("greeting.json")
 	l, err := net.Listen("unix", sock)
 	require.NoError(t, err)
@@ -82,9 +83,10 @@ func TestQMPThroughReceiver(t *testing.T) {
 	md, err := scrapeFresh(s)
 	require.NoError(t, err)
 	rm := mustResource(t, md, "9100")
-	assert.Equal(t, 6782.0, mustValue(t, rm, "wasm_runtime.vm.kvm.exits"), "6781 + 1: the vCPUs' sum")
-	assert.Equal(t, 57.0, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.exits"))
-	assert.InDelta(t, 3.296867991+0.060771875, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.wait.time"), 1e-9)
+	assert.Equal(t, 6926.0, mustValue(t, rm, "wasm_runtime.vm.kvm.exits"), "6925 + 1: the vCPUs' sum")
+	assert.Equal(t, 64.0, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.exits"))
+	assert.InDelta(t, 3.772234368+0.013167598, mustValue(t, rm, "wasm_runtime.vm.kvm.halt.wait.time"), 1e-9)
+	assert.Equal(t, float64(64<<20), mustValue(t, rm, "wasm_runtime.vm.memory.balloon", "wasm_runtime.vm.balloon.state", "current"))
 	// State and size as the monitor reports them now. The capture is of a 2-vCPU, 64 MiB VM:
 	// its answer, not the command line's -smp 4 -m 8192 (still the resource's boot values), is
 	// the size now, as after a hot-unplug.

@@ -39,6 +39,7 @@ func startQEMU(t *testing.T, accel string) (sock string, pid int) {
 	require.NoError(t, os.WriteFile(disk, make([]byte, 1<<20), 0o644))
 	cmd := exec.Command(bin, "-accel", accel, "-smp", "2", "-m", "64", "-nodefaults", "-display", "none",
 		"-drive", "file="+disk+",format=raw,if=none,id=disk0", "-device", "virtio-blk-pci,drive=disk0,bootindex=1",
+		"-device", "virtio-balloon-pci",
 		"-name", "guest=qmp-"+accel+",debug-threads=on", "-qmp", "unix:"+sock+",server=on,wait=off")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -80,6 +81,8 @@ func TestLiveKVM(t *testing.T) {
 	assert.Equal(t, "running", st.Status)
 	assert.Equal(t, 2, st.CPUs)
 	assert.Equal(t, uint64(64<<20), st.MemoryBytes, "-m 64")
+	assert.True(t, st.HasBalloon)
+	assert.Equal(t, uint64(64<<20), st.BalloonBytes, "no guest driver: the balloon holds nothing")
 	// The firmware read the disk's boot sector: one 512-byte request (more if it retried).
 	require.Len(t, st.Blocks, 1)
 	assert.Equal(t, "disk0", st.Blocks[0].Device)
@@ -87,8 +90,8 @@ func TestLiveKVM(t *testing.T) {
 	assert.Equal(t, 512*st.Blocks[0].RdOps, st.Blocks[0].RdBytes)
 	assert.Zero(t, st.Blocks[0].WrBytes)
 	if dir := os.Getenv("QMP_CAPTURE"); dir != "" {
-		require.Len(t, lines, 7)
-		for i, name := range []string{"greeting.json", "qmp_capabilities.json", "query-status.json", "query-memory-size-summary.json", "query-cpus-fast.json", "query-stats.json", "query-blockstats.json"} {
+		require.Len(t, lines, 8)
+		for i, name := range []string{"greeting.json", "qmp_capabilities.json", "query-status.json", "query-memory-size-summary.json", "query-cpus-fast.json", "query-stats.json", "query-blockstats.json", "query-balloon.json"} {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, name), append(lines[i], '\n'), 0o644))
 		}
 	}
@@ -107,4 +110,25 @@ func TestLiveTCG(t *testing.T) {
 	}, 20*time.Second, 200*time.Millisecond, "the boot sector read")
 	assert.True(t, st.NotKVM)
 	assert.Nil(t, st.VCPUs)
+}
+
+// Without a balloon device QEMU answers query-balloon with DeviceNotActive: no balloon, no
+// error.
+func TestLiveNoBalloon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts QEMU")
+	}
+	bin, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		t.Skip("qemu-system-x86_64 not installed (make deps installs qemu-system-x86)")
+	}
+	sock := filepath.Join(t.TempDir(), "vm.qmp")
+	cmd := exec.Command(bin, "-accel", "tcg", "-smp", "1", "-m", "32", "-nodefaults", "-display", "none", "-qmp", "unix:"+sock+",server=on,wait=off")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	require.Eventually(t, func() bool { _, err := os.Stat(sock); return err == nil }, 20*time.Second, 50*time.Millisecond)
+	st, err := Client{Socket: sock}.Query(context.Background())
+	require.NoError(t, err)
+	assert.False(t, st.HasBalloon)
+	assert.Equal(t, uint64(32<<20), st.MemoryBytes)
 }

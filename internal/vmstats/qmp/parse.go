@@ -48,6 +48,12 @@ func ParseGreeting(line []byte) (Version, error) {
 	return v, nil
 }
 
+// CommandError is the error answer of a command (its class, e.g. CommandNotFound,
+// DeviceNotActive).
+type CommandError struct{ Class, Desc string }
+
+func (e *CommandError) Error() string { return fmt.Sprintf("%s: %.200s", e.Class, e.Desc) }
+
 // parseAnswer decodes one line of the monitor: an event (isEvent), the answer of command id
 // (its "return" member), or that command's error.
 func parseAnswer(line []byte, id int) (ret []byte, isEvent bool, err error) {
@@ -70,7 +76,7 @@ func parseAnswer(line []byte, id int) (ret []byte, isEvent bool, err error) {
 		return nil, false, errors.New("an answer to another command")
 	}
 	if a.Error != nil {
-		return nil, false, fmt.Errorf("%s: %.200s", a.Error.Class, a.Error.Desc)
+		return nil, false, &CommandError{Class: a.Error.Class, Desc: a.Error.Desc}
 	}
 	if a.Return == nil {
 		return nil, false, errors.New("an answer without return")
@@ -268,4 +274,19 @@ func ParseMemorySize(ret []byte) (base, plugged uint64, err error) {
 		return 0, 0, errors.New("query-memory-size-summary: a size past 2^62 bytes")
 	}
 	return *m.Base, m.Plugged, nil
+}
+
+// ParseBalloon decodes the return of query-balloon: the memory the guest has, less what its
+// balloon holds, in bytes.
+func ParseBalloon(ret []byte) (uint64, error) {
+	var b struct {
+		Actual *uint64 `json:"actual"`
+	}
+	if err := json.Unmarshal(ret, &b); err != nil {
+		return 0, fmt.Errorf("query-balloon: %w", err)
+	}
+	if b.Actual == nil || *b.Actual > math.MaxInt64 {
+		return 0, errors.New("query-balloon: no actual size, or one past 2^63")
+	}
+	return *b.Actual, nil
 }

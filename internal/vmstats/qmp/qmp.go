@@ -69,10 +69,14 @@ type Stats struct {
 	CPUs int
 	// MemoryBytes is the guest memory now: base-memory plus plugged-memory.
 	MemoryBytes uint64
+	// BalloonBytes is query-balloon's actual (the memory less the balloon); HasBalloon is
+	// false without a balloon device.
+	BalloonBytes uint64
+	HasBalloon   bool
 }
 
 // Query negotiates capabilities and asks query-status, query-memory-size-summary,
-// query-cpus-fast, query-stats and query-blockstats.
+// query-cpus-fast, query-stats, query-blockstats and query-balloon.
 func (c Client) Query(ctx context.Context) (Stats, error) {
 	ctx, cancel := unixapi.WithTimeout(ctx, c.Timeout)
 	defer cancel()
@@ -146,6 +150,19 @@ func (c Client) Query(ctx context.Context) (Stats, error) {
 	}
 	if out.Blocks, err = ParseBlockStats(blocks); err != nil {
 		return Stats{}, c.fail("query-blockstats", err)
+	}
+	balloon, err := s.execute("query-balloon", nil)
+	var cmdErr *CommandError
+	switch {
+	case errors.As(err, &cmdErr) && cmdErr.Class == "DeviceNotActive":
+		// No balloon device: nothing to report.
+	case err != nil:
+		return Stats{}, c.fail("query-balloon", err)
+	default:
+		if out.BalloonBytes, err = ParseBalloon(balloon); err != nil {
+			return Stats{}, c.fail("query-balloon", err)
+		}
+		out.HasBalloon = true
 	}
 	return out, nil
 }

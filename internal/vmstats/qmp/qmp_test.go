@@ -37,12 +37,12 @@ func TestParseCapture(t *testing.T) {
 	// query-stats lists vCPU 1 first; they are joined by QOM path and sorted by index.
 	assert.Equal(t, 0, vcpus[0].Index)
 	assert.Equal(t, "/machine/unattached/device[0]", vcpus[0].QOMPath)
-	assert.Equal(t, 4809, vcpus[0].ThreadID)
-	assert.Equal(t, uint64(6781), vcpus[0].Stats.Exits)
-	assert.Equal(t, uint64(56), vcpus[0].Stats.HaltExits)
+	assert.Equal(t, 30291, vcpus[0].ThreadID)
+	assert.Equal(t, uint64(6925), vcpus[0].Stats.Exits)
+	assert.Equal(t, uint64(63), vcpus[0].Stats.HaltExits)
 	assert.Equal(t, uint64(1), vcpus[1].Stats.HaltExits)
-	assert.Equal(t, uint64(3296867991), vcpus[1].Stats.HaltWaitNS)
-	assert.Equal(t, uint64(37), vcpus[1].Stats.HaltWakeup)
+	assert.Equal(t, uint64(3772234368), vcpus[1].Stats.HaltWaitNS)
+	assert.Equal(t, uint64(36), vcpus[1].Stats.HaltWakeup)
 }
 
 func TestParseRejects(t *testing.T) {
@@ -86,6 +86,7 @@ func serveTranscript(t *testing.T, override map[string]string) string {
 		"query-cpus-fast": fixture(t, "query-cpus-fast.json"), "query-stats": fixture(t, "query-stats.json"),
 		"query-blockstats": fixture(t, "query-blockstats.json"), "query-status": fixture(t, "query-status.json"),
 		"query-memory-size-summary": fixture(t, "query-memory-size-summary.json"),
+		"query-balloon":             fixture(t, "query-balloon.json"),
 	}
 	for k, v := range override {
 		answers[k] = v
@@ -121,11 +122,13 @@ func TestClientTranscript(t *testing.T) {
 	st, err := Client{Socket: serveTranscript(t, nil)}.Query(context.Background())
 	require.NoError(t, err)
 	require.Len(t, st.VCPUs, 2)
-	assert.Equal(t, uint64(6781), st.VCPUs[0].Stats.Exits)
+	assert.Equal(t, uint64(6925), st.VCPUs[0].Stats.Exits)
 	assert.Equal(t, []Block{{Device: "disk0", RdBytes: 512, RdOps: 1}}, st.Blocks)
 	assert.Equal(t, "running", st.Status)
 	assert.Equal(t, 2, st.CPUs)
 	assert.Equal(t, uint64(64<<20), st.MemoryBytes)
+	assert.True(t, st.HasBalloon)
+	assert.Equal(t, uint64(64<<20), st.BalloonBytes)
 
 	st, err = Client{Socket: serveTranscript(t, map[string]string{"query-stats": `{"return": [], "id": 5}`})}.Query(context.Background())
 	require.NoError(t, err, "TCG")
@@ -137,19 +140,21 @@ func TestClientTranscript(t *testing.T) {
 	old := fixture(t, "greeting.json")
 	old = strings.Replace(old, `"minor": 2, "major": 7`, `"minor": 2, "major": 6`, 1)
 	st, err = Client{Socket: serveTranscript(t, map[string]string{"greeting": old,
-		"query-blockstats": strings.Replace(fixture(t, "query-blockstats.json"), `"id": 6`, `"id": 5`, 1)})}.Query(context.Background())
+		"query-blockstats": strings.Replace(fixture(t, "query-blockstats.json"), `"id": 6`, `"id": 5`, 1),
+		"query-balloon":    strings.Replace(fixture(t, "query-balloon.json"), `"id": 7`, `"id": 6`, 1)})}.Query(context.Background())
 	require.NoError(t, err)
 	assert.True(t, st.NotKVM)
 	assert.Len(t, st.Blocks, 1)
 	assert.Equal(t, 2, st.CPUs)
 
 	for name, o := range map[string]map[string]string{
-		"query-stats refused":     {"query-stats": `{"id": 5, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
-		"an answer to another id": {"query-cpus-fast": strings.Replace(fixture(t, "query-cpus-fast.json"), `"id": 4`, `"id": 7`, 1)},
-		"a line past the limit":   {"query-stats": `{"id": 5, "return": [` + strings.Repeat(" ", 2<<20) + `]}`},
-		"truncated":               {"query-stats": fixture(t, "query-stats.json")[:300]},
-		"an unknown RunState":     {"query-status": `{"return": {"status": "exploded", "running": false}, "id": 2}`},
-		"a disk without counters": {"query-blockstats": `{"return": [{"device": "d", "stats": {"rd_bytes": 1}}], "id": 6}`},
+		"query-stats refused":        {"query-stats": `{"id": 5, "error": {"class": "CommandNotFound", "desc": "The command query-stats has not been found"}}`},
+		"an answer to another id":    {"query-cpus-fast": strings.Replace(fixture(t, "query-cpus-fast.json"), `"id": 4`, `"id": 7`, 1)},
+		"a line past the limit":      {"query-stats": `{"id": 5, "return": [` + strings.Repeat(" ", 2<<20) + `]}`},
+		"truncated":                  {"query-stats": fixture(t, "query-stats.json")[:300]},
+		"an unknown RunState":        {"query-status": `{"return": {"status": "exploded", "running": false}, "id": 2}`},
+		"a balloon without its size": {"query-balloon": `{"return": {}, "id": 7}`},
+		"a disk without counters":    {"query-blockstats": `{"return": [{"device": "d", "stats": {"rd_bytes": 1}}], "id": 6}`},
 	} {
 		_, err := Client{Socket: serveTranscript(t, o)}.Query(context.Background())
 		assert.Error(t, err, name)
@@ -179,6 +184,9 @@ func TestParseStatusAndMemory(t *testing.T) {
 	assert.Error(t, err)
 	_, _, err = ParseMemorySize([]byte(`{"base-memory": 9223372036854775807}`))
 	assert.Error(t, err)
+	b, err := ParseBalloon([]byte(`{"actual": 50331648}`))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(48<<20), b)
 }
 
 func FuzzParseVCPUStats(f *testing.F) {

@@ -4714,7 +4714,7 @@ type metricWasmRuntimeVMMemoryBalloon struct {
 // init fills wasm_runtime.vm.memory.balloon metric with initial data.
 func (m *metricWasmRuntimeVMMemoryBalloon) init() {
 	m.data.SetName("wasm_runtime.vm.memory.balloon")
-	m.data.SetDescription("Memory figures of a VM's balloon (libvirt balloon.*, KiB scaled to bytes; Cloud Hypervisor memory_actual_size, the memory less the balloon, as current).")
+	m.data.SetDescription("Memory figures of a VM's balloon (libvirt balloon.*, KiB scaled to bytes; as current, Cloud Hypervisor memory_actual_size and qemu query-balloon actual, the memory less the balloon).")
 	m.data.SetUnit("By")
 	m.data.SetEmptyGauge()
 	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)

@@ -1394,7 +1394,7 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, 0, dp.Attributes().Len())
 				case "wasm_runtime.vm.memory.balloon":
-					assert.Equal(t, "Memory figures of a VM's balloon (libvirt balloon.*, KiB scaled to bytes; Cloud Hypervisor memory_actual_size, the memory less the balloon, as current).", m.Description())
+					assert.Equal(t, "Memory figures of a VM's balloon (libvirt balloon.*, KiB scaled to bytes; as current, Cloud Hypervisor memory_actual_size and qemu query-balloon actual, the memory less the balloon).", m.Description())
 					assert.Equal(t, "By", m.Unit())
 					require.Equal(t, pmetric.MetricTypeGauge, m.Type())
 					dps = m.Gauge().DataPoints()
