@@ -52,15 +52,7 @@ func BenchmarkVMCollectLive(b *testing.B) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for pid := range pids {
 		for {
-			threads := 0
-			ents, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
-			for _, e := range ents {
-				comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + e.Name() + "/comm")
-				var k int
-				if _, err := fmt.Sscanf(string(comm), "CPU %d/KVM", &k); err == nil {
-					threads++
-				}
-			}
+			threads := len(vcpuThreads(b, pid))
 			if threads == vcpus {
 				break
 			}

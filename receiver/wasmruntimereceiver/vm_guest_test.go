@@ -63,7 +63,7 @@ func taskRunSeconds(t *testing.T, pid, tid int) float64 {
 }
 
 // vcpuThreads maps "CPU n/KVM" thread names of pid to their tids.
-func vcpuThreads(t *testing.T, pid int) map[int]int {
+func vcpuThreads(t testing.TB, pid int) map[int]int {
 	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
 	ents, err := os.ReadDir(dir)
 	require.NoError(t, err)
